@@ -1,0 +1,58 @@
+//! Restaurants, their opening hours and their table types, as read models.
+
+use chrono::NaiveTime;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Restaurant {
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// IANA name, for example `Europe/Paris`.
+    pub time_zone: String,
+    pub slot_minutes: i32,
+    pub default_duration_minutes: i32,
+    pub overbooking_pct: i32,
+    pub booking_horizon_days: i32,
+    pub refund_window_hours: i32,
+    pub prepayment_required: bool,
+    #[sqlx(skip)]
+    pub opening_hours: Vec<OpeningInterval>,
+}
+
+/// One opening interval of a weekday, in local time. `closes_at <= opens_at` means it closes
+/// after midnight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct OpeningInterval {
+    /// ISO 8601 weekday: 1 = Monday … 7 = Sunday.
+    pub weekday: i16,
+    #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    pub opens_at: NaiveTime,
+    #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    pub closes_at: NaiveTime,
+}
+
+impl OpeningInterval {
+    pub fn crosses_midnight(&self) -> bool {
+        self.closes_at <= self.opens_at
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct TableType {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub name: String,
+    pub seats_min: i32,
+    pub seats_max: i32,
+    pub base_price_cents: i64,
+    pub currency: String,
+    /// Active tables of this type: the type's inventory per slot.
+    pub tables: i64,
+}

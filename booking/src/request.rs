@@ -1,0 +1,450 @@
+//! A diner's booking request: parsed field by field, then checked against the restaurant's cheap
+//! facts. What passes here is recorded as `pending`; inventory is only decided by the worker.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{schedule, Restaurant, TableType};
+
+/// The most tables one reservation may take; a larger group is an event, not a booking.
+pub const MAX_TABLES_PER_BOOKING: i64 = 10;
+pub const MAX_PARTY_SIZE: i64 = 100;
+pub const MIN_DURATION_MINUTES: i64 = 15;
+pub const MAX_DURATION_MINUTES: i64 = 720;
+
+/// A request that breaks a rule, naming the field (as the client spelled it) and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of `POST /v1/reservations`, as the client sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingForm {
+    pub reservation_id: Uuid,
+    pub restaurant_id: Uuid,
+    pub table_type_id: Uuid,
+    #[serde(default = "one")]
+    pub table_count: i64,
+    pub party_size: i64,
+    /// `YYYY-MM-DD`, in the restaurant's time zone.
+    pub date: String,
+    /// `HH:MM`, in the restaurant's time zone.
+    pub time: String,
+    pub duration_minutes: Option<i64>,
+    pub guest: GuestForm,
+    pub payment_token: Option<String>,
+    pub callback_url: Option<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GuestForm {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// A request that passed every check intake can make. Two requests are the same request (an
+/// idempotent retry) exactly when they are equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRequest {
+    pub reservation_id: Uuid,
+    pub restaurant_id: Uuid,
+    pub table_type_id: Uuid,
+    pub table_count: i32,
+    pub party_size: i32,
+    pub date: NaiveDate,
+    pub time: NaiveTime,
+    pub duration_minutes: i32,
+    pub guest: GuestDetails,
+    pub payment_token: Option<String>,
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestDetails {
+    pub name: String,
+    /// Lower-cased, so one guest is one email however it is typed.
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+impl BookingForm {
+    /// The checks that need no database: ranges, formats and lengths.
+    ///
+    /// # Errors
+    /// The first field that breaks a rule.
+    pub fn check_shape(&self) -> Result<(), Invalid> {
+        in_range("tableCount", self.table_count, 1, MAX_TABLES_PER_BOOKING)?;
+        in_range("partySize", self.party_size, 1, MAX_PARTY_SIZE)?;
+        if let Some(duration) = self.duration_minutes {
+            in_range(
+                "durationMinutes",
+                duration,
+                MIN_DURATION_MINUTES,
+                MAX_DURATION_MINUTES,
+            )?;
+        }
+        parse_date(&self.date)?;
+        parse_time(&self.time)?;
+        GuestDetails::parse(&self.guest)?;
+        if let Some(token) = &self.payment_token {
+            if token.trim().is_empty() || token.len() > 200 {
+                return Err(Invalid::new(
+                    "paymentToken",
+                    "must be a non-empty token of at most 200 characters",
+                ));
+            }
+        }
+        if let Some(url) = &self.callback_url {
+            check_callback_url(url)?;
+        }
+        Ok(())
+    }
+}
+
+impl BookingRequest {
+    /// Checks the form against its restaurant and table type (which the caller has looked up
+    /// by the form's ids) at time `now`.
+    ///
+    /// # Errors
+    /// The first field that breaks a rule: party size, slot grid, past date, horizon, hours.
+    pub fn parse(
+        form: &BookingForm,
+        restaurant: &Restaurant,
+        table_type: &TableType,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Invalid> {
+        form.check_shape()?;
+        let date = parse_date(&form.date)?;
+        let time = parse_time(&form.time)?;
+        let duration_minutes = form
+            .duration_minutes
+            .unwrap_or(i64::from(restaurant.default_duration_minutes));
+        let request = BookingRequest {
+            reservation_id: form.reservation_id,
+            restaurant_id: restaurant.id,
+            table_type_id: table_type.id,
+            // check_shape bounded these far inside i32.
+            table_count: form.table_count as i32,
+            party_size: form.party_size as i32,
+            date,
+            time,
+            duration_minutes: duration_minutes as i32,
+            guest: GuestDetails::parse(&form.guest)?,
+            payment_token: form.payment_token.clone(),
+            callback_url: form.callback_url.clone(),
+        };
+        request.check_party(table_type)?;
+        request.check_timing(restaurant, now)?;
+        Ok(request)
+    }
+
+    /// Local wall-clock start of the stay.
+    pub fn local_start(&self) -> NaiveDateTime {
+        self.date.and_time(self.time)
+    }
+
+    fn check_party(&self, table_type: &TableType) -> Result<(), Invalid> {
+        let seats = table_type.seats_max * self.table_count;
+        if self.party_size < table_type.seats_min || self.party_size > seats {
+            return Err(Invalid::new(
+                "partySize",
+                format!(
+                    "a party of {} does not fit {} × \"{}\" ({}-{} seats per table)",
+                    self.party_size,
+                    self.table_count,
+                    table_type.name,
+                    table_type.seats_min,
+                    table_type.seats_max
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_timing(&self, restaurant: &Restaurant, now: DateTime<Utc>) -> Result<(), Invalid> {
+        let slot = restaurant.slot_minutes;
+        let minute_of_day = self
+            .time
+            .signed_duration_since(NaiveTime::MIN)
+            .num_minutes();
+        if slot <= 0 || minute_of_day % i64::from(slot) != 0 {
+            return Err(Invalid::new(
+                "time",
+                format!("must start on a {slot}-minute slot boundary"),
+            ));
+        }
+        let tz: Tz = restaurant.time_zone.parse().map_err(|_| {
+            Invalid::new(
+                "restaurantId",
+                "the restaurant's time zone is not configured correctly",
+            )
+        })?;
+        let start = self.local_start();
+        let Some(start_instant) = tz.from_local_datetime(&start).earliest() else {
+            return Err(Invalid::new(
+                "time",
+                format!("{start} does not exist in {tz} (a daylight-saving change)"),
+            ));
+        };
+        if start_instant <= now {
+            return Err(Invalid::new("date", "the date and time are in the past"));
+        }
+        let today = now.with_timezone(&tz).date_naive();
+        let horizon = restaurant.booking_horizon_days;
+        if self.date > today + Duration::days(i64::from(horizon)) {
+            return Err(Invalid::new(
+                "date",
+                format!("is beyond the booking horizon of {horizon} days"),
+            ));
+        }
+        let end = start + Duration::minutes(i64::from(self.duration_minutes));
+        if !schedule::is_open(&restaurant.opening_hours, start, end) {
+            return Err(Invalid::new(
+                "time",
+                format!(
+                    "the restaurant is not open for the whole of {} to {}",
+                    start.format("%Y-%m-%d %H:%M"),
+                    end.format("%Y-%m-%d %H:%M")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl GuestDetails {
+    /// # Errors
+    /// An empty or overlong name, an implausible email, or an overlong phone.
+    pub fn parse(form: &GuestForm) -> Result<Self, Invalid> {
+        let name = form.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Invalid::new("guest.name", "must be 1 to 200 characters"));
+        }
+        let email = form.email.trim().to_lowercase();
+        if !is_plausible_email(&email) {
+            return Err(Invalid::new(
+                "guest.email",
+                "must be an email address like name@example.com",
+            ));
+        }
+        let phone = match form.phone.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) if p.len() <= 40 => Some(p.to_owned()),
+            Some(_) => return Err(Invalid::new("guest.phone", "must be at most 40 characters")),
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            email,
+            phone,
+        })
+    }
+}
+
+/// Enough to catch typos and garbage; only a delivered email proves an address.
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.contains(char::is_whitespace)
+        && !domain.contains('@')
+}
+
+fn check_callback_url(url: &str) -> Result<(), Invalid> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.and_then(|r| r.split(['/', '?', '#']).next());
+    match host {
+        Some(h) if !h.is_empty() && url.len() <= 2000 && !url.contains(char::is_whitespace) => {
+            Ok(())
+        }
+        _ => Err(Invalid::new(
+            "callbackUrl",
+            "must be an absolute http:// or https:// URL",
+        )),
+    }
+}
+
+fn in_range(field: &'static str, value: i64, min: i64, max: i64) -> Result<(), Invalid> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("must be between {min} and {max}, got {value}"),
+        ))
+    }
+}
+
+/// # Errors
+/// When `date` is not `YYYY-MM-DD`.
+pub fn parse_date(date: &str) -> Result<NaiveDate, Invalid> {
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+        Invalid::new(
+            "date",
+            format!("must be a date as YYYY-MM-DD, got {date:?}"),
+        )
+    })
+}
+
+/// # Errors
+/// When `time` is not `HH:MM`.
+pub fn parse_time(time: &str) -> Result<NaiveTime, Invalid> {
+    if time.len() != 5 {
+        return Err(Invalid::new("time", format!("must be HH:MM, got {time:?}")));
+    }
+    NaiveTime::parse_from_str(time, "%H:%M")
+        .map_err(|_| Invalid::new("time", format!("must be HH:MM, got {time:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OpeningInterval;
+
+    fn restaurant() -> Restaurant {
+        Restaurant {
+            id: Uuid::new_v4(),
+            name: "Chez Test".into(),
+            address: String::new(),
+            latitude: 48.85,
+            longitude: 2.35,
+            time_zone: "Europe/Paris".into(),
+            slot_minutes: 15,
+            default_duration_minutes: 90,
+            overbooking_pct: 10,
+            booking_horizon_days: 90,
+            refund_window_hours: 24,
+            prepayment_required: true,
+            opening_hours: (1..=7)
+                .map(|weekday| OpeningInterval {
+                    weekday,
+                    opens_at: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+                    closes_at: NaiveTime::from_hms_opt(23, 0, 0).unwrap(),
+                })
+                .collect(),
+        }
+    }
+
+    fn table_type(restaurant: &Restaurant) -> TableType {
+        TableType {
+            id: Uuid::new_v4(),
+            restaurant_id: restaurant.id,
+            name: "2-top".into(),
+            seats_min: 1,
+            seats_max: 2,
+            base_price_cents: 2000,
+            currency: "EUR".into(),
+            tables: 10,
+        }
+    }
+
+    fn form(date: &str, time: &str) -> BookingForm {
+        BookingForm {
+            reservation_id: Uuid::new_v4(),
+            restaurant_id: Uuid::new_v4(),
+            table_type_id: Uuid::new_v4(),
+            table_count: 1,
+            party_size: 2,
+            date: date.into(),
+            time: time.into(),
+            duration_minutes: None,
+            guest: GuestForm {
+                name: " Ada ".into(),
+                email: "Ada@Example.COM".into(),
+                phone: None,
+            },
+            payment_token: None,
+            callback_url: None,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
+    }
+
+    fn field_of(form: &BookingForm) -> &'static str {
+        let r = restaurant();
+        BookingRequest::parse(form, &r, &table_type(&r), now())
+            .unwrap_err()
+            .field
+    }
+
+    #[test]
+    fn a_good_request_parses_with_defaults_and_normalised_guest() {
+        let r = restaurant();
+        let t = table_type(&r);
+        let req = BookingRequest::parse(&form("2026-12-02", "19:30"), &r, &t, now()).unwrap();
+        assert_eq!(req.duration_minutes, 90);
+        assert_eq!(req.guest.name, "Ada");
+        assert_eq!(req.guest.email, "ada@example.com");
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let mut f = form("2026-12-02", "19:30");
+        f.party_size = 0;
+        assert_eq!(field_of(&f), "partySize");
+        f.party_size = 5; // two seats per table
+        assert_eq!(field_of(&f), "partySize");
+        f = form("2026-12-02", "19:30");
+        f.table_count = 1000;
+        assert_eq!(field_of(&f), "tableCount");
+        assert_eq!(field_of(&form("2026-11-30", "19:30")), "date"); // past
+        assert_eq!(field_of(&form("2027-06-01", "19:30")), "date"); // beyond 90 days
+        assert_eq!(field_of(&form("2026-12-02", "16:00")), "time"); // closed
+        assert_eq!(field_of(&form("2026-12-02", "22:00")), "time"); // ends after closing
+        assert_eq!(field_of(&form("2026-12-02", "19:10")), "time"); // off the slot grid
+        assert_eq!(field_of(&form("2026-12-02", "7pm")), "time");
+        assert_eq!(field_of(&form("02/12/2026", "19:30")), "date");
+        let mut f = form("2026-12-02", "19:30");
+        f.guest.email = "not-an-email".into();
+        assert_eq!(field_of(&f), "guest.email");
+        f = form("2026-12-02", "19:30");
+        f.callback_url = Some("ftp://example.com/x".into());
+        assert_eq!(field_of(&f), "callbackUrl");
+    }
+
+    #[test]
+    fn a_time_skipped_by_daylight_saving_is_refused() {
+        let mut r = restaurant();
+        r.opening_hours = (1..=7)
+            .map(|weekday| OpeningInterval {
+                weekday,
+                opens_at: NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
+                closes_at: NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
+            })
+            .collect();
+        let t = table_type(&r);
+        let now = Utc.with_ymd_and_hms(2027, 3, 1, 12, 0, 0).unwrap();
+        // Paris skips 02:00-03:00 on 2027-03-28.
+        let err = BookingRequest::parse(&form("2027-03-28", "02:30"), &r, &t, now).unwrap_err();
+        assert_eq!(err.field, "time");
+        assert!(err.message.contains("daylight"), "{err}");
+    }
+}

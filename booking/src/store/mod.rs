@@ -1,0 +1,169 @@
+//! The PostgreSQL store.
+//!
+//! - this file: the store handle and catalog reads;
+//! - [`intake`]: recording a request as `pending`, and the outbox that guarantees its command
+//!   reaches the broker;
+//! - [`decision`]: the serial decision that reserves inventory, one transaction per command.
+
+mod decision;
+mod intake;
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::{OpeningInterval, Restaurant, TableType};
+
+pub use decision::Decision;
+pub use intake::{OutboxClaim, Recorded};
+
+/// The store: a connection pool and the queries. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+const RESTAURANT_COLUMNS: &str =
+    "id, name, address, latitude, longitude, time_zone, slot_minutes, \
+     default_duration_minutes, overbooking_pct, booking_horizon_days, refund_window_hours, \
+     prepayment_required";
+
+const TABLE_TYPE_SELECT: &str = "SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max, \
+     t.base_price_cents, t.currency, \
+     (SELECT count(*) FROM dining_table d WHERE d.table_type_id = t.id AND d.active) AS tables \
+     FROM table_type t";
+
+impl Store {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// One restaurant with its opening hours.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip(self))]
+    pub async fn restaurant(&self, id: Uuid) -> sqlx::Result<Option<Restaurant>> {
+        load_restaurant(&mut *self.pool.acquire().await?, id).await
+    }
+
+    /// A page of restaurants in id order, starting after `after`.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip(self))]
+    pub async fn restaurants(
+        &self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<Restaurant>> {
+        let query = format!(
+            "SELECT {RESTAURANT_COLUMNS} FROM restaurant \
+             WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2"
+        );
+        let mut restaurants = sqlx::query_as::<_, Restaurant>(&query)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let ids: Vec<Uuid> = restaurants.iter().map(|r| r.id).collect();
+        let hours: Vec<(Uuid, OpeningInterval)> = sqlx::query_as::<_, HoursRow>(
+            "SELECT restaurant_id, weekday, opens_at, closes_at FROM opening_hours \
+             WHERE restaurant_id = ANY($1) ORDER BY weekday, opens_at",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.restaurant_id, row.interval))
+        .collect();
+        for restaurant in &mut restaurants {
+            restaurant.opening_hours = hours
+                .iter()
+                .filter(|(id, _)| *id == restaurant.id)
+                .map(|(_, interval)| interval.clone())
+                .collect();
+        }
+        Ok(restaurants)
+    }
+
+    /// The table types of a restaurant, by name.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip(self))]
+    pub async fn table_types(&self, restaurant_id: Uuid) -> sqlx::Result<Vec<TableType>> {
+        sqlx::query_as(&format!(
+            "{TABLE_TYPE_SELECT} WHERE t.restaurant_id = $1 ORDER BY t.name"
+        ))
+        .bind(restaurant_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// One table type, only if it belongs to the restaurant.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip(self))]
+    pub async fn table_type(
+        &self,
+        restaurant_id: Uuid,
+        table_type_id: Uuid,
+    ) -> sqlx::Result<Option<TableType>> {
+        load_table_type(
+            &mut *self.pool.acquire().await?,
+            restaurant_id,
+            table_type_id,
+        )
+        .await
+    }
+}
+
+/// Reads on a given connection, so the decision can make them inside its transaction without
+/// asking the pool for a second connection.
+pub(crate) async fn load_restaurant(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Restaurant>> {
+    let query = format!("SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = $1");
+    let Some(mut restaurant) = sqlx::query_as::<_, Restaurant>(&query)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    restaurant.opening_hours = sqlx::query_as(
+        "SELECT weekday, opens_at, closes_at FROM opening_hours \
+         WHERE restaurant_id = $1 ORDER BY weekday, opens_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Some(restaurant))
+}
+
+pub(crate) async fn load_table_type(
+    conn: &mut PgConnection,
+    restaurant_id: Uuid,
+    table_type_id: Uuid,
+) -> sqlx::Result<Option<TableType>> {
+    sqlx::query_as(&format!(
+        "{TABLE_TYPE_SELECT} WHERE t.restaurant_id = $1 AND t.id = $2"
+    ))
+    .bind(restaurant_id)
+    .bind(table_type_id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct HoursRow {
+    restaurant_id: Uuid,
+    #[sqlx(flatten)]
+    interval: OpeningInterval,
+}

