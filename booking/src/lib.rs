@@ -18,7 +18,7 @@ pub mod store;
 pub use catalog::{OpeningInterval, Restaurant, TableType};
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};
-pub use store::{Decision, OutboxClaim, Recorded, Store};
+pub use store::{is_unavailable, Decision, OutboxClaim, Recorded, Store};
 
 /// The database schema, embedded so every binary and test migrates the same way.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

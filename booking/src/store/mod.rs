@@ -5,6 +5,7 @@
 //!   reaches the broker;
 //! - [`decision`]: the serial decision that reserves inventory, one transaction per command.
 
+mod catalog_writes;
 mod decision;
 mod intake;
 
@@ -166,4 +167,18 @@ struct HoursRow {
     restaurant_id: Uuid,
     #[sqlx(flatten)]
     interval: OpeningInterval,
+}
+
+/// Whether a database error means "the database cannot be reached right now" rather than "this
+/// statement is wrong": the caller should back off and retry, and nothing was written.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // SQLSTATE class 08 is connection exceptions; 57P01-57P03 are shutdowns and "cannot
+        // connect now" while the server starts.
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }

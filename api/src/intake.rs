@@ -1,0 +1,70 @@
+//! What `POST /v1/reservations` does once the body is parsed: check the request against its
+//! restaurant, record it durably as `pending`, and relay its command to the restaurant's
+//! partition.
+//!
+//! The promise to the client: `202` means the request will be decided; `503` means nothing will
+//! happen, so a retry with the same `reservationId` is safe.
+
+use booking::request::BookingForm;
+use booking::{BookingRequest, Invalid, Recorded, Reservation};
+use chrono::Utc;
+
+use crate::outbox::{self, Relayed};
+use crate::{ApiError, AppState};
+
+/// Accepts a booking request. Returns the reservation as it is now: `pending` for a new
+/// request, whatever it has become for a retry.
+///
+/// # Errors
+/// 4xx for an invalid request or a reused id, 503 when nothing could be recorded or the broker
+/// refused the command.
+#[tracing::instrument(skip_all, fields(
+    reservation_id = %form.reservation_id,
+    restaurant_id = %form.restaurant_id,
+))]
+pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, ApiError> {
+    form.check_shape()?;
+    let store = &state.store;
+    let restaurant = store
+        .restaurant(form.restaurant_id)
+        .await?
+        .ok_or_else(|| Invalid::new("restaurantId", "no restaurant has this id"))?;
+    let table_type = store
+        .table_type(restaurant.id, form.table_type_id)
+        .await?
+        .ok_or_else(|| {
+            Invalid::new(
+                "tableTypeId",
+                format!(
+                    "restaurant {} has no table type with this id",
+                    restaurant.id
+                ),
+            )
+        })?;
+    let request = BookingRequest::parse(&form, &restaurant, &table_type, Utc::now())?;
+
+    let reservation = match store.record_pending(&request).await? {
+        Recorded::Created(reservation) => reservation,
+        Recorded::Existing(reservation) if reservation.was_requested_by(&request) => reservation,
+        Recorded::Existing(_) => {
+            return Err(ApiError::Conflict(format!(
+                "reservationId {} is already used by a different request; \
+                 generate a new id for a new booking",
+                request.reservation_id
+            )))
+        }
+    };
+    if !reservation.status.is_pending() {
+        return Ok(reservation);
+    }
+    // A retry of a pending request relays too: if the first attempt died before publishing,
+    // the retry finishes its work instead of waiting for the sweeper.
+    match outbox::relay(store, &state.publisher, reservation.id).await {
+        Relayed::Withdrawn => Err(ApiError::Unavailable(
+            "the restaurant's booking queue is full or unavailable; nothing was booked. \
+             Retry later with the same reservationId"
+                .into(),
+        )),
+        Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred => Ok(reservation),
+    }
+}

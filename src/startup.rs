@@ -1,0 +1,172 @@
+//! Start-up and the process's life: connect, migrate, declare the topology, run the roles, and
+//! stop them gracefully on SIGINT or SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use booking::Store;
+use rabbitmq::Publisher;
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::PgPoolOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::Settings;
+
+/// Which parts this process runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub api: bool,
+    pub worker: bool,
+}
+
+impl Roles {
+    pub fn all() -> Self {
+        Self {
+            api: true,
+            worker: true,
+        }
+    }
+    pub fn api() -> Self {
+        Self {
+            api: true,
+            worker: false,
+        }
+    }
+    pub fn worker() -> Self {
+        Self {
+            api: false,
+            worker: true,
+        }
+    }
+}
+
+/// Connects to PostgreSQL.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.db_pool_size)
+        // Fail fast, so intake answers 503 instead of hanging while the database is down.
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(&settings.database_url)
+        .await
+        .context("connecting to PostgreSQL (DATABASE_URL)")?;
+    Ok(Store::new(pool))
+}
+
+/// Creates the database if it is missing, migrates it, and declares the RabbitMQ topology.
+///
+/// # Errors
+/// When a server cannot be reached, a migration fails, or the broker refuses the topology.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<Store> {
+    if !sqlx::Postgres::database_exists(&settings.database_url)
+        .await
+        .context("connecting to PostgreSQL (DATABASE_URL)")?
+    {
+        sqlx::Postgres::create_database(&settings.database_url)
+            .await
+            .context("creating the database")?;
+    }
+    let store = connect_store(settings).await?;
+    booking::MIGRATOR
+        .run(store.pool())
+        .await
+        .context("migrating the database")?;
+    declare_topology(settings).await?;
+    Ok(store)
+}
+
+async fn declare_topology(settings: &Settings) -> anyhow::Result<()> {
+    let connection = rabbitmq::connect(&settings.amqp_url, "maitred-setup")
+        .await
+        .context("connecting to RabbitMQ (AMQP_URL)")?;
+    let channel = connection.create_channel().await?;
+    settings
+        .topology()
+        .declare(&channel)
+        .await
+        .context("declaring the RabbitMQ topology")?;
+    connection.close(200, "declared".into()).await?;
+    Ok(())
+}
+
+/// Runs the chosen roles until SIGINT or SIGTERM, then stops them gracefully: the API finishes
+/// the requests in flight, and the workers settle the message in hand.
+///
+/// # Errors
+/// When the topology cannot be declared or the HTTP address cannot be bound.
+pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Result<()> {
+    declare_topology(settings).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if roles.api {
+        let publisher = Arc::new(Publisher::new(&settings.amqp_url, settings.topology()));
+        tasks.spawn(api::outbox::run_sweeper(
+            store.clone(),
+            publisher.clone(),
+            api::outbox::SweeperConfig {
+                interval: Duration::from_secs(settings.sweep_interval_secs),
+                min_age: Duration::from_secs(15),
+            },
+            shutdown.clone(),
+        ));
+        let app = api::app(api::AppState {
+            store: store.clone(),
+            publisher,
+        });
+        let listener = tokio::net::TcpListener::bind(settings.http_addr)
+            .await
+            .with_context(|| format!("binding {}", settings.http_addr))?;
+        tracing::info!(addr = %settings.http_addr, "API listening");
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+            {
+                tracing::error!(%error, "HTTP server failed");
+            }
+        });
+    }
+    if roles.worker {
+        let config = worker::WorkerConfig {
+            amqp_url: settings.amqp_url.clone(),
+            topology: settings.topology(),
+            prefetch: settings.prefetch,
+            hold_for: settings.hold_for(),
+            home: settings.home_partitions(),
+        };
+        tracing::info!(partitions = settings.partitions, "worker starting");
+        tasks.spawn(worker::run(store.clone(), config, shutdown.clone()));
+    }
+
+    while tasks.join_next().await.is_some() {}
+    store.pool().close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; stopping");
+    shutdown.cancel();
+}
