@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test against the real PostgreSQL and RabbitMQ on this machine, starting or
+# installing them first. Each test gets its own database (sqlx::test) and its own queue prefix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+# sqlx::test creates one database per test from this server.
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi

@@ -1,0 +1,250 @@
+//! The test harness: a real PostgreSQL database per test (from `#[sqlx::test]`), and a real
+//! RabbitMQ topology under a prefix of its own, deleted when the test ends.
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use booking::{OpeningInterval, Restaurant, Store, TableType};
+use chrono::{NaiveTime, Utc};
+use http_body_util::BodyExt;
+use rabbitmq::{Publisher, Topology};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+pub struct Harness {
+    pub store: Store,
+    pub app: Router,
+    pub topology: Topology,
+    pub publisher: Arc<Publisher>,
+    shutdown: CancellationToken,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Harness {
+    /// A fresh topology with 4 partitions under a unique prefix.
+    pub async fn new(pool: PgPool) -> Self {
+        Self::with_max_length(pool, 10_000).await
+    }
+
+    pub async fn with_max_length(pool: PgPool, max_length: u32) -> Self {
+        let topology = Topology {
+            prefix: format!("test-{}.", Uuid::new_v4().simple()),
+            partitions: 4,
+            max_length,
+            delivery_limit: 3,
+        };
+        let connection = rabbitmq::connect(&amqp_url(), "maitred-test")
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        topology.declare(&channel).await.unwrap();
+        connection.close(200, "ok".into()).await.unwrap();
+        let store = Store::new(pool);
+        let publisher = Arc::new(Publisher::new(amqp_url(), topology.clone()));
+        let app = api::app(api::AppState {
+            store: store.clone(),
+            publisher: publisher.clone(),
+        });
+        Self {
+            store,
+            app,
+            topology,
+            publisher,
+            shutdown: CancellationToken::new(),
+            workers: Vec::new(),
+        }
+    }
+
+    pub fn worker_config(&self) -> worker::WorkerConfig {
+        worker::WorkerConfig {
+            amqp_url: amqp_url(),
+            topology: self.topology.clone(),
+            prefetch: 16,
+            hold_for: Duration::from_secs(600),
+            home: None,
+        }
+    }
+
+    pub fn start_worker(&mut self) {
+        let handle = tokio::spawn(worker::run(
+            self.store.clone(),
+            self.worker_config(),
+            self.shutdown.clone(),
+        ));
+        self.workers.push(handle);
+    }
+
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if body.is_some() {
+            builder = builder.header("content-type", "application/json");
+        }
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        send(&self.app, builder.body(body).unwrap()).await
+    }
+
+    pub async fn post_reservation(&self, body: &Value) -> Reply {
+        self.request(Method::POST, "/v1/reservations", Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, None).await
+    }
+
+    /// Waits until none of `ids` is pending, or panics after `timeout`.
+    pub async fn wait_decided(&self, ids: &[Uuid], timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM reservation WHERE id = ANY($1) AND status = 'pending'",
+            )
+            .bind(ids)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{pending} reservations still pending after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Ready messages in a queue of this test's topology.
+    pub async fn queue_depth(&self, queue: &str) -> u32 {
+        let connection = rabbitmq::connect(&amqp_url(), "maitred-test")
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let depth = self.topology.ready_messages(&channel, queue).await.unwrap();
+        connection.close(200, "ok".into()).await.unwrap();
+        depth
+    }
+
+    pub async fn partition_depths(&self) -> u32 {
+        let mut total = 0;
+        for p in 0..self.topology.partitions {
+            total += self.queue_depth(&self.topology.partition_queue(p)).await;
+        }
+        total
+    }
+
+    /// Stops the workers and deletes the test's queues and exchanges.
+    pub async fn finish(self) {
+        self.shutdown.cancel();
+        for worker in self.workers {
+            worker.await.unwrap();
+        }
+        let connection = rabbitmq::connect(&amqp_url(), "maitred-test")
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        self.topology.delete(&channel).await.unwrap();
+        connection.close(200, "ok".into()).await.unwrap();
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A restaurant in UTC, open around the clock, with one table type of `tables` tables
+/// (1-4 seats, 25.00 EUR) and 10% overbooking. Returns (restaurant id, table type id).
+pub async fn seed_restaurant(store: &Store, tables: u32) -> (Uuid, Uuid) {
+    let restaurant = Restaurant {
+        id: Uuid::new_v4(),
+        name: "Test Bistro".into(),
+        address: "1 Test Street".into(),
+        latitude: 48.85,
+        longitude: 2.35,
+        time_zone: "UTC".into(),
+        slot_minutes: 15,
+        default_duration_minutes: 90,
+        overbooking_pct: 10,
+        booking_horizon_days: 90,
+        refund_window_hours: 24,
+        prepayment_required: true,
+        opening_hours: (1..=7)
+            .map(|weekday| OpeningInterval {
+                weekday,
+                opens_at: NaiveTime::MIN,
+                closes_at: NaiveTime::MIN, // closes at midnight the next day: always open
+            })
+            .collect(),
+    };
+    assert!(store.insert_restaurant(&restaurant).await.unwrap());
+    let table_type = TableType {
+        id: Uuid::new_v4(),
+        restaurant_id: restaurant.id,
+        name: "4-top".into(),
+        seats_min: 1,
+        seats_max: 4,
+        base_price_cents: 2500,
+        currency: "EUR".into(),
+        tables: 0,
+    };
+    store
+        .insert_table_type(&table_type, tables, "T")
+        .await
+        .unwrap();
+    (restaurant.id, table_type.id)
+}
+
+/// A valid booking body for a week from today at 19:00.
+pub fn booking_body(restaurant_id: Uuid, table_type_id: Uuid) -> Value {
+    json!({
+        "reservationId": Uuid::new_v4(),
+        "restaurantId": restaurant_id,
+        "tableTypeId": table_type_id,
+        "partySize": 2,
+        "date": (Utc::now().date_naive() + chrono::Duration::days(7)).to_string(),
+        "time": "19:00",
+        "guest": { "name": "Ada Lovelace", "email": "ada@example.com" }
+    })
+}
+
+pub fn id_of(body: &Value) -> Uuid {
+    body["reservationId"].as_str().unwrap().parse().unwrap()
+}
+
+/// total_reserved of every slot of a table type, in slot order.
+pub async fn reserved_per_slot(store: &Store, table_type_id: Uuid) -> Vec<i32> {
+    sqlx::query_scalar(
+        "SELECT total_reserved FROM inventory WHERE table_type_id = $1 ORDER BY slot_start",
+    )
+    .bind(table_type_id)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
