@@ -6,7 +6,7 @@
 //! - [`startup`]: connecting, migrating, declaring the topology, and running the API, the
 //!   sweeper and the workers until a shutdown signal;
 //! - [`demo`]: a few demo restaurants;
-//! - [`telemetry`]: logging.
+//! - [`telemetry`]: logging, as text or JSON.
 
 pub mod cli;
 pub mod demo;
