@@ -54,19 +54,14 @@ pub async fn load(store: &Store) -> anyhow::Result<()> {
         restaurants.into_iter().enumerate()
     {
         let restaurant = Restaurant {
-            id,
-            name: name.into(),
             address: address.into(),
-            latitude,
-            longitude,
-            time_zone: time_zone.into(),
-            slot_minutes: 15,
-            default_duration_minutes: 90,
-            overbooking_pct: 10,
-            booking_horizon_days: 90,
-            refund_window_hours: 24,
-            prepayment_required: true,
-            opening_hours: opening_hours(time_zone == "Asia/Tokyo"),
+            ..Restaurant::with_defaults(
+                id,
+                name,
+                time_zone,
+                (latitude, longitude),
+                opening_hours(time_zone == "Asia/Tokyo"),
+            )
         };
         if !store.insert_restaurant(&restaurant).await? {
             continue; // already loaded

@@ -24,6 +24,34 @@ pub struct Restaurant {
     pub opening_hours: Vec<OpeningInterval>,
 }
 
+impl Restaurant {
+    /// A restaurant with the chain's defaults: 15-minute slots, 90-minute stays, 10%
+    /// overbooking, a 90-day horizon, a 24-hour refund window, and prepayment.
+    pub fn with_defaults(
+        id: Uuid,
+        name: impl Into<String>,
+        time_zone: impl Into<String>,
+        (latitude, longitude): (f64, f64),
+        opening_hours: Vec<OpeningInterval>,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            address: String::new(),
+            latitude,
+            longitude,
+            time_zone: time_zone.into(),
+            slot_minutes: 15,
+            default_duration_minutes: 90,
+            overbooking_pct: 10,
+            booking_horizon_days: 90,
+            refund_window_hours: 24,
+            prepayment_required: true,
+            opening_hours,
+        }
+    }
+}
+
 /// One opening interval of a weekday, in local time. `closes_at <= opens_at` means it closes
 /// after midnight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -328,27 +328,20 @@ mod tests {
     use crate::OpeningInterval;
 
     fn restaurant() -> Restaurant {
-        Restaurant {
-            id: Uuid::new_v4(),
-            name: "Chez Test".into(),
-            address: String::new(),
-            latitude: 48.85,
-            longitude: 2.35,
-            time_zone: "Europe/Paris".into(),
-            slot_minutes: 15,
-            default_duration_minutes: 90,
-            overbooking_pct: 10,
-            booking_horizon_days: 90,
-            refund_window_hours: 24,
-            prepayment_required: true,
-            opening_hours: (1..=7)
-                .map(|weekday| OpeningInterval {
-                    weekday,
-                    opens_at: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
-                    closes_at: NaiveTime::from_hms_opt(23, 0, 0).unwrap(),
-                })
-                .collect(),
-        }
+        let dinner = (1..=7)
+            .map(|weekday| OpeningInterval {
+                weekday,
+                opens_at: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+                closes_at: NaiveTime::from_hms_opt(23, 0, 0).unwrap(),
+            })
+            .collect();
+        Restaurant::with_defaults(
+            Uuid::new_v4(),
+            "Chez Test",
+            "Europe/Paris",
+            (48.85, 2.35),
+            dinner,
+        )
     }
 
     fn table_type(restaurant: &Restaurant) -> TableType {

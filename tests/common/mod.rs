@@ -182,27 +182,20 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
 /// A restaurant in UTC, open around the clock, with one table type of `tables` tables
 /// (1-4 seats, 25.00 EUR) and 10% overbooking. Returns (restaurant id, table type id).
 pub async fn seed_restaurant(store: &Store, tables: u32) -> (Uuid, Uuid) {
-    let restaurant = Restaurant {
-        id: Uuid::new_v4(),
-        name: "Test Bistro".into(),
-        address: "1 Test Street".into(),
-        latitude: 48.85,
-        longitude: 2.35,
-        time_zone: "UTC".into(),
-        slot_minutes: 15,
-        default_duration_minutes: 90,
-        overbooking_pct: 10,
-        booking_horizon_days: 90,
-        refund_window_hours: 24,
-        prepayment_required: true,
-        opening_hours: (1..=7)
-            .map(|weekday| OpeningInterval {
-                weekday,
-                opens_at: NaiveTime::MIN,
-                closes_at: NaiveTime::MIN, // closes at midnight the next day: always open
-            })
-            .collect(),
-    };
+    let always_open = (1..=7)
+        .map(|weekday| OpeningInterval {
+            weekday,
+            opens_at: NaiveTime::MIN,
+            closes_at: NaiveTime::MIN, // closes at midnight the next day
+        })
+        .collect();
+    let restaurant = Restaurant::with_defaults(
+        Uuid::new_v4(),
+        "Test Bistro",
+        "UTC",
+        (48.85, 2.35),
+        always_open,
+    );
     assert!(store.insert_restaurant(&restaurant).await.unwrap());
     let table_type = TableType {
         id: Uuid::new_v4(),

@@ -76,7 +76,9 @@ async fn consume_all(
             )
             .instrument(tracing::info_span!("partition", partition))
             .await;
-            if result.is_err() {
+            // A failed channel, or a consumer the broker cancelled, restarts the connection:
+            // no partition may sit unconsumed while the others run.
+            if result.is_err() || !shutdown.is_cancelled() {
                 stop.cancel();
             }
             result
