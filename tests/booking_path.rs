@@ -422,3 +422,70 @@ async fn a_full_partition_answers_503_keeps_nothing_and_the_retry_is_decided(poo
     );
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_message_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, cursed_type) = seed_restaurant(&harness.store, 3).await;
+    let healthy_type = booking::TableType {
+        id: Uuid::new_v4(),
+        restaurant_id: restaurant,
+        name: "bar seat".into(),
+        seats_min: 1,
+        seats_max: 2,
+        base_price_cents: 1000,
+        currency: "EUR".into(),
+        tables: 0,
+    };
+    harness
+        .store
+        .insert_table_type(&healthy_type, 2, "B")
+        .await
+        .unwrap();
+    // Every decision for the cursed type fails inside the database, as a bug would.
+    sqlx::raw_sql(&format!(
+        "CREATE FUNCTION fail_cursed() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
+         CREATE TRIGGER cursed BEFORE INSERT ON inventory FOR EACH ROW
+         WHEN (NEW.table_type_id = '{cursed_type}') EXECUTE FUNCTION fail_cursed();"
+    ))
+    .execute(harness.store.pool())
+    .await
+    .unwrap();
+
+    let cursed = booking_body(restaurant, cursed_type);
+    let healthy = booking_body(restaurant, healthy_type.id);
+    assert_eq!(
+        harness.post_reservation(&cursed).await.status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        harness.post_reservation(&healthy).await.status,
+        StatusCode::ACCEPTED
+    );
+    harness.start_worker();
+
+    // The request behind the failing one is still decided, after at most a few retries.
+    harness
+        .wait_decided(&[id_of(&healthy)], DECIDE_TIMEOUT)
+        .await;
+    let dlq = harness.topology.dead_letter_queue();
+    let deadline = tokio::time::Instant::now() + DECIDE_TIMEOUT;
+    while harness.queue_depth(&dlq).await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Dead-lettered, not decided: it waits for ops, still pending and holding nothing.
+    let stuck = harness
+        .get(&format!("/v1/reservations/{}", id_of(&cursed)))
+        .await;
+    assert_eq!(stuck.body["status"], "pending");
+    assert!(reserved_per_slot(&harness.store, cursed_type)
+        .await
+        .is_empty());
+    assert_eq!(harness.partition_depths().await, 0);
+    harness.finish().await;
+}
