@@ -31,6 +31,8 @@ pub enum ApiError {
     Unavailable(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    #[error("a handler panicked")]
+    Panicked,
 }
 
 #[derive(Serialize)]
@@ -56,7 +58,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(e) if booking::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Database(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -66,7 +68,9 @@ impl ApiError {
             ApiError::Database(e) if booking::is_unavailable(e) => {
                 "the database is unavailable; nothing was done, retry later".into()
             }
-            ApiError::Database(_) => "an internal error occurred; it has been logged".into(),
+            ApiError::Database(_) | ApiError::Panicked => {
+                "an internal error occurred; it has been logged".into()
+            }
             other => other.to_string(),
         }
     }
@@ -108,4 +112,8 @@ pub async fn not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("this route does not support this method".into())
+}
+
+pub fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Panicked.into_response()
 }

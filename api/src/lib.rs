@@ -18,6 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use booking::Store;
 use rabbitmq::Publisher;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -35,5 +36,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(TraceLayer::new_for_http())
+        // A bug must still answer problem+json, not drop the connection.
+        .layer(CatchPanicLayer::custom(error::panicked))
         .with_state(state)
 }
