@@ -127,10 +127,10 @@ CREATE INDEX reservation_event_reservation ON reservation_event (reservation_id,
 
 -- The transactional outbox: a row here means "the command for this reservation has not been
 -- confirmed by the broker yet". Intake deletes it once the publish is confirmed; the sweeper
--- re-publishes what is left behind by a crash or a lost broker. `uncertain` is set when a publish
--- may have reached the broker, so a later refusal must not delete the reservation.
+-- re-publishes what is left behind by a crash or a lost broker. `pinned` is set once the request
+-- must never be withdrawn: a publish may have reached the broker, or a client was told 202.
 CREATE TABLE outbox (
     reservation_id uuid PRIMARY KEY REFERENCES reservation (id) ON DELETE CASCADE,
-    uncertain      boolean NOT NULL DEFAULT false,
+    pinned         boolean NOT NULL DEFAULT false,
     created_at     timestamptz NOT NULL DEFAULT now()
 );

@@ -330,48 +330,21 @@ async fn bad_input_gets_a_problem_naming_the_fault_and_queues_nothing(pool: PgPo
 async fn a_request_recorded_but_never_published_is_swept_and_decided(pool: PgPool) {
     let mut harness = Harness::new(pool).await;
     let (restaurant, table_type) = seed_restaurant(&harness.store, 3).await;
-    // Record as intake does, then "crash" before publishing.
-    let form: booking::request::BookingForm =
-        serde_json::from_value(booking_body(restaurant, table_type)).unwrap();
-    let r = harness.store.restaurant(restaurant).await.unwrap().unwrap();
-    let t = harness
-        .store
-        .table_type(restaurant, table_type)
-        .await
-        .unwrap()
-        .unwrap();
-    let request = booking::BookingRequest::parse(&form, &r, &t, chrono::Utc::now()).unwrap();
-    harness.store.record_pending(&request).await.unwrap();
+    let id = harness
+        .record_without_publishing(&booking_body(restaurant, table_type))
+        .await;
     assert_eq!(harness.partition_depths().await, 0);
 
     harness.start_worker();
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let sweeper = tokio::spawn(api::outbox::run_sweeper(
-        harness.store.clone(),
-        harness.publisher.clone(),
-        api::outbox::SweeperConfig {
-            interval: Duration::from_millis(100),
-            min_age: Duration::ZERO,
-        },
-        shutdown.clone(),
-    ));
-    harness
-        .wait_decided(&[request.reservation_id], DECIDE_TIMEOUT)
-        .await;
-    let reservation = harness
-        .store
-        .reservation(request.reservation_id)
-        .await
-        .unwrap()
-        .unwrap();
+    harness.start_sweeper();
+    harness.wait_decided(&[id], DECIDE_TIMEOUT).await;
+    let reservation = harness.store.reservation(id).await.unwrap().unwrap();
     assert_eq!(reservation.status, Status::Held);
     let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
         .fetch_one(harness.store.pool())
         .await
         .unwrap();
     assert_eq!(outbox, 0);
-    shutdown.cancel();
-    sweeper.await.unwrap();
     harness.finish().await;
 }
 
@@ -487,5 +460,38 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(
         .await
         .is_empty());
     assert_eq!(harness.partition_depths().await, 0);
+    harness.finish().await;
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_retry_refused_by_a_full_partition_keeps_the_request_and_it_is_decided(pool: PgPool) {
+    let mut harness = Harness::with_max_length(pool, 1).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 3).await;
+    // A request that was recorded (and maybe answered 202) but whose publish never settled.
+    let body = booking_body(restaurant, table_type);
+    let id = harness.record_without_publishing(&body).await;
+    // Fill the partition until the broker refuses.
+    loop {
+        let filler = harness
+            .post_reservation(&booking_body(restaurant, table_type))
+            .await;
+        if filler.status == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+    }
+    // The retry is refused by the broker too, but someone may already hold a 202 for this
+    // request: it must stay, and the answer is 202, never 503.
+    let retry = harness.post_reservation(&body).await;
+    assert_eq!(retry.status, StatusCode::ACCEPTED, "{:?}", retry.body);
+    let pinned: bool = sqlx::query_scalar("SELECT pinned FROM outbox WHERE reservation_id = $1")
+        .bind(id)
+        .fetch_one(harness.store.pool())
+        .await
+        .unwrap();
+    assert!(pinned);
+
+    harness.start_worker();
+    harness.start_sweeper();
+    harness.wait_decided(&[id], DECIDE_TIMEOUT).await;
     harness.finish().await;
 }

@@ -9,7 +9,7 @@ use booking::request::BookingForm;
 use booking::{BookingRequest, Invalid, Recorded, Reservation};
 use chrono::Utc;
 
-use crate::outbox::{self, Relayed};
+use crate::outbox::{self, Relayed, Relayer};
 use crate::{ApiError, AppState};
 
 /// Accepts a booking request. Returns the reservation as it is now: `pending` for a new
@@ -43,28 +43,44 @@ pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, 
         })?;
     let request = BookingRequest::parse(&form, &restaurant, &table_type, Utc::now())?;
 
-    let reservation = match store.record_pending(&request).await? {
-        Recorded::Created(reservation) => reservation,
-        Recorded::Existing(reservation) if reservation.was_requested_by(&request) => reservation,
-        Recorded::Existing(_) => {
-            return Err(ApiError::Conflict(format!(
-                "reservationId {} is already used by a different request; \
-                 generate a new id for a new booking",
-                request.reservation_id
-            )))
+    // A concurrent attempt with the same id may be refused and withdrawn under our feet; then
+    // this request is recorded afresh.
+    for _ in 0..3 {
+        let (reservation, relayer) = match store.record_pending(&request).await? {
+            Recorded::Created(reservation) => (reservation, Relayer::Creator),
+            Recorded::Existing(reservation) if reservation.was_requested_by(&request) => {
+                (reservation, Relayer::Other)
+            }
+            Recorded::Existing(_) => {
+                return Err(ApiError::Conflict(format!(
+                    "reservationId {} is already used by a different request; \
+                     generate a new id for a new booking",
+                    request.reservation_id
+                )))
+            }
+        };
+        if !reservation.status.is_pending() {
+            return Ok(reservation);
         }
-    };
-    if !reservation.status.is_pending() {
-        return Ok(reservation);
+        // A retry of a pending request relays too: if the first attempt died before
+        // publishing, the retry finishes its work instead of waiting for the sweeper.
+        match outbox::relay(store, &state.publisher, reservation.id, relayer).await {
+            Relayed::Withdrawn => {
+                return Err(ApiError::Unavailable(
+                    "the restaurant's booking queue is full or unavailable; nothing was booked. \
+                     Retry later with the same reservationId"
+                        .into(),
+                ))
+            }
+            Relayed::Vanished => continue,
+            Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred => {
+                return Ok(reservation)
+            }
+        }
     }
-    // A retry of a pending request relays too: if the first attempt died before publishing,
-    // the retry finishes its work instead of waiting for the sweeper.
-    match outbox::relay(store, &state.publisher, reservation.id).await {
-        Relayed::Withdrawn => Err(ApiError::Unavailable(
-            "the restaurant's booking queue is full or unavailable; nothing was booked. \
-             Retry later with the same reservationId"
-                .into(),
-        )),
-        Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred => Ok(reservation),
-    }
+    Err(ApiError::Unavailable(
+        "concurrent attempts with this reservationId keep being refused; nothing was booked. \
+         Retry later with the same reservationId"
+            .into(),
+    ))
 }

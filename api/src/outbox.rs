@@ -17,21 +17,44 @@ use uuid::Uuid;
 pub enum Relayed {
     /// The broker confirmed the command.
     Published,
-    /// Nothing was left to publish (a retry of a request already relayed).
+    /// Nothing was left to publish: the command was already confirmed.
     AlreadyRelayed,
+    /// The reservation no longer exists: a concurrent attempt with the same id was refused
+    /// and withdrawn. The caller may record the request afresh.
+    Vanished,
     /// The broker refused, and the request was withdrawn: nothing will happen.
     Withdrawn,
-    /// The command may or may not have reached the broker; the request stays in the outbox
-    /// and the sweeper makes sure it is decided.
+    /// The command may or may not have reached the broker, or could not be published yet; the
+    /// request stays in the outbox, pinned, and the sweeper makes sure it is decided.
     Deferred,
+}
+
+/// Who is relaying, which decides what a refusal may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relayer {
+    /// The request that created the reservation and has not answered yet: on a refusal it
+    /// withdraws the reservation and answers 503.
+    Creator,
+    /// A retry or the sweeper: someone may already have been told 202, so a refusal leaves
+    /// the request pinned in the outbox for a later attempt.
+    Other,
 }
 
 /// Publishes the command of a recorded, pending request, and settles its outbox row.
 #[tracing::instrument(skip(store, publisher))]
-pub async fn relay(store: &Store, publisher: &Publisher, reservation_id: Uuid) -> Relayed {
+pub async fn relay(
+    store: &Store,
+    publisher: &Publisher,
+    reservation_id: Uuid,
+    relayer: Relayer,
+) -> Relayed {
     match store.claim_outbox(reservation_id).await {
-        Ok(Some(claim)) => settle(claim, publisher, true).await,
-        Ok(None) => Relayed::AlreadyRelayed,
+        Ok(Some(claim)) => settle(claim, publisher, relayer).await,
+        Ok(None) => match store.reservation(reservation_id).await {
+            Ok(None) => Relayed::Vanished,
+            // Published already, or unknown: either way the row, if any, is the sweeper's.
+            Ok(Some(_)) | Err(_) => Relayed::AlreadyRelayed,
+        },
         Err(error) => {
             tracing::warn!(%error, "could not claim the outbox row; the sweeper will relay it");
             Relayed::Deferred
@@ -39,9 +62,7 @@ pub async fn relay(store: &Store, publisher: &Publisher, reservation_id: Uuid) -
     }
 }
 
-/// Publishes the claimed command. `may_withdraw` is false for the sweeper: its requests were
-/// already answered `202`, so a refusal must leave them for a later attempt.
-async fn settle(claim: OutboxClaim, publisher: &Publisher, may_withdraw: bool) -> Relayed {
+async fn settle(claim: OutboxClaim, publisher: &Publisher, relayer: Relayer) -> Relayed {
     let envelope = Envelope {
         restaurant_id: claim.restaurant_id(),
         command: Command::Decide {
@@ -56,7 +77,7 @@ async fn settle(claim: OutboxClaim, publisher: &Publisher, may_withdraw: bool) -
             }
             Relayed::Published
         }
-        Err(PublishError::Refused(why)) if may_withdraw => {
+        Err(PublishError::Refused(why)) if relayer == Relayer::Creator => {
             tracing::info!(%why, "the broker refused the command");
             match claim.withdraw().await {
                 Ok(true) => Relayed::Withdrawn,
@@ -67,15 +88,12 @@ async fn settle(claim: OutboxClaim, publisher: &Publisher, may_withdraw: bool) -
                 }
             }
         }
-        Err(PublishError::Refused(why)) => {
-            tracing::info!(%why, "the broker refused the command; it stays in the outbox");
-            drop(claim); // rolls back: the row stays for the next sweep
-            Relayed::Deferred
-        }
-        Err(PublishError::Unknown(why)) => {
-            tracing::warn!(%why, "the publish outcome is unknown; the command stays in the outbox");
-            if let Err(error) = claim.mark_uncertain().await {
-                tracing::warn!(%error, "could not mark the outbox row uncertain");
+        Err(error) => {
+            // Refused for a request someone was already promised, or an unknown outcome:
+            // from now on it must never be withdrawn.
+            tracing::warn!(%error, "the command stays in the outbox for the sweeper");
+            if let Err(error) = claim.pin().await {
+                tracing::warn!(%error, "could not pin the outbox row");
             }
             Relayed::Deferred
         }
@@ -110,9 +128,10 @@ pub async fn run_sweeper(
                 return;
             }
             match store.claim_stale_outbox(config.min_age).await {
-                Ok(Some(claim)) => match settle(claim, &publisher, false).await {
+                Ok(Some(claim)) => match settle(claim, &publisher, Relayer::Other).await {
                     Relayed::Published => relayed += 1,
-                    // The broker is refusing or unreachable: try again next round.
+                    // The broker is refusing or unreachable: try again next round. (The oldest
+                    // row comes first, so one full partition delays the others' rows too.)
                     _ => break,
                 },
                 Ok(None) => break,

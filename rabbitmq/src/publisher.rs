@@ -16,6 +16,8 @@ use crate::{Envelope, Topology};
 
 /// How long to wait for a confirm before the outcome counts as unknown.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long connecting, or handing a message to a blocked connection, may take.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -85,19 +87,35 @@ impl Publisher {
             mandatory: true, // an unroutable message comes back instead of vanishing
             ..BasicPublishOptions::default()
         };
-        let confirm = channel
-            .basic_publish(
-                self.topology.commands_exchange().into(),
-                routing_key.into(),
-                options,
-                body,
-                properties,
-            )
-            .await
-            // The frame was not handed to a live channel, so nothing reached the broker.
-            .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
+        let send = channel.basic_publish(
+            self.topology.commands_exchange().into(),
+            routing_key.into(),
+            options,
+            body,
+            properties.clone(),
+        );
+        let confirm = match tokio::time::timeout(SEND_TIMEOUT, send).await {
+            Ok(Ok(confirm)) => confirm,
+            // The channel refused the frame: nothing reached the broker.
+            Ok(Err(e)) => return Err(PublishError::Refused(format!("not sent: {e}"))),
+            // Part of it may have been written (a blocked connection, for example).
+            Err(_) => {
+                return Err(PublishError::Unknown(format!(
+                    "not sent within {SEND_TIMEOUT:?}"
+                )))
+            }
+        };
         match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
             Ok(Ok(Confirmation::Ack(None))) => Ok(()),
+            // lapin pairs a return with the next confirm; a return of someone else's message
+            // says nothing certain about this one.
+            Ok(Ok(Confirmation::Ack(Some(returned))))
+                if returned.delivery.properties.message_id() != properties.message_id() =>
+            {
+                Err(PublishError::Unknown(
+                    "a return for another message arrived with this confirm".into(),
+                ))
+            }
             Ok(Ok(Confirmation::Ack(Some(returned)))) => Err(PublishError::Refused(format!(
                 "unroutable: {}",
                 returned.reply_text
@@ -123,9 +141,13 @@ impl Publisher {
             return Ok(channel.clone());
         }
         let refused = |e: lapin::Error| PublishError::Refused(format!("no broker connection: {e}"));
-        let connection: Connection = crate::connect(&self.url, "maitred-publisher")
-            .await
-            .map_err(refused)?;
+        let connection: Connection =
+            tokio::time::timeout(SEND_TIMEOUT, crate::connect(&self.url, "maitred-publisher"))
+                .await
+                .map_err(|_| {
+                    PublishError::Refused(format!("no broker connection within {SEND_TIMEOUT:?}"))
+                })?
+                .map_err(refused)?;
         let channel = connection.create_channel().await.map_err(refused)?;
         channel
             .confirm_select(ConfirmSelectOptions::default())

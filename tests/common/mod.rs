@@ -29,6 +29,7 @@ pub struct Harness {
     pub topology: Topology,
     pub publisher: Arc<Publisher>,
     shutdown: CancellationToken,
+    /// Workers and sweepers, stopped by [`Harness::finish`].
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -84,6 +85,41 @@ impl Harness {
             self.shutdown.clone(),
         ));
         self.workers.push(handle);
+    }
+
+    /// Runs the outbox sweeper with no minimum age, stopped by [`Harness::finish`].
+    pub fn start_sweeper(&mut self) {
+        let handle = tokio::spawn(api::outbox::run_sweeper(
+            self.store.clone(),
+            self.publisher.clone(),
+            api::outbox::SweeperConfig {
+                interval: Duration::from_millis(100),
+                min_age: Duration::ZERO,
+            },
+            self.shutdown.clone(),
+        ));
+        self.workers.push(handle);
+    }
+
+    /// Records a booking as intake does, then "crashes" before publishing it. Returns its id.
+    pub async fn record_without_publishing(&self, body: &Value) -> Uuid {
+        let form: booking::request::BookingForm = serde_json::from_value(body.clone()).unwrap();
+        let restaurant = self
+            .store
+            .restaurant(form.restaurant_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let table_type = self
+            .store
+            .table_type(form.restaurant_id, form.table_type_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let request =
+            booking::BookingRequest::parse(&form, &restaurant, &table_type, Utc::now()).unwrap();
+        self.store.record_pending(&request).await.unwrap();
+        request.reservation_id
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {

@@ -19,12 +19,12 @@ pub enum Recorded {
     Existing(Reservation),
 }
 
-const RESERVATION_SELECT: &str = "SELECT id, restaurant_id, table_type_id, table_count, \
-     party_size, service_date, start_time, duration_minutes, guest_name, guest_email, \
-     guest_phone, status, reason, price_cents, currency, hold_expires_at, callback_url, \
-     payment_token, created_at, updated_at FROM reservation";
+const RESERVATION_COLUMNS: &str = "id, restaurant_id, table_type_id, table_count, party_size, \
+     service_date, start_time, duration_minutes, guest_name, guest_email, guest_phone, status, \
+     reason, price_cents, currency, hold_expires_at, callback_url, payment_token, created_at, \
+     updated_at";
 
-const CLAIM_SELECT: &str = "SELECT o.reservation_id, r.restaurant_id, o.uncertain \
+const CLAIM_SELECT: &str = "SELECT o.reservation_id, r.restaurant_id, o.pinned \
      FROM outbox o JOIN reservation r ON r.id = o.reservation_id";
 
 /// A request can vanish between the insert and the read only when a concurrent attempt with the
@@ -41,22 +41,24 @@ impl Store {
     #[tracing::instrument(skip_all, fields(reservation_id = %request.reservation_id))]
     pub async fn record_pending(&self, request: &BookingRequest) -> sqlx::Result<Recorded> {
         for _ in 0..RECORD_ATTEMPTS {
-            let created = self.insert_pending(request).await?;
-            match self.reservation(request.reservation_id).await? {
-                Some(reservation) if created => return Ok(Recorded::Created(reservation)),
-                Some(reservation) => return Ok(Recorded::Existing(reservation)),
-                None => continue,
+            // The new row comes back from the insert itself: once it is committed, no further
+            // read can fail and make intake answer as if nothing had been recorded.
+            if let Some(created) = self.insert_pending(request).await? {
+                return Ok(Recorded::Created(created));
+            }
+            if let Some(existing) = self.reservation(request.reservation_id).await? {
+                return Ok(Recorded::Existing(existing));
             }
         }
         Err(sqlx::Error::RowNotFound)
     }
 
-    /// Inserts the guest, the reservation, its first event and its outbox row. Returns whether
-    /// the reservation is new.
-    async fn insert_pending(&self, request: &BookingRequest) -> sqlx::Result<bool> {
+    /// Inserts the guest, the reservation, its first event and its outbox row. Returns the new
+    /// reservation, or `None` when one with this id exists.
+    async fn insert_pending(&self, request: &BookingRequest) -> sqlx::Result<Option<Reservation>> {
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give the existing guest's id.
-        let created: Option<Uuid> = sqlx::query_scalar(
+        sqlx::query_as(&format!(
             "WITH g AS (
                  INSERT INTO guest (id, name, email, phone) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
@@ -68,15 +70,15 @@ impl Store {
                  SELECT $5, $6, $7, g.id, $2, $3, $4, $8, $9, $10, $11, $12, 'pending', $13, $14
                  FROM g
                  ON CONFLICT (id) DO NOTHING
-                 RETURNING id
+                 RETURNING *
              ), e AS (
                  INSERT INTO reservation_event (reservation_id, to_status, actor)
                  SELECT id, 'pending', 'guest' FROM r
              ), o AS (
                  INSERT INTO outbox (reservation_id) SELECT id FROM r
              )
-             SELECT id FROM r",
-        )
+             SELECT {RESERVATION_COLUMNS} FROM r"
+        ))
         .bind(Uuid::new_v4())
         .bind(&request.guest.name)
         .bind(&request.guest.email)
@@ -92,8 +94,7 @@ impl Store {
         .bind(&request.callback_url)
         .bind(&request.payment_token)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(created.is_some())
+        .await
     }
 
     /// One reservation.
@@ -102,10 +103,12 @@ impl Store {
     /// On a database error.
     #[tracing::instrument(skip(self))]
     pub async fn reservation(&self, id: Uuid) -> sqlx::Result<Option<Reservation>> {
-        sqlx::query_as(&format!("{RESERVATION_SELECT} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservation WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// Locks the outbox row of a reservation for publishing, waiting for another publisher of
@@ -146,7 +149,7 @@ impl Store {
 struct ClaimRow {
     reservation_id: Uuid,
     restaurant_id: Uuid,
-    uncertain: bool,
+    pinned: bool,
 }
 
 /// A locked outbox row: the right, and the duty, to settle one publish. Dropping it without
@@ -178,14 +181,13 @@ impl OutboxClaim {
         self.tx.commit().await
     }
 
-    /// The broker refused the command. Unless an earlier publish may have got through, the
-    /// request is withdrawn (the reservation is deleted) so the client can be told that
+    /// The broker refused the command. Unless the row is pinned, the request is withdrawn (the reservation is deleted) so the client can be told that
     /// nothing will happen. Returns whether it was withdrawn.
     ///
     /// # Errors
     /// On a database error; the request then stays and will be decided.
     pub async fn withdraw(mut self) -> sqlx::Result<bool> {
-        if self.row.uncertain {
+        if self.row.pinned {
             self.tx.rollback().await?;
             return Ok(false);
         }
@@ -198,12 +200,13 @@ impl OutboxClaim {
         Ok(deleted == 1)
     }
 
-    /// The publish may have reached the broker: from now on the request must not be withdrawn.
+    /// From now on the request must never be withdrawn: the publish may have reached the
+    /// broker, or a client has already been told `202`.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn mark_uncertain(mut self) -> sqlx::Result<()> {
-        sqlx::query("UPDATE outbox SET uncertain = true WHERE reservation_id = $1")
+    pub async fn pin(mut self) -> sqlx::Result<()> {
+        sqlx::query("UPDATE outbox SET pinned = true WHERE reservation_id = $1")
             .bind(self.row.reservation_id)
             .execute(&mut *self.tx)
             .await?;
