@@ -172,14 +172,7 @@ async fn a_crash_after_commit_before_ack_does_not_book_twice(pool: PgPool) {
     );
 
     harness.start_worker();
-    let deadline = tokio::time::Instant::now() + DECIDE_TIMEOUT;
-    while harness.queue_depth(&queue).await > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "redelivery not consumed"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    harness.wait_for_depth(&queue, |depth| depth == 0).await;
     let transitions: Vec<String> = sqlx::query_scalar(
         "SELECT to_status FROM reservation_event WHERE reservation_id = $1 ORDER BY id",
     )
@@ -222,14 +215,7 @@ async fn a_poison_message_is_dead_lettered_and_the_partition_moves_on(pool: PgPo
     assert_eq!(status.body["status"], "held");
 
     let dlq = harness.topology.dead_letter_queue();
-    let deadline = tokio::time::Instant::now() + DECIDE_TIMEOUT;
-    while harness.queue_depth(&dlq).await == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "nothing dead-lettered"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    harness.wait_for_depth(&dlq, |depth| depth > 0).await;
     let connection = rabbitmq::connect(&amqp_url(), "maitred-test")
         .await
         .unwrap();
@@ -443,14 +429,7 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(
         .wait_decided(&[id_of(&healthy)], DECIDE_TIMEOUT)
         .await;
     let dlq = harness.topology.dead_letter_queue();
-    let deadline = tokio::time::Instant::now() + DECIDE_TIMEOUT;
-    while harness.queue_depth(&dlq).await == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "nothing dead-lettered"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    harness.wait_for_depth(&dlq, |depth| depth > 0).await;
     // Dead-lettered, not decided: it waits for ops, still pending and holding nothing.
     let stuck = harness
         .get(&format!("/v1/reservations/{}", id_of(&cursed)))

@@ -173,6 +173,22 @@ impl Harness {
         depth
     }
 
+    /// Waits until a queue's depth satisfies `done`, or panics after a minute.
+    pub async fn wait_for_depth(&self, queue: &str, done: impl Fn(u32) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let depth = self.queue_depth(queue).await;
+            if done(depth) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{queue} stuck at depth {depth}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn partition_depths(&self) -> u32 {
         let mut total = 0;
         for p in 0..self.topology.partitions {
