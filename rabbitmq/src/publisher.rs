@@ -47,10 +47,6 @@ impl Publisher {
         }
     }
 
-    pub fn topology(&self) -> &Topology {
-        &self.topology
-    }
-
     /// Publishes a command to its restaurant's partition and waits for the broker's confirm.
     ///
     /// # Errors
