@@ -39,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Subcommand::Migrate => {
             startup::prepare(&settings).await?;
+            startup::declare_topology(&settings).await?;
             tracing::info!("database migrated and topology declared");
             Ok(())
         }

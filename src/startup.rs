@@ -56,10 +56,11 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(Store::new(pool))
 }
 
-/// Creates the database if it is missing, migrates it, and declares the RabbitMQ topology.
+/// Creates the database if it is missing and migrates it. (The topology is declared by
+/// [`declare_topology`], which every running process calls at start-up.)
 ///
 /// # Errors
-/// When a server cannot be reached, a migration fails, or the broker refuses the topology.
+/// When the database cannot be reached or a migration fails.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<Store> {
     if !sqlx::Postgres::database_exists(&settings.database_url)
         .await
@@ -74,11 +75,14 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<Store> {
         .run(store.pool())
         .await
         .context("migrating the database")?;
-    declare_topology(settings).await?;
     Ok(store)
 }
 
-async fn declare_topology(settings: &Settings) -> anyhow::Result<()> {
+/// Declares the RabbitMQ topology (idempotent).
+///
+/// # Errors
+/// When the broker cannot be reached or refuses a declaration.
+pub async fn declare_topology(settings: &Settings) -> anyhow::Result<()> {
     let connection = rabbitmq::connect(&settings.amqp_url, "maitred-setup")
         .await
         .context("connecting to RabbitMQ (AMQP_URL)")?;
