@@ -36,6 +36,16 @@ pub enum Subcommand {
     Migrate,
     /// Load the demo restaurants, then exit.
     Demo,
+    /// Print the webhooks delivered to a local address, checking their signatures: a
+    /// receiver for development and the README's walk-through.
+    ListenWebhooks {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        addr: SocketAddr,
+        /// The secret to verify signatures with ("whsec_..."); defaults to the callback secret.
+        #[arg(long, env = "MAITRED_LISTEN_SECRET")]
+        secret: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -120,6 +130,94 @@ pub struct Settings {
     pub worker_index: Option<u16>,
     #[arg(long, env = "MAITRED_WORKER_COUNT", global = true)]
     pub worker_count: Option<u16>,
+    /// The payment gateway. Only `simulated` is built in: `tok_visa` approves,
+    /// `tok_chargeDeclined` declines, `tok_timeout` never answers.
+    #[arg(long, env = "MAITRED_PAYMENT_GATEWAY", global = true, default_value = "simulated",
+          value_parser = ["simulated"])]
+    pub payment_gateway: String,
+    /// Milliseconds the simulated gateway takes to answer.
+    #[arg(
+        long,
+        env = "MAITRED_GATEWAY_LATENCY_MS",
+        global = true,
+        default_value_t = 100
+    )]
+    pub gateway_latency_ms: u64,
+    /// Seconds a gateway call may take before its outcome counts as unknown (it is retried
+    /// with the same idempotency key).
+    #[arg(
+        long,
+        env = "MAITRED_GATEWAY_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 10
+    )]
+    pub gateway_timeout_secs: u64,
+    /// Payment jobs each worker handles at once.
+    #[arg(
+        long,
+        env = "MAITRED_PAYMENT_CONCURRENCY",
+        global = true,
+        default_value_t = 16
+    )]
+    pub payment_concurrency: u16,
+    /// Signs webhooks sent to a reservation's `callbackUrl` ("whsec_" + base64). Without it,
+    /// requests with a `callbackUrl` are refused.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// Networks that webhooks may be sent to although they are private or loopback
+    /// (comma-separated CIDRs, for example `127.0.0.0/8,::1/128`). Empty: public addresses only.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_ALLOWED_NETWORKS",
+        global = true,
+        default_value = ""
+    )]
+    pub webhook_allowed_networks: String,
+    /// Delivery attempts per webhook, the first included; then it is dead-lettered.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_MAX_ATTEMPTS",
+        global = true,
+        default_value_t = 8
+    )]
+    pub webhook_max_attempts: u32,
+    /// Seconds before the second attempt; each later wait doubles (up to an hour).
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_FIRST_BACKOFF_SECS",
+        global = true,
+        default_value_t = 5
+    )]
+    pub webhook_first_backoff_secs: u64,
+    /// Seconds a receiver has to answer.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 10
+    )]
+    pub webhook_timeout_secs: u64,
+    /// Webhook deliveries each worker makes at once.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_CONCURRENCY",
+        global = true,
+        default_value_t = 32
+    )]
+    pub webhook_concurrency: u16,
+    /// The staff bearer token. Without it, staff routes answer 401.
+    #[arg(
+        long,
+        env = "MAITRED_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
     /// `text` or `json`.
     #[arg(
         long,
@@ -142,6 +240,26 @@ impl Settings {
 
     pub fn hold_for(&self) -> Duration {
         Duration::from_secs(self.hold_minutes * 60)
+    }
+
+    /// The callback signing secret, if one is configured.
+    ///
+    /// # Errors
+    /// When it is set but is not a usable secret.
+    pub fn callback_secret(&self) -> anyhow::Result<Option<webhooks::Secret>> {
+        self.webhook_secret
+            .as_deref()
+            .filter(|secret| !secret.trim().is_empty())
+            .map(webhooks::Secret::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("MAITRED_WEBHOOK_SECRET: {e}"))
+    }
+
+    /// # Errors
+    /// When the allow-list does not parse.
+    pub fn url_policy(&self) -> anyhow::Result<webhooks::UrlPolicy> {
+        webhooks::UrlPolicy::parse_allow_list(&self.webhook_allowed_networks)
+            .map_err(|e| anyhow::anyhow!("MAITRED_WEBHOOK_ALLOWED_NETWORKS: {e}"))
     }
 
     pub fn home_partitions(&self) -> Option<(u16, u16)> {

@@ -6,10 +6,12 @@
 //! - [`startup`]: connecting, migrating, declaring the topology, and running the API, the
 //!   sweeper and the workers until a shutdown signal;
 //! - [`demo`]: a few demo restaurants;
+//! - [`listen`]: a webhook receiver for development;
 //! - [`telemetry`]: logging, as text or JSON.
 
 pub mod cli;
 pub mod demo;
+pub mod listen;
 pub mod startup;
 pub mod telemetry;
 
@@ -46,6 +48,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Subcommand::Demo => {
             let store = startup::prepare(&settings).await?;
             demo::load(&store).await
+        }
+        Subcommand::ListenWebhooks { addr, secret } => {
+            let secret = match secret {
+                Some(secret) => Some(webhooks::Secret::parse(&secret)?),
+                None => settings.callback_secret()?,
+            };
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            tokio::spawn(startup::cancel_on_signal(shutdown.clone()));
+            listen::listen(addr, secret, shutdown).await
         }
     }
 }

@@ -13,6 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Settings;
 
+/// How often the relay looks for outbound messages nobody woke it for.
+const RELAY_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Which parts this process runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Roles {
@@ -107,20 +110,34 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let mut tasks = tokio::task::JoinSet::new();
 
+    let publisher = Arc::new(Publisher::new(&settings.amqp_url, settings.topology()));
+    // Every process relays the follow-up messages its own commits queue, and picks up what
+    // others left behind.
+    let relay = outbox::Relay::new(store.clone(), publisher.clone());
+    let waker = relay.waker();
+    tasks.spawn(relay.run(RELAY_INTERVAL, shutdown.clone()));
+    let url_policy = settings.url_policy()?;
+    let callback_secret = settings.callback_secret()?;
+
     if roles.api {
-        let publisher = Arc::new(Publisher::new(&settings.amqp_url, settings.topology()));
-        tasks.spawn(api::outbox::run_sweeper(
+        tasks.spawn(outbox::run_sweeper(
             store.clone(),
             publisher.clone(),
-            api::outbox::SweeperConfig {
+            outbox::SweeperConfig {
                 interval: Duration::from_secs(settings.sweep_interval_secs),
                 min_age: Duration::from_secs(15),
+                hold_grace: Duration::from_secs(30),
             },
             shutdown.clone(),
         ));
         let app = api::app(api::AppState {
             store: store.clone(),
-            publisher,
+            publisher: publisher.clone(),
+            relay: waker.clone(),
+            url_policy: url_policy.clone(),
+            callbacks_enabled: callback_secret.is_some(),
+            gateway: settings.payment_gateway.clone(),
+            staff_token: settings.admin_token.clone().and_then(api::StaffToken::new),
         });
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
@@ -143,9 +160,35 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             prefetch: settings.prefetch,
             hold_for: settings.hold_for(),
             home: settings.home_partitions(),
+            payment_concurrency: settings.payment_concurrency,
+            gateway_timeout: Duration::from_secs(settings.gateway_timeout_secs),
+            webhooks: worker::webhooks::WebhookConfig {
+                callback_secret,
+                max_attempts: settings.webhook_max_attempts.max(1),
+                first_backoff: Duration::from_secs(settings.webhook_first_backoff_secs.max(1)),
+                max_backoff: Duration::from_secs(3600),
+                concurrency: settings.webhook_concurrency,
+            },
         };
+        let gateway = payments::SimulatedGateway::new(
+            store.pool().clone(),
+            Duration::from_millis(settings.gateway_latency_ms),
+        );
+        let sender = webhooks::Sender::new(
+            url_policy,
+            Duration::from_secs(settings.webhook_timeout_secs),
+        )
+        .context("building the webhook HTTP client")?;
+        let context = Arc::new(worker::Context {
+            store: store.clone(),
+            config,
+            gateway: Arc::new(gateway),
+            sender,
+            publisher: publisher.clone(),
+            relay: waker.clone(),
+        });
         tracing::info!(partitions = settings.partitions, "worker starting");
-        tasks.spawn(worker::run(store.clone(), config, shutdown.clone()));
+        tasks.spawn(worker::run(context, shutdown.clone()));
     }
 
     while tasks.join_next().await.is_some() {}
@@ -154,7 +197,8 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
     Ok(())
 }
 
-async fn cancel_on_signal(shutdown: CancellationToken) {
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+pub async fn cancel_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {

@@ -155,11 +155,17 @@ async fn a_crash_after_commit_before_ack_does_not_book_twice(pool: PgPool) {
             .await
             .unwrap();
         let delivery = consumer.next().await.unwrap().unwrap();
-        let envelope = rabbitmq::Envelope::from_json(&delivery.data).unwrap();
+        let envelope: booking::messages::Envelope = serde_json::from_slice(&delivery.data).unwrap();
         assert_eq!(envelope.command.reservation_id(), id);
         let decision = harness
             .store
-            .decide(id, Duration::from_secs(600))
+            .decide(
+                id,
+                &booking::HoldPolicy {
+                    hold_for: Duration::from_secs(600),
+                    gateway: "simulated".into(),
+                },
+            )
             .await
             .unwrap();
         assert!(matches!(decision, booking::Decision::Held { .. }));
@@ -195,11 +201,12 @@ async fn a_poison_message_is_dead_lettered_and_the_partition_moves_on(pool: PgPo
     let partition = harness.topology.partition_of(restaurant);
     harness
         .publisher
-        .publish_raw(
-            &rabbitmq::Topology::routing_key(partition),
-            b"{ this is not a command",
-            BasicProperties::default(),
-        )
+        .publish(rabbitmq::Outgoing {
+            routing_key: &rabbitmq::Topology::routing_key(partition),
+            body: b"{ this is not a command",
+            properties: BasicProperties::default(),
+            delay: Duration::ZERO,
+        })
         .await
         .unwrap();
     let body = booking_body(restaurant, table_type);

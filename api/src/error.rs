@@ -21,6 +21,8 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -53,6 +55,7 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unreadable(status, _) => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -99,10 +102,28 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
         response
+    }
+}
+
+impl ApiError {
+    /// The API's answer when a request about a reservation is refused.
+    pub fn refused(reservation_id: uuid::Uuid, refusal: booking::Refusal) -> Self {
+        match refusal {
+            booking::Refusal::Missing => {
+                ApiError::NotFound(format!("no reservation has the id {reservation_id}"))
+            }
+            booking::Refusal::IllegalTransition { current, action } => ApiError::Conflict(format!(
+                "reservation {reservation_id} is {current}; a {current} reservation cannot be {action}"
+            )),
+            booking::Refusal::Conflict(why) => ApiError::Conflict(why),
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use booking::request::BookingForm;
 use booking::{BookingRequest, Invalid, Recorded, Reservation};
 use chrono::Utc;
 
-use crate::outbox::{self, Relayed, Relayer};
+use outbox::{Relayed, Relayer};
+
 use crate::{ApiError, AppState};
 
 /// Accepts a booking request. Returns the reservation as it is now: `pending` for a new
@@ -24,6 +25,9 @@ use crate::{ApiError, AppState};
 ))]
 pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, ApiError> {
     form.check_shape()?;
+    if let Some(url) = &form.callback_url {
+        check_callback_url(state, url)?;
+    }
     let store = &state.store;
     let restaurant = store
         .restaurant(form.restaurant_id)
@@ -64,7 +68,7 @@ pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, 
         }
         // A retry of a pending request relays too: if the first attempt died before
         // publishing, the retry finishes its work instead of waiting for the sweeper.
-        match outbox::relay(store, &state.publisher, reservation.id, relayer).await {
+        match outbox::relay_decision(store, &state.publisher, reservation.id, relayer).await {
             Relayed::Withdrawn => {
                 return Err(ApiError::Unavailable(
                     "the restaurant's booking queue is full or unavailable; nothing was booked. \
@@ -83,4 +87,21 @@ pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, 
          Retry later with the same reservationId"
             .into(),
     ))
+}
+
+/// A callback URL must be one the server may call (no internal hosts unless allowed), and the
+/// server must be able to sign what it sends there.
+fn check_callback_url(state: &AppState, url: &str) -> Result<(), Invalid> {
+    if !state.callbacks_enabled {
+        return Err(Invalid::new(
+            "callbackUrl",
+            "this server has no callback signing secret configured, so it cannot deliver \
+             callbacks; leave callbackUrl out and poll, or ask staff to register a webhook endpoint",
+        ));
+    }
+    state
+        .url_policy
+        .check_url(url)
+        .map(drop)
+        .map_err(|rejected| Invalid::new("callbackUrl", rejected.to_string()))
 }

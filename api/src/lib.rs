@@ -1,26 +1,28 @@
-//! maitred's HTTP API (axum): booking intake, reads, and problem+json errors.
+//! maitred's HTTP API (axum): booking intake, the reservation lifecycle, reads, and
+//! problem+json errors.
 //!
 //! Layout:
 //! - [`routes`]: one module per resource, each with its own `router()`;
 //! - [`intake`]: what `POST /v1/reservations` does after parsing: record, then relay;
-//! - [`outbox`]: publishing a recorded request's command, and the sweeper that finishes what a
-//!   crash or a broker outage left behind;
+//! - [`auth`]: the staff bearer token;
 //! - [`error`] and [`extract`]: every failure as `application/problem+json`.
 
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod intake;
-pub mod outbox;
 pub mod routes;
 
 use std::sync::Arc;
 
 use axum::Router;
 use booking::Store;
+use outbox::RelayWaker;
 use rabbitmq::Publisher;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub use auth::StaffToken;
 pub use error::ApiError;
 
 /// What every handler shares.
@@ -28,6 +30,16 @@ pub use error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub publisher: Arc<Publisher>,
+    /// Wakes the process's outbox relay after a request queued messages.
+    pub relay: RelayWaker,
+    /// Which callback and webhook URLs are acceptable.
+    pub url_policy: webhooks::UrlPolicy,
+    /// Whether `callbackUrl` deliveries can be signed (a callback secret is configured).
+    pub callbacks_enabled: bool,
+    /// The payment gateway's name, recorded on payments.
+    pub gateway: String,
+    /// The staff token; without one, staff routes answer 401.
+    pub staff_token: Option<StaffToken>,
 }
 
 /// The whole HTTP application.

@@ -6,10 +6,13 @@
 //! - [`request`]: a diner's booking request, parsed field by field and checked against the
 //!   restaurant's cheap facts (hours, horizon, party size).
 //! - [`reservation`]: the reservation, its states and the legal transitions between them.
-//! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, and the
-//!   serial decision that reserves inventory.
+//! - [`messages`]: the commands, payment jobs and webhook deliveries that travel through
+//!   RabbitMQ, as JSON.
+//! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, the
+//!   serial decision that reserves inventory, and the rest of a reservation's life.
 
 pub mod catalog;
+pub mod messages;
 pub mod request;
 pub mod reservation;
 pub mod schedule;
@@ -18,7 +21,11 @@ pub mod store;
 pub use catalog::{OpeningInterval, Restaurant, TableType};
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};
-pub use store::{is_unavailable, Decision, OutboxClaim, Recorded, Store};
+pub use store::{
+    is_unavailable, Decision, Destination, HoldPolicy, OutboundClaim, OutboundMessage, OutboxClaim,
+    Payment, PaymentKind, PaymentOutcome, PaymentStatus, Recorded, Refusal, ReservationEvent,
+    Settled, Store, WebhookEndpoint,
+};
 
 /// The database schema, embedded so every binary and test migrates the same way.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -67,6 +67,8 @@ pub enum RejectReason {
     Closed,
     /// The table type no longer exists at the restaurant.
     TableTypeUnavailable,
+    /// The gateway declined the charge.
+    PaymentDeclined,
 }
 
 impl RejectReason {
@@ -75,6 +77,7 @@ impl RejectReason {
             RejectReason::NoAvailability => "no_availability",
             RejectReason::Closed => "closed",
             RejectReason::TableTypeUnavailable => "table_type_unavailable",
+            RejectReason::PaymentDeclined => "payment_declined",
         }
     }
 }

@@ -1,8 +1,18 @@
 //! Opening hours and slots, in the restaurant's local wall-clock time.
 
-use chrono::{Datelike, Duration, NaiveDateTime};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use crate::OpeningInterval;
+
+/// The instant a local wall-clock time happens in an IANA zone; the earlier one when a
+/// daylight-saving change repeats it, `None` when it skips it or the zone is unknown.
+pub fn start_instant(time_zone: &str, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let tz: Tz = time_zone.parse().ok()?;
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|instant| instant.with_timezone(&Utc))
+}
 
 /// Whether the restaurant is open for the whole of `[start, end)`. An interval that crosses
 /// midnight belongs to the day it opens, so the previous day's late service counts too.

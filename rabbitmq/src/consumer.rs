@@ -1,7 +1,10 @@
-//! A serial consumer of one partition queue: one delivery at a time, in order, with manual acks.
+//! Consumers with manual acks: a serial one for partition queues (one delivery at a time, in
+//! order) and a concurrent one for work queues (payments, webhooks), where order does not
+//! matter and one slow job must not hold up the others.
 
 use std::future::Future;
 
+use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -49,18 +52,8 @@ where
     Fut: Future<Output = Disposition>,
 {
     let channel = connection.create_channel().await?;
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await?;
-    let mut deliveries = channel
-        .basic_consume(
-            topology.partition_queue(partition).into(),
-            "".into(), // the broker names the consumer
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-
+    let mut deliveries =
+        subscribe(&channel, &topology.partition_queue(partition), prefetch).await?;
     loop {
         let next = tokio::select! {
             biased;
@@ -70,19 +63,86 @@ where
         let Some(delivery) = next else { break };
         let delivery = delivery?;
         let acker = delivery.acker.clone();
-        match handle(delivery).await {
-            Disposition::Ack => acker.ack(BasicAckOptions::default()).await?,
-            Disposition::DeadLetter => acker.reject(BasicRejectOptions { requeue: false }).await?,
-            Disposition::Retry => {
-                acker
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        multiple: false,
-                    })
-                    .await?
-            }
-        };
+        settle(&acker, handle(delivery).await).await?;
     }
     // Closing the channel hands every prefetched, unsettled delivery back to the queue.
     channel.close(200, "shutdown".into()).await
+}
+
+/// Consumes a work queue until `shutdown` is cancelled or the channel fails, handling up to
+/// `prefetch` deliveries at once. On shutdown it stops taking deliveries and settles the ones
+/// in hand before closing the channel.
+///
+/// # Errors
+/// When the channel or connection fails; the caller reconnects. Unsettled deliveries are then
+/// redelivered by the broker.
+pub async fn consume_concurrently<F, Fut>(
+    connection: &Connection,
+    queue: &str,
+    prefetch: u16,
+    shutdown: CancellationToken,
+    handle: F,
+) -> Result<(), lapin::Error>
+where
+    F: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Disposition>,
+{
+    let channel = connection.create_channel().await?;
+    let mut deliveries = subscribe(&channel, queue, prefetch.max(1)).await?;
+    // The broker sends at most `prefetch` unsettled deliveries, which bounds this set.
+    let mut in_hand = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            Some(result) = in_hand.next(), if !in_hand.is_empty() => result?,
+            next = deliveries.next() => {
+                let Some(delivery) = next else { break };
+                let delivery = delivery?;
+                let acker = delivery.acker.clone();
+                let handled = handle(delivery);
+                in_hand.push(async move { settle(&acker, handled.await).await });
+            }
+        }
+    }
+    while let Some(result) = in_hand.next().await {
+        result?;
+    }
+    channel.close(200, "shutdown".into()).await
+}
+
+async fn subscribe(
+    channel: &lapin::Channel,
+    queue: &str,
+    prefetch: u16,
+) -> Result<lapin::Consumer, lapin::Error> {
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
+    channel
+        .basic_consume(
+            queue.into(),
+            "".into(), // the broker names the consumer
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+}
+
+async fn settle(acker: &lapin::Acker, disposition: Disposition) -> Result<(), lapin::Error> {
+    // The boolean says whether the acker was still live; a dead channel shows up as an error
+    // on the next operation anyway.
+    let _settled = match disposition {
+        Disposition::Ack => acker.ack(BasicAckOptions::default()).await,
+        Disposition::DeadLetter => acker.reject(BasicRejectOptions { requeue: false }).await,
+        Disposition::Retry => {
+            acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    multiple: false,
+                })
+                .await
+        }
+    }?;
+    Ok(())
 }

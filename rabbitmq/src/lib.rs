@@ -4,19 +4,19 @@
 //! Layout:
 //! - [`topology`]: the exchanges and the partition queues, their names and arguments, and the
 //!   stable hash that routes a restaurant to its partition.
-//! - [`envelope`]: the commands that travel through a partition, as JSON.
 //! - [`publisher`]: publishing with publisher confirms, with a clear answer: confirmed, refused
-//!   (nothing was enqueued) or unknown (it may have been enqueued).
-//! - [`consumer`]: a serial consumer of one partition, with manual acks.
+//!   (nothing was enqueued) or unknown (it may have been enqueued); delayed publishing.
+//! - [`consumer`]: a serial consumer of one partition and a concurrent one for work queues,
+//!   with manual acks.
+//!
+//! What the messages mean is the domain's business (`booking::messages`); here they are bytes.
 
 pub mod consumer;
-pub mod envelope;
 pub mod publisher;
 pub mod topology;
 
-pub use consumer::{consume_partition, Disposition};
-pub use envelope::{Command, Envelope};
-pub use publisher::{PublishError, Publisher};
+pub use consumer::{consume_concurrently, consume_partition, Disposition};
+pub use publisher::{properties, Outgoing, PublishError, Publisher};
 pub use topology::Topology;
 
 pub use lapin;

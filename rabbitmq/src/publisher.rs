@@ -5,14 +5,15 @@
 //! nack, unroutable return, or no connection to send it on) or unknown (it was sent, but the
 //! confirm never came back).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::AMQPValue;
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use tokio::sync::Mutex;
 
-use crate::{Envelope, Topology};
+use crate::Topology;
 
 /// How long to wait for a confirm before the outcome counts as unknown.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +36,28 @@ pub struct Publisher {
     url: String,
     topology: Topology,
     channel: Mutex<Option<Channel>>,
+    /// Delay queues this publisher has declared, so each is declared once per process.
+    delays: Mutex<HashSet<Duration>>,
+}
+
+/// A message to publish: its routing key on the commands exchange, its body, and its
+/// properties (see [`properties`]).
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    pub routing_key: &'a str,
+    pub body: &'a [u8],
+    pub properties: BasicProperties,
+    /// Hold the message this long before routing it (a timer); zero to route it now.
+    pub delay: Duration,
+}
+
+/// Persistent JSON with an id (which matches returns to their publish) and a type for ops.
+pub fn properties(message_id: &str, kind: &str) -> BasicProperties {
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2) // persistent
+        .with_message_id(message_id.into())
+        .with_type(kind.into())
 }
 
 impl Publisher {
@@ -44,47 +67,52 @@ impl Publisher {
             url: url.into(),
             topology,
             channel: Mutex::new(None),
+            delays: Mutex::new(HashSet::new()),
         }
     }
 
-    /// Publishes a command to its restaurant's partition and waits for the broker's confirm.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Publishes a message and waits for the broker's confirm. With a delay, the message goes
+    /// to the delay queue for that delay (declared on first use) and reaches its routing key
+    /// when the delay is over.
     ///
     /// # Errors
     /// [`PublishError::Refused`] when the broker certainly does not have the message,
     /// [`PublishError::Unknown`] when it may have it.
     #[tracing::instrument(skip_all, fields(
-        restaurant_id = %envelope.restaurant_id,
-        command = envelope.command.kind(),
-        reservation_id = %envelope.command.reservation_id(),
+        routing_key = message.routing_key,
+        kind = message.properties.kind().as_ref().map(|k| k.as_str()),
+        delay_ms = message.delay.as_millis(),
     ))]
-    pub async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
-        let partition = self.topology.partition_of(envelope.restaurant_id);
-        self.publish_raw(
-            &Topology::routing_key(partition),
-            &envelope.to_json(),
-            properties(envelope),
-        )
-        .await
-    }
-
-    /// Publishes bytes to the commands exchange under a routing key. Tests use it to put a
-    /// malformed message on a partition.
-    ///
-    /// # Errors
-    /// As [`Publisher::publish`].
-    pub async fn publish_raw(
-        &self,
-        routing_key: &str,
-        body: &[u8],
-        properties: BasicProperties,
-    ) -> Result<(), PublishError> {
+    pub async fn publish(&self, message: Outgoing<'_>) -> Result<(), PublishError> {
+        let Outgoing {
+            routing_key,
+            body,
+            mut properties,
+            delay,
+        } = message;
         let channel = self.channel().await?;
+        let exchange = if delay.is_zero() {
+            self.topology.commands_exchange()
+        } else {
+            self.ensure_delay_queue(&channel, delay).await?;
+            let mut headers = properties.headers().clone().unwrap_or_default();
+            headers.insert(
+                Topology::DELAY_HEADER.into(),
+                AMQPValue::LongString(delay.as_millis().to_string().into()),
+            );
+            properties = properties.with_headers(headers);
+            self.topology.delay_exchange()
+        };
         let options = BasicPublishOptions {
             mandatory: true, // an unroutable message comes back instead of vanishing
             ..BasicPublishOptions::default()
         };
         let send = channel.basic_publish(
-            self.topology.commands_exchange().into(),
+            exchange.into(),
             routing_key.into(),
             options,
             body,
@@ -129,6 +157,24 @@ impl Publisher {
         }
     }
 
+    async fn ensure_delay_queue(
+        &self,
+        channel: &Channel,
+        delay: Duration,
+    ) -> Result<(), PublishError> {
+        let mut declared = self.delays.lock().await;
+        if !declared.contains(&delay) {
+            self.topology
+                .declare_delay(channel, delay)
+                .await
+                .map_err(|e| {
+                    PublishError::Refused(format!("cannot declare the delay queue: {e}"))
+                })?;
+            declared.insert(delay);
+        }
+        Ok(())
+    }
+
     /// The current channel, or a new one in confirm mode if there is none or it broke. A channel
     /// holds its connection open, so only the channel is kept.
     async fn channel(&self) -> Result<Channel, PublishError> {
@@ -152,18 +198,4 @@ impl Publisher {
         *slot = Some(channel.clone());
         Ok(channel)
     }
-}
-
-fn properties(envelope: &Envelope) -> BasicProperties {
-    let mut headers = FieldTable::default();
-    headers.insert(
-        "x-restaurant-id".into(),
-        AMQPValue::LongString(envelope.restaurant_id.to_string().into()),
-    );
-    BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2) // persistent
-        .with_message_id(envelope.command.reservation_id().to_string().into())
-        .with_type(envelope.command.kind().into())
-        .with_headers(headers)
 }

@@ -2,6 +2,17 @@
 //!
 //! Every name starts with a configurable prefix, so parallel test runs on one broker never see
 //! each other's queues.
+//!
+//! - `maitred.commands` (direct) routes `p.NNN` to the partition queues, `payments` to the
+//!   payment workers' queue and `webhooks` to the webhook dispatchers' queue.
+//! - `maitred.dlx` (topic) feeds `maitred.dlq`, keeping the routing key so a replay goes back
+//!   where the message came from. Webhooks have their own `maitred.webhooks.dlx` and
+//!   `maitred.webhooks.dlq`, so failed deliveries do not bury failed commands.
+//! - `maitred.delay` (headers) feeds one TTL queue per delay, `maitred.delay.<ms>ms`, which
+//!   dead-letters back into `maitred.commands` under the message's own routing key: a timer.
+//!   One queue per delay keeps every queue's messages in expiry order.
+
+use std::time::Duration;
 
 use lapin::options::{
     ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
@@ -38,6 +49,38 @@ impl Topology {
     pub fn dead_letter_queue(&self) -> String {
         format!("{}maitred.dlq", self.prefix)
     }
+
+    pub fn payments_queue(&self) -> String {
+        format!("{}maitred.payments", self.prefix)
+    }
+
+    pub fn webhooks_queue(&self) -> String {
+        format!("{}maitred.webhooks", self.prefix)
+    }
+
+    pub fn webhooks_dead_letter_exchange(&self) -> String {
+        format!("{}maitred.webhooks.dlx", self.prefix)
+    }
+
+    pub fn webhooks_dead_letter_queue(&self) -> String {
+        format!("{}maitred.webhooks.dlq", self.prefix)
+    }
+
+    pub fn delay_exchange(&self) -> String {
+        format!("{}maitred.delay", self.prefix)
+    }
+
+    /// The TTL queue that holds messages for `delay`.
+    pub fn delay_queue(&self, delay: Duration) -> String {
+        format!("{}maitred.delay.{}ms", self.prefix, delay.as_millis())
+    }
+
+    /// The routing key of the payment workers' queue on the commands exchange.
+    pub const PAYMENTS_KEY: &'static str = "payments";
+    /// The routing key of the webhook dispatchers' queue on the commands exchange.
+    pub const WEBHOOKS_KEY: &'static str = "webhooks";
+    /// The header that selects a delay queue on the delay exchange.
+    pub const DELAY_HEADER: &'static str = "delay-ms";
 
     pub fn partition_queue(&self, partition: u16) -> String {
         format!("{}maitred.p.{partition:03}", self.prefix)
@@ -82,16 +125,11 @@ impl Topology {
             )
             .await?;
 
-        let mut dlq_args = FieldTable::default();
-        dlq_args.insert(
-            "x-queue-type".into(),
-            AMQPValue::LongString("quorum".into()),
-        );
         channel
             .queue_declare(
                 self.dead_letter_queue().into(),
                 QueueDeclareOptions::durable(),
-                dlq_args,
+                quorum(),
             )
             .await?;
         channel
@@ -122,28 +160,129 @@ impl Topology {
                 )
                 .await?;
         }
+        self.declare_work_queues(channel).await
+    }
+
+    /// The payment and webhook queues: parallel consumers, no single active consumer.
+    async fn declare_work_queues(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        let durable_exchange = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        channel
+            .exchange_declare(
+                self.webhooks_dead_letter_exchange().into(),
+                ExchangeKind::Fanout,
+                durable_exchange,
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .queue_declare(
+                self.webhooks_dead_letter_queue().into(),
+                QueueDeclareOptions::durable(),
+                quorum(),
+            )
+            .await?;
+        channel
+            .queue_bind(
+                self.webhooks_dead_letter_queue().into(),
+                self.webhooks_dead_letter_exchange().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .exchange_declare(
+                self.delay_exchange().into(),
+                ExchangeKind::Headers,
+                durable_exchange,
+                FieldTable::default(),
+            )
+            .await?;
+        let work_queues = [
+            (
+                self.payments_queue(),
+                Self::PAYMENTS_KEY,
+                self.dead_letter_exchange(),
+            ),
+            (
+                self.webhooks_queue(),
+                Self::WEBHOOKS_KEY,
+                self.webhooks_dead_letter_exchange(),
+            ),
+        ];
+        for (queue, key, dead_letters) in work_queues {
+            let mut args = dead_lettering_to(&dead_letters);
+            args.insert(
+                "x-delivery-limit".into(),
+                AMQPValue::LongLongInt(i64::from(self.delivery_limit)),
+            );
+            channel
+                .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
+                .await?;
+            channel
+                .queue_bind(
+                    queue.as_str().into(),
+                    self.commands_exchange().into(),
+                    key.into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
         Ok(())
     }
 
+    /// Declares the TTL queue for `delay`, bound to the delay exchange. Idempotent; publishers
+    /// call it before the first message with a new delay.
+    ///
+    /// # Errors
+    /// When the broker refuses the declaration.
+    pub async fn declare_delay(
+        &self,
+        channel: &Channel,
+        delay: Duration,
+    ) -> Result<(), lapin::Error> {
+        let queue = self.delay_queue(delay);
+        let millis = delay.as_millis().to_string();
+        let mut args = dead_lettering_to(&self.commands_exchange());
+        args.insert(
+            "x-message-ttl".into(),
+            AMQPValue::LongLongInt(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
+        );
+        channel
+            .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
+            .await?;
+        let mut binding = FieldTable::default();
+        binding.insert("x-match".into(), AMQPValue::LongString("all".into()));
+        binding.insert(
+            Self::DELAY_HEADER.into(),
+            AMQPValue::LongString(millis.as_str().into()),
+        );
+        channel
+            .queue_bind(
+                queue.as_str().into(),
+                self.delay_exchange().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                binding,
+            )
+            .await
+    }
+
     fn partition_arguments(&self) -> FieldTable {
-        let text = |s: &str| AMQPValue::LongString(s.into());
-        let mut args = FieldTable::default();
         // Quorum: replicated, and safe with single active consumer (classic queues with SAC can
         // crash on 3.10.8 when the consumer switches, rabbitmq-server#5460).
-        args.insert("x-queue-type".into(), text("quorum"));
+        let mut args = dead_lettering_to(&self.dead_letter_exchange());
         args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
         args.insert(
             "x-delivery-limit".into(),
             AMQPValue::LongLongInt(i64::from(self.delivery_limit)),
         );
-        args.insert(
-            "x-dead-letter-exchange".into(),
-            text(&self.dead_letter_exchange()),
-        );
-        args.insert("x-dead-letter-strategy".into(), text("at-least-once"));
         // A full partition refuses the publish (a nack), which intake turns into 503: the
         // back-pressure is visible to the client and nothing is silently dropped.
-        args.insert("x-overflow".into(), text("reject-publish"));
         args.insert(
             "x-max-length".into(),
             AMQPValue::LongLongInt(i64::from(self.max_length)),
@@ -156,22 +295,27 @@ impl Topology {
     ///
     /// # Errors
     /// When the broker cannot be reached.
-    pub async fn delete(&self, channel: &Channel) -> Result<(), lapin::Error> {
-        for partition in 0..self.partitions {
+    pub async fn delete(&self, channel: &Channel, delays: &[Duration]) -> Result<(), lapin::Error> {
+        let queues = (0..self.partitions)
+            .map(|partition| self.partition_queue(partition))
+            .chain([
+                self.dead_letter_queue(),
+                self.payments_queue(),
+                self.webhooks_queue(),
+                self.webhooks_dead_letter_queue(),
+            ])
+            .chain(delays.iter().map(|delay| self.delay_queue(*delay)));
+        for queue in queues {
             channel
-                .queue_delete(
-                    self.partition_queue(partition).into(),
-                    QueueDeleteOptions::default(),
-                )
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
                 .await?;
         }
-        channel
-            .queue_delete(
-                self.dead_letter_queue().into(),
-                QueueDeleteOptions::default(),
-            )
-            .await?;
-        for exchange in [self.commands_exchange(), self.dead_letter_exchange()] {
+        for exchange in [
+            self.commands_exchange(),
+            self.dead_letter_exchange(),
+            self.webhooks_dead_letter_exchange(),
+            self.delay_exchange(),
+        ] {
             channel
                 .exchange_delete(exchange.into(), Default::default())
                 .await?;
@@ -199,6 +343,27 @@ impl Topology {
     }
 }
 
+fn quorum() -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    args
+}
+
+/// A quorum queue whose dead letters go to `exchange`, at least once: the broker keeps a
+/// message until the dead-letter exchange's queue confirms it. That strategy needs
+/// `reject-publish` overflow.
+fn dead_lettering_to(exchange: &str) -> FieldTable {
+    let text = |s: &str| AMQPValue::LongString(s.into());
+    let mut args = quorum();
+    args.insert("x-dead-letter-exchange".into(), text(exchange));
+    args.insert("x-dead-letter-strategy".into(), text("at-least-once"));
+    args.insert("x-overflow".into(), text("reject-publish"));
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +384,11 @@ mod tests {
         assert_eq!(t.commands_exchange(), "t.maitred.commands");
         assert_eq!(t.dead_letter_queue(), "t.maitred.dlq");
         assert_eq!(Topology::routing_key(42), "p.042");
+        assert_eq!(t.webhooks_dead_letter_queue(), "t.maitred.webhooks.dlq");
+        assert_eq!(
+            t.delay_queue(Duration::from_secs(600)),
+            "t.maitred.delay.600000ms"
+        );
     }
 
     #[test]

@@ -23,14 +23,30 @@ pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
+/// The staff token of every test's API.
+pub const STAFF_TOKEN: &str = "test-staff-token";
+
+/// The secret that signs callbacks in tests (a Standard Webhooks test secret).
+pub const CALLBACK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 pub struct Harness {
     pub store: Store,
     pub app: Router,
     pub topology: Topology,
     pub publisher: Arc<Publisher>,
+    /// How long holds last in workers started from now on.
+    pub hold_for: Duration,
+    /// How workers started from now on deliver webhooks.
+    pub webhooks: worker::webhooks::WebhookConfig,
+    relay: outbox::RelayWaker,
     shutdown: CancellationToken,
-    /// Workers and sweepers, stopped by [`Harness::finish`].
+    /// Workers, relays and sweepers, stopped by [`Harness::finish`].
     workers: Vec<JoinHandle<()>>,
+}
+
+/// Tests deliver webhooks to servers on loopback, which production refuses by default.
+pub fn loopback_policy() -> webhooks::UrlPolicy {
+    webhooks::UrlPolicy::parse_allow_list("127.0.0.0/8,::1/128").unwrap()
 }
 
 impl Harness {
@@ -54,17 +70,35 @@ impl Harness {
         connection.close(200, "ok".into()).await.unwrap();
         let store = Store::new(pool);
         let publisher = Arc::new(Publisher::new(amqp_url(), topology.clone()));
+        let shutdown = CancellationToken::new();
+        let relay = outbox::Relay::new(store.clone(), publisher.clone());
+        let waker = relay.waker();
+        let relay_task = tokio::spawn(relay.run(Duration::from_millis(200), shutdown.clone()));
         let app = api::app(api::AppState {
             store: store.clone(),
             publisher: publisher.clone(),
+            relay: waker.clone(),
+            url_policy: loopback_policy(),
+            callbacks_enabled: true,
+            gateway: "simulated".into(),
+            staff_token: api::StaffToken::new(STAFF_TOKEN),
         });
         Self {
             store,
             app,
             topology,
             publisher,
-            shutdown: CancellationToken::new(),
-            workers: Vec::new(),
+            hold_for: Duration::from_secs(600),
+            webhooks: worker::webhooks::WebhookConfig {
+                callback_secret: Some(webhooks::Secret::parse(CALLBACK_SECRET).unwrap()),
+                max_attempts: 3,
+                first_backoff: Duration::from_millis(300),
+                max_backoff: Duration::from_secs(5),
+                concurrency: 8,
+            },
+            relay: waker,
+            shutdown,
+            workers: vec![relay_task],
         }
     }
 
@@ -73,32 +107,76 @@ impl Harness {
             amqp_url: amqp_url(),
             topology: self.topology.clone(),
             prefetch: 16,
-            hold_for: Duration::from_secs(600),
+            hold_for: self.hold_for,
             home: None,
+            payment_concurrency: 4,
+            gateway_timeout: Duration::from_secs(2),
+            webhooks: self.webhooks.clone(),
         }
     }
 
     pub fn start_worker(&mut self) {
-        let handle = tokio::spawn(worker::run(
+        let context = Arc::new(worker::Context {
+            store: self.store.clone(),
+            config: self.worker_config(),
+            gateway: Arc::new(payments::SimulatedGateway::new(
+                self.store.pool().clone(),
+                Duration::from_millis(10),
+            )),
+            sender: webhooks::Sender::new(loopback_policy(), Duration::from_secs(5)).unwrap(),
+            publisher: self.publisher.clone(),
+            relay: self.relay.clone(),
+        });
+        let handle = tokio::spawn(worker::run(context, self.shutdown.clone()));
+        self.workers.push(handle);
+    }
+
+    /// Runs the sweeper with no minimum age, stopped by [`Harness::finish`].
+    pub fn start_sweeper(&mut self) {
+        let handle = tokio::spawn(outbox::run_sweeper(
             self.store.clone(),
-            self.worker_config(),
+            self.publisher.clone(),
+            outbox::SweeperConfig {
+                interval: Duration::from_millis(100),
+                min_age: Duration::ZERO,
+                hold_grace: Duration::from_secs(1),
+            },
             self.shutdown.clone(),
         ));
         self.workers.push(handle);
     }
 
-    /// Runs the outbox sweeper with no minimum age, stopped by [`Harness::finish`].
-    pub fn start_sweeper(&mut self) {
-        let handle = tokio::spawn(api::outbox::run_sweeper(
-            self.store.clone(),
-            self.publisher.clone(),
-            api::outbox::SweeperConfig {
-                interval: Duration::from_millis(100),
-                min_age: Duration::ZERO,
-            },
-            self.shutdown.clone(),
-        ));
-        self.workers.push(handle);
+    /// A request with the staff bearer token.
+    pub async fn staff_request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {STAFF_TOKEN}"));
+        if body.is_some() {
+            builder = builder.header("content-type", "application/json");
+        }
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        send(&self.app, builder.body(body).unwrap()).await
+    }
+
+    /// Waits until the reservation's status is `status`, or panics after `timeout`.
+    pub async fn wait_status(&self, id: Uuid, status: &str, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let now: String = sqlx::query_scalar("SELECT status FROM reservation WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.store.pool())
+                .await
+                .unwrap();
+            if now == status {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "reservation {id} is {now}, not {status}, after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Records a booking as intake does, then "crashes" before publishing it. Returns its id.
@@ -207,7 +285,10 @@ impl Harness {
             .await
             .unwrap();
         let channel = connection.create_channel().await.unwrap();
-        self.topology.delete(&channel).await.unwrap();
+        let delays: Vec<Duration> = std::iter::once(self.hold_for)
+            .chain((1..=self.webhooks.max_attempts).map(|a| self.webhooks.backoff(a)))
+            .collect();
+        self.topology.delete(&channel, &delays).await.unwrap();
         connection.close(200, "ok".into()).await.unwrap();
     }
 }

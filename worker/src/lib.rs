@@ -1,16 +1,27 @@
-//! maitred's workers: consume every partition, decide each command serially against the booking
-//! store, and ack only after the decision is committed.
+//! maitred's workers. One connection to the broker carries three kinds of consumer:
 //!
-//! Serial per partition, concurrent across partitions. A partition queue has a single active
-//! consumer, so however many workers run, each restaurant's commands are decided one at a time
-//! and in order; the others stand by and take over when the active one goes away.
+//! - [`partitions`]: every partition queue, each decided strictly serially. A partition has a
+//!   single active consumer, so however many workers run, each restaurant's commands are
+//!   decided one at a time and in order; the others stand by and take over when it goes away.
+//! - [`payments`]: payment jobs, in parallel, so a slow gateway never holds up a partition.
+//!   Their outcomes go back through the restaurant's partition.
+//! - [`webhooks`]: webhook deliveries, in parallel, retried with back-off through delay
+//!   queues, so a slow or dead receiver never slows decisions.
+//!
+//! Every handler acks only after its effects are committed, and every effect is idempotent,
+//! so a redelivery is harmless.
 
+pub mod partitions;
+pub mod payments;
+pub mod webhooks;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use booking::{Decision, Store};
+use booking::Store;
 use futures_util::future::join_all;
-use rabbitmq::lapin::message::Delivery;
-use rabbitmq::{consume_partition, Disposition, Envelope, Topology};
+use outbox::RelayWaker;
+use rabbitmq::{Publisher, Topology};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -22,24 +33,41 @@ pub struct WorkerConfig {
     /// Deliveries in flight per partition. They are still decided one at a time; prefetch only
     /// hides the broker round trip.
     pub prefetch: u16,
-    /// How long a `held` reservation keeps its tables before it expires.
+    /// How long a `held` reservation keeps its tables unpaid.
     pub hold_for: Duration,
     /// `(index, count)`: subscribe to partitions `p % count == index` first. On RabbitMQ 3.10
     /// the first subscriber of a single-active-consumer queue is the active one, so workers
     /// started together spread the partitions among themselves.
     pub home: Option<(u16, u16)>,
+    /// Payment jobs handled at once by this worker.
+    pub payment_concurrency: u16,
+    /// How long a gateway call may take before its outcome counts as unknown.
+    pub gateway_timeout: Duration,
+    pub webhooks: webhooks::WebhookConfig,
+}
+
+/// What the handlers share.
+pub struct Context {
+    pub store: Store,
+    pub config: WorkerConfig,
+    pub gateway: Arc<dyn ::payments::PaymentGateway>,
+    pub sender: ::webhooks::Sender,
+    /// Publishes webhook retries into their delay queues.
+    pub publisher: Arc<Publisher>,
+    /// Wakes this process's outbox relay after a commit that queued messages.
+    pub relay: RelayWaker,
 }
 
 /// The longest pause between reconnection attempts and database retries.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Runs until `shutdown`: consumes every partition, reconnecting with back-off whenever the
-/// broker connection fails. Returns after the message in hand is settled and the channels are
+/// Runs until `shutdown`: consumes every queue, reconnecting with back-off whenever the broker
+/// connection fails. Returns after the messages in hand are settled and the channels are
 /// closed, which hands prefetched messages back to the queues.
-pub async fn run(store: Store, config: WorkerConfig, shutdown: CancellationToken) {
+pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
-        match consume_all(&store, &config, &shutdown).await {
+        match consume_all(&context, &shutdown).await {
             Ok(()) => backoff = Duration::from_millis(200),
             Err(error) => tracing::warn!(%error, ?backoff, "broker connection lost; reconnecting"),
         }
@@ -52,47 +80,80 @@ pub async fn run(store: Store, config: WorkerConfig, shutdown: CancellationToken
     tracing::info!("worker stopped");
 }
 
-/// One connection's life: every partition consumed on its own channel until shutdown or until
-/// one of them fails, which stops the others so the caller can reconnect.
+/// One connection's life: every queue consumed on its own channel until shutdown or until one
+/// of them fails, which stops the others so the caller can reconnect.
 async fn consume_all(
-    store: &Store,
-    config: &WorkerConfig,
+    context: &Arc<Context>,
     shutdown: &CancellationToken,
 ) -> Result<(), rabbitmq::lapin::Error> {
+    let config = &context.config;
     let connection = rabbitmq::connect(&config.amqp_url, "maitred-worker").await?;
     let stop = shutdown.child_token();
+    // A failed channel, or a consumer the broker cancelled, restarts the connection: no queue
+    // may sit unconsumed while the others run.
+    let stop_on_exit = |result: Result<(), rabbitmq::lapin::Error>| {
+        if result.is_err() || !shutdown.is_cancelled() {
+            stop.cancel();
+        }
+        result
+    };
+
     let (home, standby) = partition_order(config);
-    let consume = |partition: u16| {
+    let consume_partition = |partition: u16| {
         let stop = stop.clone();
         let connection = &connection;
         async move {
-            let result = consume_partition(
+            let result = rabbitmq::consume_partition(
                 connection,
                 &config.topology,
                 partition,
                 config.prefetch,
                 stop.clone(),
-                |delivery| handle(store, config, delivery, stop.clone()),
+                |delivery| partitions::handle(context, delivery, stop.clone()),
             )
             .instrument(tracing::info_span!("partition", partition))
             .await;
-            // A failed channel, or a consumer the broker cancelled, restarts the connection:
-            // no partition may sit unconsumed while the others run.
-            if result.is_err() || !shutdown.is_cancelled() {
-                stop.cancel();
-            }
-            result
+            stop_on_exit(result)
         }
     };
-    let home_done = join_all(home.into_iter().map(consume));
+    let home_done = join_all(home.into_iter().map(consume_partition));
     // Home partitions subscribe first; standby subscriptions follow a moment later.
     let standby_done = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        join_all(standby.into_iter().map(consume)).await
+        join_all(standby.into_iter().map(consume_partition)).await
     };
-    let (home_results, standby_results) = tokio::join!(home_done, standby_done);
+    let payments_done = async {
+        let result = rabbitmq::consume_concurrently(
+            &connection,
+            &config.topology.payments_queue(),
+            config.payment_concurrency,
+            stop.clone(),
+            |delivery| payments::handle(context, delivery),
+        )
+        .instrument(tracing::info_span!("payments"))
+        .await;
+        stop_on_exit(result)
+    };
+    let webhooks_done = async {
+        let result = rabbitmq::consume_concurrently(
+            &connection,
+            &config.topology.webhooks_queue(),
+            config.webhooks.concurrency,
+            stop.clone(),
+            |delivery| webhooks::handle(context, delivery),
+        )
+        .instrument(tracing::info_span!("webhooks"))
+        .await;
+        stop_on_exit(result)
+    };
+    let (home_results, standby_results, payments_result, webhooks_result) =
+        tokio::join!(home_done, standby_done, payments_done, webhooks_done);
     let _ = connection.close(200, "worker stopping".into()).await;
-    home_results.into_iter().chain(standby_results).collect()
+    home_results
+        .into_iter()
+        .chain(standby_results)
+        .chain([payments_result, webhooks_result])
+        .collect()
 }
 
 fn partition_order(config: &WorkerConfig) -> (Vec<u16>, Vec<u16>) {
@@ -103,60 +164,29 @@ fn partition_order(config: &WorkerConfig) -> (Vec<u16>, Vec<u16>) {
     }
 }
 
-/// Decides one delivery. Never panics on input: a malformed message or one that refers to no
-/// reservation goes to the dead-letter queue at once, so it never holds up its partition.
-async fn handle(
-    store: &Store,
-    config: &WorkerConfig,
-    delivery: Delivery,
-    shutdown: CancellationToken,
-) -> Disposition {
-    let envelope = match Envelope::from_json(&delivery.data) {
-        Ok(envelope) => envelope,
-        Err(error) => {
-            tracing::warn!(%error, bytes = delivery.data.len(), "malformed message: dead-lettering it");
-            return Disposition::DeadLetter;
-        }
-    };
-    let reservation_id = envelope.command.reservation_id();
-    let span = tracing::info_span!(
-        "decide",
-        %reservation_id,
-        restaurant_id = %envelope.restaurant_id,
-        redelivered = delivery.redelivered,
-    );
-    async {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match store.decide(reservation_id, config.hold_for).await {
-                Ok(Decision::Missing) => {
-                    tracing::warn!("no such reservation: dead-lettering the command");
-                    return Disposition::DeadLetter;
+/// Runs a database step, waiting in place while the database is unreachable: every message
+/// would fail alike then, and burning through delivery limits would dead-letter good ones.
+/// `None` when shutdown came first.
+pub(crate) async fn with_database<T, F, Fut>(
+    shutdown: &CancellationToken,
+    mut step: F,
+) -> Option<sqlx::Result<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<T>>,
+{
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match step().await {
+            Err(error) if booking::is_unavailable(&error) => {
+                tracing::warn!(%error, ?backoff, "database unavailable; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => return None,
+                    () = tokio::time::sleep(backoff) => {}
                 }
-                Ok(decision) => {
-                    tracing::info!(?decision, "decided");
-                    return Disposition::Ack;
-                }
-                // While the database is down every message would fail alike: wait here rather
-                // than burn through delivery limits and dead-letter good requests.
-                Err(error) if booking::is_unavailable(&error) => {
-                    tracing::warn!(%error, ?backoff, "database unavailable; retrying");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return Disposition::Retry,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-                Err(error) => {
-                    // A brief pause so a failing message does not spin; the delivery limit
-                    // dead-letters it if it keeps failing.
-                    tracing::error!(error = ?error, "decision failed; requeueing");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    return Disposition::Retry;
-                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
+            other => return Some(other),
         }
     }
-    .instrument(span)
-    .await
 }

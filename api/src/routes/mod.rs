@@ -2,6 +2,7 @@
 
 mod reservations;
 mod restaurants;
+mod webhook_endpoints;
 
 use axum::Router;
 
@@ -11,5 +12,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(reservations::router())
         .merge(restaurants::router())
+        .merge(webhook_endpoints::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
 }

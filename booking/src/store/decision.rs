@@ -3,18 +3,26 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, NaiveTime};
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::Store;
+use super::transition::{self, Locked};
+use super::{outbound, payments, Store};
+use crate::messages::Command;
 use crate::{schedule, RejectReason, Status};
 
 /// What deciding a command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Every slot of the stay was reserved; the reservation is now `held` at this price.
-    Held { price_cents: i64, currency: String },
+    /// Every slot of the stay was reserved; the reservation is now `held` at this price, and
+    /// `charging` says whether a charge was requested with the token the diner gave.
+    Held {
+        price_cents: i64,
+        currency: String,
+        charging: bool,
+    },
+    /// Every slot was reserved and the restaurant takes no prepayment: `confirmed`.
+    Confirmed { price_cents: i64, currency: String },
     /// The reservation is now `rejected`.
     Rejected(RejectReason),
     /// The reservation was no longer pending: a redelivered or repeated command. Nothing
@@ -24,100 +32,152 @@ pub enum Decision {
     Missing,
 }
 
-/// Who the audit log names for the worker's decisions.
-const WORKER_ACTOR: &str = "worker";
+/// How decisions treat holds and payments.
+#[derive(Debug, Clone)]
+pub struct HoldPolicy {
+    /// How long a `held` reservation keeps its tables unpaid.
+    pub hold_for: Duration,
+    /// The gateway that charges, recorded on each payment.
+    pub gateway: String,
+}
 
-#[derive(sqlx::FromRow)]
-struct PendingRow {
-    status: Status,
-    restaurant_id: Uuid,
-    table_type_id: Uuid,
-    table_count: i32,
-    service_date: NaiveDate,
-    start_time: NaiveTime,
-    duration_minutes: i32,
+/// Who the audit log names for the worker's decisions.
+pub(crate) const WORKER_ACTOR: &str = "worker";
+
+/// What reserving found.
+enum Reserved {
+    Slots {
+        slots: Vec<chrono::NaiveDateTime>,
+        price_cents: i64,
+        currency: String,
+        prepayment_required: bool,
+    },
+    Refused(RejectReason),
 }
 
 impl Store {
     /// Decides a pending reservation in one transaction: reserve every slot it covers under
-    /// the overbooking limit and mark it `held`, or mark it `rejected` with a reason. A
-    /// reservation that is no longer pending is left alone, which makes redelivery harmless.
+    /// the overbooking limit and mark it `held` (or `confirmed` where no prepayment is taken),
+    /// or mark it `rejected` with a reason. A held reservation gets its expiry timer, and a
+    /// charge when the diner gave a token. A reservation that is no longer pending is left
+    /// alone, which makes redelivery harmless.
     ///
     /// # Errors
     /// On a database error; then nothing changed.
-    #[tracing::instrument(skip(self, hold_for))]
-    pub async fn decide(&self, reservation_id: Uuid, hold_for: Duration) -> sqlx::Result<Decision> {
+    #[tracing::instrument(skip(self, policy))]
+    pub async fn decide(
+        &self,
+        reservation_id: Uuid,
+        policy: &HoldPolicy,
+    ) -> sqlx::Result<Decision> {
         let mut tx = self.pool.begin().await?;
-        // The row lock makes two deciders (a failover overlap) take turns on one reservation.
-        let row: Option<PendingRow> = sqlx::query_as(
-            "SELECT status, restaurant_id, table_type_id, table_count, service_date, start_time,
-                    duration_minutes
-             FROM reservation WHERE id = $1 FOR UPDATE",
-        )
-        .bind(reservation_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
+        let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Decision::Missing);
         };
-        if !row.status.is_pending() {
-            return Ok(Decision::AlreadyDecided(row.status));
+        if !locked.status.is_pending() {
+            return Ok(Decision::AlreadyDecided(locked.status));
         }
 
-        let decision = reserve(&mut tx, &row).await?;
-        match &decision {
-            Decision::Held {
+        let decision = match reserve(&mut tx, &locked).await? {
+            Reserved::Refused(reason) => {
+                transition::transition(
+                    &mut tx,
+                    &mut locked,
+                    Status::Rejected,
+                    Some(reason.as_str()),
+                    WORKER_ACTOR,
+                )
+                .await?;
+                Decision::Rejected(reason)
+            }
+            Reserved::Slots {
+                slots,
                 price_cents,
                 currency,
+                prepayment_required,
             } => {
                 sqlx::query(
-                    "UPDATE reservation SET status = 'held', price_cents = $2, currency = $3,
-                         hold_expires_at = now() + make_interval(secs => $4), updated_at = now()
+                    "UPDATE reservation SET price_cents = $2, currency = $3, reserved_slots = $4,
+                         hold_expires_at = CASE WHEN $5 THEN now() + make_interval(secs => $6) END
                      WHERE id = $1",
                 )
                 .bind(reservation_id)
                 .bind(price_cents)
-                .bind(currency)
-                .bind(hold_for.as_secs_f64())
+                .bind(&currency)
+                .bind(&slots)
+                .bind(prepayment_required)
+                .bind(policy.hold_for.as_secs_f64())
                 .execute(&mut *tx)
                 .await?;
-                append_event(&mut tx, reservation_id, Status::Held, None).await?;
+                locked.price_cents = Some(price_cents);
+                locked.currency = Some(currency.clone());
+                locked.reserved_slots = Some(slots);
+                if prepayment_required {
+                    hold(&mut tx, &mut locked, policy).await?
+                } else {
+                    transition::transition(
+                        &mut tx,
+                        &mut locked,
+                        Status::Confirmed,
+                        Some("no_prepayment"),
+                        WORKER_ACTOR,
+                    )
+                    .await?;
+                    Decision::Confirmed {
+                        price_cents,
+                        currency,
+                    }
+                }
             }
-            Decision::Rejected(reason) => {
-                sqlx::query(
-                    "UPDATE reservation SET status = 'rejected', reason = $2, updated_at = now()
-                     WHERE id = $1",
-                )
-                .bind(reservation_id)
-                .bind(reason.as_str())
-                .execute(&mut *tx)
-                .await?;
-                append_event(&mut tx, reservation_id, Status::Rejected, Some(*reason)).await?;
-            }
-            Decision::AlreadyDecided(_) | Decision::Missing => {}
-        }
+        };
         tx.commit().await?;
         Ok(decision)
     }
 }
 
-/// Tries to reserve the stay's slots. Leaves the inventory untouched unless every slot fits.
-async fn reserve(
+/// `pending → held`: start the expiry timer, and charge the token if the diner gave one.
+async fn hold(
     tx: &mut Transaction<'static, Postgres>,
-    row: &PendingRow,
+    locked: &mut Locked,
+    policy: &HoldPolicy,
 ) -> sqlx::Result<Decision> {
+    transition::transition(tx, locked, Status::Held, None, WORKER_ACTOR).await?;
+    outbound::enqueue_command(
+        tx,
+        locked.restaurant_id,
+        Command::ExpireHold {
+            reservation_id: locked.id,
+        },
+        policy.hold_for,
+    )
+    .await?;
+    let charging = match locked.payment_token.clone() {
+        Some(token) => payments::request_charge(tx, locked, &token, &policy.gateway)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    Ok(Decision::Held {
+        price_cents: locked.price_cents.unwrap_or_default(),
+        currency: locked.currency.clone().unwrap_or_default(),
+        charging,
+    })
+}
+
+/// Tries to reserve the stay's slots. Leaves the inventory untouched unless every slot fits.
+async fn reserve(tx: &mut Transaction<'static, Postgres>, row: &Locked) -> sqlx::Result<Reserved> {
     let Some(restaurant) = super::load_restaurant(&mut *tx, row.restaurant_id).await? else {
-        return Ok(Decision::Rejected(RejectReason::Closed));
+        return Ok(Reserved::Refused(RejectReason::Closed));
     };
     let Some(table_type) =
         super::load_table_type(&mut *tx, row.restaurant_id, row.table_type_id).await?
     else {
-        return Ok(Decision::Rejected(RejectReason::TableTypeUnavailable));
+        return Ok(Reserved::Refused(RejectReason::TableTypeUnavailable));
     };
     let start = row.service_date.and_time(row.start_time);
     let end = start + chrono::Duration::minutes(i64::from(row.duration_minutes));
     if !schedule::is_open(&restaurant.opening_hours, start, end) {
-        return Ok(Decision::Rejected(RejectReason::Closed));
+        return Ok(Reserved::Refused(RejectReason::Closed));
     }
     let slots = schedule::covered_slots(start, row.duration_minutes, restaurant.slot_minutes);
 
@@ -151,7 +211,7 @@ async fn reserve(
     .rows_affected();
     if reserved != slots.len() as u64 {
         attempt.rollback().await?;
-        return Ok(Decision::Rejected(RejectReason::NoAvailability));
+        return Ok(Reserved::Refused(RejectReason::NoAvailability));
     }
     attempt.commit().await?;
 
@@ -163,28 +223,10 @@ async fn reserve(
     .fetch_optional(&mut **tx)
     .await?;
     let per_table = rate.unwrap_or(table_type.base_price_cents);
-    Ok(Decision::Held {
+    Ok(Reserved::Slots {
+        slots,
         price_cents: per_table * i64::from(row.table_count),
         currency: table_type.currency,
+        prepayment_required: restaurant.prepayment_required,
     })
-}
-
-async fn append_event(
-    conn: &mut PgConnection,
-    reservation_id: Uuid,
-    to: Status,
-    reason: Option<RejectReason>,
-) -> sqlx::Result<()> {
-    debug_assert!(Status::Pending.can_become(to));
-    sqlx::query(
-        "INSERT INTO reservation_event (reservation_id, from_status, to_status, reason, actor)
-         VALUES ($1, 'pending', $2, $3, $4)",
-    )
-    .bind(reservation_id)
-    .bind(to.as_str())
-    .bind(reason.map(RejectReason::as_str))
-    .bind(WORKER_ACTOR)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::Store;
+use super::{Store, RESERVATION_COLUMNS};
 use crate::{BookingRequest, Reservation};
 
 /// What recording a request found.
@@ -18,11 +18,6 @@ pub enum Recorded {
     /// A reservation with this id already exists (a retry, or a reuse of the id).
     Existing(Reservation),
 }
-
-const RESERVATION_COLUMNS: &str = "id, restaurant_id, table_type_id, table_count, party_size, \
-     service_date, start_time, duration_minutes, guest_name, guest_email, guest_phone, status, \
-     reason, price_cents, currency, hold_expires_at, callback_url, payment_token, created_at, \
-     updated_at";
 
 const CLAIM_SELECT: &str = "SELECT o.reservation_id, r.restaurant_id, o.pinned \
      FROM outbox o JOIN reservation r ON r.id = o.reservation_id";

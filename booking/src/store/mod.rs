@@ -3,19 +3,33 @@
 //! - this file: the store handle and catalog reads;
 //! - [`intake`]: recording a request as `pending`, and the outbox that guarantees its command
 //!   reaches the broker;
-//! - [`decision`]: the serial decision that reserves inventory, one transaction per command.
+//! - [`decision`]: the serial decision that reserves inventory, one transaction per command;
+//! - [`transition`]: the one way a reservation changes state, with its event and webhooks;
+//! - [`lifecycle`]: payment outcomes, hold expiry, cancellation and staff transitions;
+//! - [`payments`]: charge and refund rows;
+//! - [`outbound`]: the outbox of follow-up messages that transitions send;
+//! - [`webhook_endpoints`]: the endpoints staff register for a restaurant.
 
 mod catalog_writes;
 mod decision;
 mod intake;
+mod lifecycle;
+mod outbound;
+mod payments;
+mod transition;
+mod webhook_endpoints;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{OpeningInterval, Restaurant, TableType};
 
-pub use decision::Decision;
+pub use decision::{Decision, HoldPolicy};
 pub use intake::{OutboxClaim, Recorded};
+pub use lifecycle::{Refusal, ReservationEvent, Settled};
+pub use outbound::{Destination, OutboundClaim, OutboundMessage};
+pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
+pub use webhook_endpoints::WebhookEndpoint;
 
 /// The store: a connection pool and the queries. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -27,6 +41,11 @@ const RESTAURANT_COLUMNS: &str =
     "id, name, address, latitude, longitude, time_zone, slot_minutes, \
      default_duration_minutes, overbooking_pct, booking_horizon_days, refund_window_hours, \
      prepayment_required";
+
+pub(crate) const RESERVATION_COLUMNS: &str = "id, restaurant_id, table_type_id, table_count, \
+     party_size, service_date, start_time, duration_minutes, guest_name, guest_email, \
+     guest_phone, status, reason, price_cents, currency, hold_expires_at, callback_url, \
+     payment_token, created_at, updated_at";
 
 const TABLE_TYPE_SELECT: &str = "SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max, \
      t.base_price_cents, t.currency, \

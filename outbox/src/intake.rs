@@ -1,4 +1,4 @@
-//! Relaying a recorded request's command to the broker, and the sweeper.
+//! Relaying a recorded request's `decide` command to the broker.
 //!
 //! Intake relays right after recording. Whatever it could not settle (the API crashed, the
 //! broker was unreachable, a confirm never came) stays in the outbox, and the sweeper publishes
@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
+use booking::messages::{Command, Envelope};
 use booking::{OutboxClaim, Store};
-use rabbitmq::{Command, Envelope, PublishError, Publisher};
-use tokio_util::sync::CancellationToken;
+use rabbitmq::{PublishError, Publisher};
 use uuid::Uuid;
 
 /// How relaying one request ended.
@@ -42,7 +42,7 @@ pub enum Relayer {
 
 /// Publishes the command of a recorded, pending request, and settles its outbox row.
 #[tracing::instrument(skip(store, publisher))]
-pub async fn relay(
+pub async fn relay_decision(
     store: &Store,
     publisher: &Publisher,
     reservation_id: Uuid,
@@ -62,14 +62,15 @@ pub async fn relay(
     }
 }
 
-async fn settle(claim: OutboxClaim, publisher: &Publisher, relayer: Relayer) -> Relayed {
+pub(crate) async fn settle(claim: OutboxClaim, publisher: &Publisher, relayer: Relayer) -> Relayed {
     let envelope = Envelope {
         restaurant_id: claim.restaurant_id(),
         command: Command::Decide {
             reservation_id: claim.reservation_id(),
         },
     };
-    match publisher.publish(&envelope).await {
+    let message_id = claim.reservation_id().to_string();
+    match crate::publish_command(publisher, &envelope, &message_id, Duration::ZERO).await {
         Ok(()) => {
             if let Err(error) = claim.published().await {
                 // The sweeper publishes it again; the worker decides it once.
@@ -96,53 +97,6 @@ async fn settle(claim: OutboxClaim, publisher: &Publisher, relayer: Relayer) -> 
                 tracing::warn!(%error, "could not pin the outbox row");
             }
             Relayed::Deferred
-        }
-    }
-}
-
-/// Settings of the sweeper.
-#[derive(Debug, Clone, Copy)]
-pub struct SweeperConfig {
-    /// How often to look for stranded requests.
-    pub interval: Duration,
-    /// How old an outbox row must be before the sweeper takes it: older than any publish that
-    /// intake may still be settling.
-    pub min_age: Duration,
-}
-
-/// Re-publishes requests whose publish was never confirmed, until `shutdown`.
-pub async fn run_sweeper(
-    store: Store,
-    publisher: std::sync::Arc<Publisher>,
-    config: SweeperConfig,
-    shutdown: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(config.interval) => {}
-        }
-        let mut relayed = 0u64;
-        loop {
-            if shutdown.is_cancelled() {
-                return;
-            }
-            match store.claim_stale_outbox(config.min_age).await {
-                Ok(Some(claim)) => match settle(claim, &publisher, Relayer::Other).await {
-                    Relayed::Published => relayed += 1,
-                    // The broker is refusing or unreachable: try again next round. (The oldest
-                    // row comes first, so one full partition delays the others' rows too.)
-                    _ => break,
-                },
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::warn!(%error, "outbox sweep failed");
-                    break;
-                }
-            }
-        }
-        if relayed > 0 {
-            tracing::info!(relayed, "the sweeper published stranded requests");
         }
     }
 }

@@ -1,0 +1,185 @@
+//! The messages that travel through RabbitMQ, as JSON: commands on a restaurant's partition,
+//! payment jobs, and webhook deliveries.
+//!
+//! A message carries ids, not state: the rows in PostgreSQL are the source of truth, and each
+//! consumer reads them in the same transaction as it acts. That is what makes a redelivered
+//! message harmless.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One message on a partition queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Envelope {
+    /// Decides the partition, and lets ops filter dead letters by restaurant.
+    pub restaurant_id: Uuid,
+    pub command: Command,
+}
+
+/// Everything that may change a reservation's inventory, decided serially per restaurant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Command {
+    /// Decide a pending reservation: reserve its inventory or reject it.
+    Decide { reservation_id: Uuid },
+    /// A payment of the reservation has an outcome: confirm, reject, refund or record it.
+    Settle {
+        reservation_id: Uuid,
+        payment_id: Uuid,
+    },
+    /// The hold's time is up: expire it unless it was paid.
+    ExpireHold { reservation_id: Uuid },
+    /// Cancel the reservation, refunding it when the policy allows.
+    Cancel { reservation_id: Uuid, actor: String },
+}
+
+impl Command {
+    /// A short name for logs, metrics and the AMQP `type` property.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Decide { .. } => "decide",
+            Command::Settle { .. } => "settle",
+            Command::ExpireHold { .. } => "expire_hold",
+            Command::Cancel { .. } => "cancel",
+        }
+    }
+
+    /// The reservation the command is about.
+    pub fn reservation_id(&self) -> Uuid {
+        match self {
+            Command::Decide { reservation_id }
+            | Command::Settle { reservation_id, .. }
+            | Command::ExpireHold { reservation_id }
+            | Command::Cancel { reservation_id, .. } => *reservation_id,
+        }
+    }
+}
+
+/// A job for the payment workers, which call the gateway outside the serial lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum PaymentJob {
+    Charge { payment_id: Uuid },
+    Refund { payment_id: Uuid },
+}
+
+impl PaymentJob {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PaymentJob::Charge { .. } => "charge",
+            PaymentJob::Refund { .. } => "refund",
+        }
+    }
+
+    pub fn payment_id(&self) -> Uuid {
+        match self {
+            PaymentJob::Charge { payment_id } | PaymentJob::Refund { payment_id } => *payment_id,
+        }
+    }
+}
+
+/// One webhook delivery to one destination. Retries carry the same `webhook_id` and payload,
+/// so a receiver can dedupe on the id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookJob {
+    /// The `webhook-id` header: one per event, the same on every attempt and endpoint.
+    pub webhook_id: String,
+    pub reservation_id: Uuid,
+    /// 1 on the first attempt.
+    pub attempt: u32,
+    pub target: WebhookTarget,
+    /// The exact bytes to sign and send, so every attempt sends the same body.
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum WebhookTarget {
+    /// The `callbackUrl` of the reservation, signed with the server's callback secret.
+    Callback { url: String },
+    /// An endpoint registered for the restaurant, signed with its own secret. Looked up at
+    /// delivery time, so a deleted endpoint stops receiving.
+    Endpoint { endpoint_id: Uuid },
+}
+
+/// Serializes a message for the wire. Serializing these types cannot fail (ids, strings and
+/// numbers only), so an error would be a bug; it yields an empty body that consumers
+/// dead-letter rather than a panic.
+pub fn to_json<T: Serialize>(message: &T) -> Vec<u8> {
+    serde_json::to_vec(message).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_with_a_stable_wire_format() {
+        let restaurant_id = Uuid::nil();
+        let reservation_id = Uuid::max();
+        let envelope = Envelope {
+            restaurant_id,
+            command: Command::Decide { reservation_id },
+        };
+        let json = String::from_utf8(to_json(&envelope)).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"restaurantId":"{restaurant_id}","command":{{"type":"decide","reservationId":"{reservation_id}"}}}}"#
+            )
+        );
+        assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), envelope);
+        let settle = Command::Settle {
+            reservation_id,
+            payment_id: restaurant_id,
+        };
+        assert_eq!(
+            serde_json::to_value(&settle).unwrap()["paymentId"],
+            restaurant_id.to_string()
+        );
+    }
+
+    #[test]
+    fn rejects_garbage_and_unknown_commands() {
+        assert!(serde_json::from_slice::<Envelope>(b"not json").is_err());
+        assert!(serde_json::from_str::<Envelope>(r#"{"restaurantId":"x","command":{}}"#).is_err());
+        let unknown = format!(
+            r#"{{"restaurantId":"{}","command":{{"type":"explode"}}}}"#,
+            Uuid::nil()
+        );
+        assert!(serde_json::from_str::<Envelope>(&unknown).is_err());
+    }
+
+    #[test]
+    fn webhook_jobs_name_their_target() {
+        let job = WebhookJob {
+            webhook_id: "evt_1".into(),
+            reservation_id: Uuid::nil(),
+            attempt: 1,
+            target: WebhookTarget::Callback {
+                url: "https://example.com/hook".into(),
+            },
+            payload: "{}".into(),
+        };
+        let value = serde_json::to_value(&job).unwrap();
+        assert_eq!(value["target"]["kind"], "callback");
+        assert_eq!(serde_json::from_value::<WebhookJob>(value).unwrap(), job);
+    }
+}

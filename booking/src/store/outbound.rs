@@ -1,0 +1,182 @@
+//! The outbox of follow-up messages. A transition writes the messages it needs (a hold-expiry
+//! timer, a payment job, webhooks, a command) in its own transaction; a relay publishes them and
+//! deletes each row once the broker confirms it. A crash in between leaves the row for the next
+//! relay pass, never a lost message.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::Store;
+use crate::messages::{Command, Envelope, PaymentJob, WebhookJob};
+
+/// Where an outbound message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// The restaurant's partition, after an optional delay (a timer).
+    Partition {
+        restaurant_id: Uuid,
+        delay: Duration,
+    },
+    /// The payment workers' queue.
+    Payments,
+    /// The webhook dispatchers' queue.
+    Webhooks,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboundMessage {
+    pub id: Uuid,
+    pub destination: Destination,
+    /// The AMQP `type` property.
+    pub kind: String,
+    pub body: Vec<u8>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboundRow {
+    id: Uuid,
+    destination: String,
+    restaurant_id: Option<Uuid>,
+    delay_ms: i64,
+    kind: String,
+    body: sqlx::types::Json<serde_json::Value>,
+}
+
+impl OutboundRow {
+    /// `None` for a row that cannot be routed; the CHECK constraints make that impossible.
+    fn into_message(self) -> Option<OutboundMessage> {
+        let destination = match (self.destination.as_str(), self.restaurant_id) {
+            ("partition", Some(restaurant_id)) => Destination::Partition {
+                restaurant_id,
+                delay: Duration::from_millis(u64::try_from(self.delay_ms).unwrap_or(0)),
+            },
+            ("payments", _) => Destination::Payments,
+            ("webhooks", _) => Destination::Webhooks,
+            _ => return None,
+        };
+        Some(OutboundMessage {
+            id: self.id,
+            destination,
+            kind: self.kind,
+            body: crate::messages::to_json(&self.body.0),
+        })
+    }
+}
+
+/// Writes one message into the outbox, inside the caller's transaction.
+async fn enqueue<T: Serialize>(
+    conn: &mut PgConnection,
+    destination: Destination,
+    kind: &str,
+    body: &T,
+) -> sqlx::Result<()> {
+    let (name, restaurant_id, delay) = match destination {
+        Destination::Partition {
+            restaurant_id,
+            delay,
+        } => ("partition", Some(restaurant_id), delay),
+        Destination::Payments => ("payments", None, Duration::ZERO),
+        Destination::Webhooks => ("webhooks", None, Duration::ZERO),
+    };
+    sqlx::query(
+        "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(name)
+    .bind(restaurant_id)
+    .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+    .bind(kind)
+    .bind(sqlx::types::Json(body))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn enqueue_command(
+    conn: &mut PgConnection,
+    restaurant_id: Uuid,
+    command: Command,
+    delay: Duration,
+) -> sqlx::Result<()> {
+    let destination = Destination::Partition {
+        restaurant_id,
+        delay,
+    };
+    let kind = command.kind();
+    let envelope = Envelope {
+        restaurant_id,
+        command,
+    };
+    enqueue(conn, destination, kind, &envelope).await
+}
+
+pub(crate) async fn enqueue_payment(conn: &mut PgConnection, job: PaymentJob) -> sqlx::Result<()> {
+    enqueue(conn, Destination::Payments, job.kind(), &job).await
+}
+
+pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> sqlx::Result<()> {
+    enqueue(conn, Destination::Webhooks, "webhook", job).await
+}
+
+/// How many messages one relay pass takes at most.
+const CLAIM_BATCH: i64 = 200;
+
+impl Store {
+    /// Locks a batch of outbox messages that no other relay is publishing, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn claim_outbound(&self) -> sqlx::Result<OutboundClaim> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<OutboundRow> = sqlx::query_as(
+            "SELECT id, destination, restaurant_id, delay_ms, kind, body FROM outbound_message
+             ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(CLAIM_BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let messages = rows
+            .into_iter()
+            .filter_map(OutboundRow::into_message)
+            .collect();
+        Ok(OutboundClaim { tx, messages })
+    }
+
+    /// The number of messages waiting in the outbox: a gauge for ops.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn outbound_backlog(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM outbound_message")
+            .fetch_one(&self.pool)
+            .await
+    }
+}
+
+/// A locked batch of outbox messages. Dropping it unlocks them for the next pass.
+pub struct OutboundClaim {
+    tx: Transaction<'static, Postgres>,
+    pub messages: Vec<OutboundMessage>,
+}
+
+impl OutboundClaim {
+    /// Deletes the messages the broker confirmed and unlocks the rest.
+    ///
+    /// # Errors
+    /// On a database error; the messages are then published again by a later pass, which
+    /// every consumer tolerates.
+    pub async fn finish(mut self, confirmed: &[Uuid]) -> sqlx::Result<()> {
+        if !confirmed.is_empty() {
+            sqlx::query("DELETE FROM outbound_message WHERE id = ANY($1)")
+                .bind(confirmed)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.tx.commit().await
+    }
+}

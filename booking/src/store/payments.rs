@@ -1,0 +1,232 @@
+//! Payments: charges and refunds, recorded as rows of their own. A payment row is made in the
+//! same transaction as the decision that needs it, together with the job that asks the payment
+//! workers to call the gateway. Its id is the gateway's idempotency key.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::transition::Locked;
+use super::{outbound, Store};
+use crate::messages::{Command, PaymentJob};
+
+/// Charge or refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum PaymentKind {
+    Charge,
+    Refund,
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Asked of the gateway; no outcome yet.
+    Requested,
+    /// A charge the gateway captured.
+    Captured,
+    /// A charge the gateway declined.
+    Declined,
+    /// A refund the gateway made.
+    Refunded,
+    /// A refund the gateway refused: ops must look.
+    Failed,
+}
+
+/// One payment row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    #[serde(rename = "paymentId")]
+    pub id: Uuid,
+    pub reservation_id: Uuid,
+    pub restaurant_id: Uuid,
+    pub kind: PaymentKind,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    pub gateway: String,
+    #[serde(skip)]
+    pub token: Option<String>,
+    pub gateway_reference: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const PAYMENT_SELECT: &str = "SELECT p.id, p.reservation_id, r.restaurant_id, p.kind, \
+     p.amount_cents, p.currency, p.status, p.gateway, p.token, p.gateway_reference, p.failure, \
+     p.created_at, p.updated_at FROM payment p JOIN reservation r ON r.id = p.reservation_id";
+
+/// What the gateway said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Captured { reference: String },
+    Declined { reason: String },
+    Refunded { reference: String },
+    RefundFailed { reason: String },
+}
+
+/// Records a charge of the reservation's price and queues its job. `None` when the
+/// reservation already has a charge: one reservation is never charged twice.
+pub(crate) async fn request_charge(
+    conn: &mut PgConnection,
+    locked: &Locked,
+    token: &str,
+    gateway: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    let payment_id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+                              token)
+         VALUES ($1, $2, 'charge', $3, $4, 'requested', $5, $6)
+         ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(locked.id)
+    .bind(locked.price_cents.unwrap_or_default())
+    .bind(locked.currency.as_deref().unwrap_or("EUR"))
+    .bind(gateway)
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(payment_id) = payment_id {
+        outbound::enqueue_payment(conn, PaymentJob::Charge { payment_id }).await?;
+    }
+    Ok(payment_id)
+}
+
+/// Records a full refund of the reservation's captured charge and queues its job. `None` when
+/// there is no captured charge, or a refund exists already.
+pub(crate) async fn request_refund(
+    conn: &mut PgConnection,
+    reservation_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    let payment_id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway)
+         SELECT $1, reservation_id, 'refund', amount_cents, currency, 'requested', gateway
+         FROM payment WHERE reservation_id = $2 AND kind = 'charge' AND status = 'captured'
+         ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(reservation_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(payment_id) = payment_id {
+        outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }).await?;
+    }
+    Ok(payment_id)
+}
+
+/// The payment of a kind that a reservation has, if any, on a given connection.
+pub(crate) async fn load_payment(
+    conn: &mut PgConnection,
+    reservation_id: Uuid,
+    kind: PaymentKind,
+) -> sqlx::Result<Option<Payment>> {
+    sqlx::query_as(&format!(
+        "{PAYMENT_SELECT} WHERE p.reservation_id = $1 AND p.kind = $2"
+    ))
+    .bind(reservation_id)
+    .bind(kind)
+    .fetch_optional(conn)
+    .await
+}
+
+pub(crate) async fn load_payment_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Payment>> {
+    sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+impl Store {
+    /// One payment.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn payment(&self, id: Uuid) -> sqlx::Result<Option<Payment>> {
+        load_payment_by_id(&mut *self.pool.acquire().await?, id).await
+    }
+
+    /// Every payment of a reservation, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn payments_of(&self, reservation_id: Uuid) -> sqlx::Result<Vec<Payment>> {
+        sqlx::query_as(&format!(
+            "{PAYMENT_SELECT} WHERE p.reservation_id = $1 ORDER BY p.created_at"
+        ))
+        .bind(reservation_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The charge a refund gives back.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn charge_of(&self, reservation_id: Uuid) -> sqlx::Result<Option<Payment>> {
+        load_payment(
+            &mut *self.pool.acquire().await?,
+            reservation_id,
+            PaymentKind::Charge,
+        )
+        .await
+    }
+
+    /// Records the gateway's answer for a requested payment and queues the command that lets
+    /// the restaurant's partition act on it. Returns `false` when the payment already had an
+    /// outcome (a redelivered job): nothing changes then.
+    ///
+    /// # Errors
+    /// On a database error; then nothing changed.
+    #[tracing::instrument(skip(self))]
+    pub async fn record_payment_outcome(
+        &self,
+        payment_id: Uuid,
+        outcome: &PaymentOutcome,
+    ) -> sqlx::Result<bool> {
+        let (status, reference, failure) = match outcome {
+            PaymentOutcome::Captured { reference } => ("captured", Some(reference), None),
+            PaymentOutcome::Declined { reason } => ("declined", None, Some(reason)),
+            PaymentOutcome::Refunded { reference } => ("refunded", Some(reference), None),
+            PaymentOutcome::RefundFailed { reason } => ("failed", None, Some(reason)),
+        };
+        let mut tx = self.pool.begin().await?;
+        let updated: Option<(Uuid, Uuid)> = sqlx::query_as(
+            "UPDATE payment p SET status = $2, gateway_reference = $3, failure = $4,
+                 updated_at = now()
+             FROM reservation r
+             WHERE p.id = $1 AND p.status = 'requested' AND r.id = p.reservation_id
+             RETURNING p.reservation_id, r.restaurant_id",
+        )
+        .bind(payment_id)
+        .bind(status)
+        .bind(reference)
+        .bind(failure)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((reservation_id, restaurant_id)) = updated else {
+            return Ok(false);
+        };
+        outbound::enqueue_command(
+            &mut tx,
+            restaurant_id,
+            Command::Settle {
+                reservation_id,
+                payment_id,
+            },
+            std::time::Duration::ZERO,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

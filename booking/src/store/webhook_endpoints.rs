@@ -1,0 +1,99 @@
+//! Webhook endpoints that staff register for a restaurant: every status change of its
+//! reservations is delivered to each of them, signed with the endpoint's own secret.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Store;
+
+/// A registered endpoint. The secret is shown once, when the endpoint is made.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpoint {
+    #[serde(rename = "endpointId")]
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub url: String,
+    #[serde(skip)]
+    pub secret: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const ENDPOINT_SELECT: &str =
+    "SELECT id, restaurant_id, url, secret, description, created_at FROM webhook_endpoint";
+
+impl Store {
+    /// Registers an endpoint. The caller has checked the URL and made the secret.
+    ///
+    /// # Errors
+    /// On a database error, including a restaurant that does not exist (a foreign key).
+    pub async fn add_webhook_endpoint(
+        &self,
+        restaurant_id: Uuid,
+        url: &str,
+        secret: &str,
+        description: &str,
+    ) -> sqlx::Result<WebhookEndpoint> {
+        sqlx::query_as(
+            "INSERT INTO webhook_endpoint (id, restaurant_id, url, secret, description)
+             VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, restaurant_id, url, secret, description, created_at",
+        )
+        .bind(Uuid::new_v4())
+        .bind(restaurant_id)
+        .bind(url)
+        .bind(secret)
+        .bind(description)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// The endpoints of a restaurant, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn webhook_endpoints(
+        &self,
+        restaurant_id: Uuid,
+    ) -> sqlx::Result<Vec<WebhookEndpoint>> {
+        sqlx::query_as(&format!(
+            "{ENDPOINT_SELECT} WHERE restaurant_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(restaurant_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// One endpoint, for a delivery.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn webhook_endpoint(&self, id: Uuid) -> sqlx::Result<Option<WebhookEndpoint>> {
+        sqlx::query_as(&format!("{ENDPOINT_SELECT} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Removes an endpoint of a restaurant. Deliveries already queued for it are dropped when
+    /// they find it gone. Returns whether it existed.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn remove_webhook_endpoint(
+        &self,
+        restaurant_id: Uuid,
+        id: Uuid,
+    ) -> sqlx::Result<bool> {
+        let deleted =
+            sqlx::query("DELETE FROM webhook_endpoint WHERE id = $1 AND restaurant_id = $2")
+                .bind(id)
+                .bind(restaurant_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(deleted == 1)
+    }
+}

@@ -1,0 +1,48 @@
+//! Moving committed messages from PostgreSQL to RabbitMQ.
+//!
+//! Every message that a state change needs is first written in the change's own transaction,
+//! then published with confirms, then deleted. Whatever a crash or a broker outage leaves
+//! behind is published later, and every consumer is idempotent, so a message is never lost
+//! and a duplicate is harmless.
+//!
+//! Layout:
+//! - [`intake`]: relaying a new booking request's `decide` command, with the 202/503 promise
+//!   (a refused request that nobody was promised is withdrawn).
+//! - [`relay`]: the follow-up messages of transitions (timers, payment jobs, webhooks,
+//!   commands), published by a background task each process runs.
+//! - [`sweeper`]: the safety net: stranded intake commands and holds whose expiry timer was
+//!   lost.
+
+pub mod intake;
+pub mod relay;
+pub mod sweeper;
+
+use std::time::Duration;
+
+use booking::messages::{self, Envelope};
+use rabbitmq::{Outgoing, PublishError, Publisher, Topology};
+
+pub use intake::{relay_decision, Relayed, Relayer};
+pub use relay::{Relay, RelayWaker};
+pub use sweeper::{run_sweeper, SweeperConfig};
+
+/// Publishes a command to its restaurant's partition, after `delay`.
+///
+/// # Errors
+/// As [`Publisher::publish`].
+pub async fn publish_command(
+    publisher: &Publisher,
+    envelope: &Envelope,
+    message_id: &str,
+    delay: Duration,
+) -> Result<(), PublishError> {
+    let partition = publisher.topology().partition_of(envelope.restaurant_id);
+    publisher
+        .publish(Outgoing {
+            routing_key: &Topology::routing_key(partition),
+            body: &messages::to_json(envelope),
+            properties: rabbitmq::properties(message_id, envelope.command.kind()),
+            delay,
+        })
+        .await
+}

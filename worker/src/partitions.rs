@@ -1,0 +1,99 @@
+//! The serial lane: every command that changes a restaurant's inventory, decided one at a time
+//! against the booking store.
+
+use booking::messages::{Command, Envelope};
+use booking::{Decision, HoldPolicy, Settled};
+use chrono::Utc;
+use rabbitmq::lapin::message::Delivery;
+use rabbitmq::Disposition;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::Context;
+
+/// What a command did, for the log.
+#[derive(Debug)]
+enum Outcome {
+    Decided(Decision),
+    Settled(Settled),
+}
+
+impl Outcome {
+    fn refers_to_nothing(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Decided(Decision::Missing) | Outcome::Settled(Settled::Missing)
+        )
+    }
+}
+
+/// Handles one delivery of a partition. Never panics on input: a malformed message or one that
+/// refers to nothing goes to the dead-letter queue at once, so it never holds up its partition.
+pub async fn handle(
+    context: &Context,
+    delivery: Delivery,
+    shutdown: CancellationToken,
+) -> Disposition {
+    let envelope: Envelope = match serde_json::from_slice(&delivery.data) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            tracing::warn!(%error, bytes = delivery.data.len(), "malformed message: dead-lettering it");
+            return Disposition::DeadLetter;
+        }
+    };
+    let span = tracing::info_span!(
+        "command",
+        kind = envelope.command.kind(),
+        reservation_id = %envelope.command.reservation_id(),
+        restaurant_id = %envelope.restaurant_id,
+        redelivered = delivery.redelivered,
+    );
+    async {
+        let result = crate::with_database(&shutdown, || execute(context, &envelope.command)).await;
+        match result {
+            None => Disposition::Retry,
+            Some(Ok(outcome)) if outcome.refers_to_nothing() => {
+                tracing::warn!("the command refers to nothing: dead-lettering it");
+                Disposition::DeadLetter
+            }
+            Some(Ok(outcome)) => {
+                tracing::info!(?outcome, "done");
+                context.relay.wake();
+                Disposition::Ack
+            }
+            Some(Err(error)) => {
+                // A brief pause so a failing message does not spin; the delivery limit
+                // dead-letters it if it keeps failing.
+                tracing::error!(error = ?error, "command failed; requeueing");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                Disposition::Retry
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn execute(context: &Context, command: &Command) -> sqlx::Result<Outcome> {
+    let store = &context.store;
+    Ok(match command {
+        Command::Decide { reservation_id } => {
+            let policy = HoldPolicy {
+                hold_for: context.config.hold_for,
+                gateway: context.gateway.name().to_owned(),
+            };
+            Outcome::Decided(store.decide(*reservation_id, &policy).await?)
+        }
+        Command::Settle {
+            reservation_id,
+            payment_id,
+        } => Outcome::Settled(store.settle(*reservation_id, *payment_id).await?),
+        Command::ExpireHold { reservation_id } => {
+            Outcome::Settled(store.expire_hold(*reservation_id).await?)
+        }
+        Command::Cancel {
+            reservation_id,
+            actor,
+        } => Outcome::Settled(store.cancel(*reservation_id, actor, Utc::now()).await?),
+    })
+}

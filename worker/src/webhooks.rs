@@ -1,0 +1,157 @@
+//! Webhook deliveries, in parallel and apart from the decisions. A failed delivery is
+//! published again, one attempt later, into the delay queue of its back-off, and the original
+//! is acked; after the last attempt it goes to the webhook dead-letter queue.
+
+use std::time::Duration;
+
+use booking::messages::{self, WebhookJob, WebhookTarget};
+use rabbitmq::lapin::message::Delivery;
+use rabbitmq::{Disposition, Outgoing, Topology};
+use tracing::Instrument;
+
+use crate::Context;
+
+/// How webhooks are delivered and retried.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Signs deliveries to the `callbackUrl` of a reservation. Without it, those deliveries
+    /// are dead-lettered (the API refuses callback URLs then).
+    pub callback_secret: Option<::webhooks::Secret>,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; each later wait doubles, up to `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Deliveries in flight at once in this worker.
+    pub concurrency: u16,
+}
+
+impl WebhookConfig {
+    /// The wait after failed attempt `attempt` (1-based).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(20);
+        self.first_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff)
+    }
+}
+
+/// Handles one delivery job.
+pub async fn handle(context: &Context, delivery: Delivery) -> Disposition {
+    let job: WebhookJob = match serde_json::from_slice(&delivery.data) {
+        Ok(job) => job,
+        Err(error) => {
+            tracing::warn!(%error, "malformed webhook job: dead-lettering it");
+            return Disposition::DeadLetter;
+        }
+    };
+    let span = tracing::info_span!(
+        "webhook",
+        webhook_id = job.webhook_id,
+        reservation_id = %job.reservation_id,
+        attempt = job.attempt,
+    );
+    deliver(context, job).instrument(span).await
+}
+
+async fn deliver(context: &Context, job: WebhookJob) -> Disposition {
+    let config = &context.config.webhooks;
+    let (url, secret) = match &job.target {
+        WebhookTarget::Callback { url } => match &config.callback_secret {
+            Some(secret) => (url.clone(), secret.clone()),
+            None => {
+                tracing::error!("no callback secret is configured: dead-lettering the delivery");
+                return Disposition::DeadLetter;
+            }
+        },
+        WebhookTarget::Endpoint { endpoint_id } => {
+            match context.store.webhook_endpoint(*endpoint_id).await {
+                Ok(Some(endpoint)) => match ::webhooks::Secret::parse(&endpoint.secret) {
+                    Ok(secret) => (endpoint.url, secret),
+                    Err(error) => {
+                        tracing::error!(%error, "the endpoint's secret is unusable");
+                        return Disposition::DeadLetter;
+                    }
+                },
+                Ok(None) => {
+                    tracing::info!("the endpoint was removed: dropping the delivery");
+                    return Disposition::Ack;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not load the endpoint; requeueing");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    return Disposition::Retry;
+                }
+            }
+        }
+    };
+    let result = context
+        .sender
+        .deliver(&url, &job.webhook_id, &secret, job.payload.as_bytes())
+        .await;
+    match result {
+        Ok(status) => {
+            tracing::info!(status, "delivered");
+            Disposition::Ack
+        }
+        Err(error) if error.is_permanent() => {
+            tracing::warn!(%error, "undeliverable: dead-lettering it");
+            Disposition::DeadLetter
+        }
+        Err(error) if job.attempt >= config.max_attempts => {
+            tracing::warn!(%error, "last attempt failed: dead-lettering it");
+            Disposition::DeadLetter
+        }
+        Err(error) => schedule_retry(context, job, &error.to_string()).await,
+    }
+}
+
+async fn schedule_retry(context: &Context, job: WebhookJob, error: &str) -> Disposition {
+    let delay = context.config.webhooks.backoff(job.attempt);
+    let retry = WebhookJob {
+        attempt: job.attempt + 1,
+        ..job
+    };
+    let message_id = format!("{}.{}", retry.webhook_id, retry.attempt);
+    let outgoing = Outgoing {
+        routing_key: Topology::WEBHOOKS_KEY,
+        body: &messages::to_json(&retry),
+        properties: rabbitmq::properties(&message_id, "webhook"),
+        delay,
+    };
+    match context.publisher.publish(outgoing).await {
+        Ok(()) => {
+            tracing::info!(
+                error,
+                ?delay,
+                next_attempt = retry.attempt,
+                "delivery failed; retry scheduled"
+            );
+            Disposition::Ack
+        }
+        // Not scheduled: put the delivery back and try again from the queue.
+        Err(publish_error) => {
+            tracing::warn!(%publish_error, "could not schedule the retry; requeueing");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Disposition::Retry
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let config = WebhookConfig {
+            callback_secret: None,
+            max_attempts: 5,
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(5),
+            concurrency: 1,
+        };
+        let waits: Vec<u64> = (1..=5).map(|a| config.backoff(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 5, 5]);
+    }
+}
