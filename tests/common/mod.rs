@@ -38,6 +38,8 @@ pub struct Harness {
     pub hold_for: Duration,
     /// How workers started from now on deliver webhooks.
     pub webhooks: worker::webhooks::WebhookConfig,
+    /// How long the simulated gateway takes to answer, in workers started from now on.
+    pub gateway_latency: Duration,
     relay: outbox::RelayWaker,
     shutdown: CancellationToken,
     /// Workers, relays and sweepers, stopped by [`Harness::finish`].
@@ -96,6 +98,7 @@ impl Harness {
                 max_backoff: Duration::from_secs(5),
                 concurrency: 8,
             },
+            gateway_latency: Duration::from_millis(10),
             relay: waker,
             shutdown,
             workers: vec![relay_task],
@@ -110,7 +113,7 @@ impl Harness {
             hold_for: self.hold_for,
             home: None,
             payment_concurrency: 4,
-            gateway_timeout: Duration::from_secs(2),
+            gateway_timeout: Duration::from_secs(10),
             webhooks: self.webhooks.clone(),
         }
     }
@@ -121,7 +124,7 @@ impl Harness {
             config: self.worker_config(),
             gateway: Arc::new(payments::SimulatedGateway::new(
                 self.store.pool().clone(),
-                Duration::from_millis(10),
+                self.gateway_latency,
             )),
             sender: webhooks::Sender::new(loopback_policy(), Duration::from_secs(5)).unwrap(),
             publisher: self.publisher.clone(),
