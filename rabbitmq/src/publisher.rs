@@ -196,6 +196,8 @@ impl Publisher {
             .await
             .map_err(refused)?;
         *slot = Some(channel.clone());
+        // A new connection may mean a new broker (or a reset one): declare delay queues again.
+        self.delays.lock().await.clear();
         Ok(channel)
     }
 }
