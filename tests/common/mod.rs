@@ -151,15 +151,7 @@ impl Harness {
 
     /// A request with the staff bearer token.
     pub async fn staff_request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {STAFF_TOKEN}"));
-        if body.is_some() {
-            builder = builder.header("content-type", "application/json");
-        }
-        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-        send(&self.app, builder.body(body).unwrap()).await
+        self.send_as(method, path, body, Some(STAFF_TOKEN)).await
     }
 
     /// Waits until the reservation's status is `status`, or panics after `timeout`.
@@ -204,7 +196,20 @@ impl Harness {
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        self.send_as(method, path, body, None).await
+    }
+
+    async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        bearer: Option<&str>,
+    ) -> Reply {
         let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = bearer {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
         if body.is_some() {
             builder = builder.header("content-type", "application/json");
         }
