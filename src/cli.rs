@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 use rabbitmq::Topology;
+use secrecy::SecretString;
+use uuid::Uuid;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +48,35 @@ pub enum Subcommand {
         #[arg(long, env = "MAITRED_LISTEN_SECRET")]
         secret: Option<String>,
     },
+    /// Mint a bearer token, signed with MAITRED_JWT_SECRET, and print it.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCommand {
+    /// A staff token: every restaurant, or only those given with --restaurant.
+    Staff {
+        /// Who holds it; the audit log names them.
+        #[arg(long)]
+        name: String,
+        /// A restaurant the token may manage (repeat for several). None: every restaurant.
+        #[arg(long = "restaurant")]
+        restaurants: Vec<Uuid>,
+        /// Hours until it expires.
+        #[arg(long, default_value_t = 12)]
+        hours: u64,
+    },
+    /// A guest token: the reservations booked with this email, and their history.
+    Guest {
+        #[arg(long)]
+        email: String,
+        /// Hours until it expires.
+        #[arg(long, default_value_t = 24)]
+        hours: u64,
+    },
+    /// A new random secret for MAITRED_JWT_SECRET.
+    Secret,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -160,6 +191,15 @@ pub struct Settings {
         default_value_t = 16
     )]
     pub payment_concurrency: u16,
+    /// Dynamic pricing: `THRESHOLD:MULTIPLIER` steps over a stay's occupancy before the
+    /// booking (`70:1.2,90:1.5` is ×1.2 over 70% full, ×1.5 over 90%). Empty: no surcharge.
+    #[arg(
+        long,
+        env = "MAITRED_PRICING_STEPS",
+        global = true,
+        default_value = "70:1.2,90:1.5"
+    )]
+    pub pricing_steps: booking::PricingSteps,
     /// Signs webhooks sent to a reservation's `callbackUrl` ("whsec_" + base64). Without it,
     /// requests with a `callbackUrl` are refused.
     #[arg(
@@ -210,14 +250,15 @@ pub struct Settings {
         default_value_t = 32
     )]
     pub webhook_concurrency: u16,
-    /// The staff bearer token. Without it, staff routes answer 401.
-    #[arg(
-        long,
-        env = "MAITRED_ADMIN_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
-    pub admin_token: Option<String>,
+    /// Signs and verifies bearer tokens (HS256; at least 32 bytes). Required by the API and
+    /// by `maitred token`; `maitred token secret` makes one.
+    #[arg(long, env = "MAITRED_JWT_SECRET", global = true, hide_env_values = true,
+          value_parser = secret)]
+    pub jwt_secret: Option<SecretString>,
+    /// A bootstrap staff credential for every restaurant, so a fresh install can be scripted.
+    #[arg(long, env = "MAITRED_ADMIN_TOKEN", global = true, hide_env_values = true,
+          value_parser = secret)]
+    pub admin_token: Option<SecretString>,
     /// `text` or `json`.
     #[arg(
         long,
@@ -228,7 +269,26 @@ pub struct Settings {
     pub log_format: String,
 }
 
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
 impl Settings {
+    /// The token authority of the API and of `maitred token`.
+    ///
+    /// # Errors
+    /// When MAITRED_JWT_SECRET is missing or too short, or the admin token is empty.
+    pub fn authority(&self) -> anyhow::Result<api::Authority> {
+        let secret = self.jwt_secret.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "MAITRED_JWT_SECRET is not set: the API signs and verifies bearer tokens with it. \
+                 Make one with `maitred token secret`"
+            )
+        })?;
+        api::Authority::new(secret, self.admin_token.clone())
+            .map_err(|e| anyhow::anyhow!("MAITRED_JWT_SECRET / MAITRED_ADMIN_TOKEN: {e}"))
+    }
+
     pub fn topology(&self) -> Topology {
         Topology {
             prefix: self.amqp_prefix.clone(),

@@ -83,6 +83,7 @@ pub async fn load(store: &Store) -> anyhow::Result<()> {
                 base_price_cents,
                 currency: currency.into(),
                 tables: 0,
+                version: 1,
             };
             let label = type_name.chars().next().unwrap_or('T').to_ascii_uppercase();
             store

@@ -15,7 +15,10 @@ pub mod listen;
 pub mod startup;
 pub mod telemetry;
 
-use cli::{Cli, Subcommand};
+use std::time::Duration;
+
+use base64::Engine;
+use cli::{Cli, Subcommand, TokenCommand};
 
 /// Runs a subcommand to completion.
 ///
@@ -58,5 +61,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::spawn(startup::cancel_on_signal(shutdown.clone()));
             listen::listen(addr, secret, shutdown).await
         }
+        Subcommand::Token(command) => {
+            println!("{}", mint_token(&settings, command)?);
+            Ok(())
+        }
     }
+}
+
+fn mint_token(settings: &cli::Settings, command: TokenCommand) -> anyhow::Result<String> {
+    let hours = |h: u64| Duration::from_secs(h.saturating_mul(3600));
+    Ok(match command {
+        TokenCommand::Secret => {
+            let mut bytes = [0u8; 48];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        }
+        TokenCommand::Staff {
+            name,
+            restaurants,
+            hours: h,
+        } => {
+            let restaurants = (!restaurants.is_empty()).then_some(restaurants);
+            settings
+                .authority()?
+                .staff_token(&name, restaurants, hours(h))
+        }
+        TokenCommand::Guest { email, hours: h } => {
+            let email = booking::GuestDetails::parse(&booking::request::GuestForm {
+                name: "guest".into(),
+                email,
+                phone: None,
+            })?
+            .email;
+            settings.authority()?.guest_token(&email, hours(h))
+        }
+    })
 }

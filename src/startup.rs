@@ -137,7 +137,8 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             url_policy: url_policy.clone(),
             callbacks_enabled: callback_secret.is_some(),
             gateway: settings.payment_gateway.clone(),
-            staff_token: settings.admin_token.clone().and_then(api::StaffToken::new),
+            auth: Arc::new(settings.authority()?),
+            pricing: settings.pricing_steps.clone(),
         });
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
@@ -159,6 +160,7 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             topology: settings.topology(),
             prefetch: settings.prefetch,
             hold_for: settings.hold_for(),
+            pricing: settings.pricing_steps.clone(),
             home: settings.home_partitions(),
             payment_concurrency: settings.payment_concurrency,
             gateway_timeout: Duration::from_secs(settings.gateway_timeout_secs),

@@ -156,14 +156,15 @@ async fn a_crash_after_commit_before_ack_does_not_book_twice(pool: PgPool) {
             .unwrap();
         let delivery = consumer.next().await.unwrap().unwrap();
         let envelope: booking::messages::Envelope = serde_json::from_slice(&delivery.data).unwrap();
-        assert_eq!(envelope.command.reservation_id(), id);
+        assert_eq!(envelope.command.reservation_id(), Some(id));
         let decision = harness
             .store
             .decide(
                 id,
-                &booking::HoldPolicy {
+                &booking::DecisionPolicy {
                     hold_for: Duration::from_secs(600),
                     gateway: "simulated".into(),
+                    pricing: booking::PricingSteps::default(),
                 },
             )
             .await
@@ -402,6 +403,7 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(
         base_price_cents: 1000,
         currency: "EUR".into(),
         tables: 0,
+        version: 1,
     };
     harness
         .store

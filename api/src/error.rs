@@ -22,12 +22,21 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// The caller is known but may not do this (wrong role or restaurant).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// `If-Match` names a version that is no longer current: someone else changed it.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// An update without `If-Match` could overwrite someone else's change unseen.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// Nothing was done; the same request may be retried later.
     #[error("{0}")]
     Unavailable(String),
@@ -37,16 +46,19 @@ pub enum ApiError {
     Panicked,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: every error the API answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
-    kind: &'static str,
-    title: &'a str,
-    status: u16,
-    detail: String,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    /// What is wrong, for a person to read.
+    pub detail: String,
     /// The request field at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'static str>,
+    pub field: Option<&'static str>,
 }
 
 impl ApiError {
@@ -56,9 +68,12 @@ impl ApiError {
             ApiError::Unreadable(status, _) => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(e) if booking::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,13 +4,17 @@
 //! Layout:
 //! - [`routes`]: one module per resource, each with its own `router()`;
 //! - [`intake`]: what `POST /v1/reservations` does after parsing: record, then relay;
-//! - [`auth`]: the staff bearer token;
-//! - [`error`] and [`extract`]: every failure as `application/problem+json`.
+//! - [`auth`]: bearer tokens with roles (staff, guest) and what each may do;
+//! - [`error`] and [`extract`]: every failure as `application/problem+json`;
+//! - [`paging`]: cursor paging for lists;
+//! - [`openapi`]: the OpenAPI document, generated from the handlers, and its `/docs` page.
 
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod intake;
+pub mod openapi;
+pub mod paging;
 pub mod routes;
 
 use std::sync::Arc;
@@ -22,7 +26,7 @@ use rabbitmq::Publisher;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::StaffToken;
+pub use auth::Authority;
 pub use error::ApiError;
 
 /// What every handler shares.
@@ -38,13 +42,15 @@ pub struct AppState {
     pub callbacks_enabled: bool,
     /// The payment gateway's name, recorded on payments.
     pub gateway: String,
-    /// The staff token; without one, staff routes answer 401.
-    pub staff_token: Option<StaffToken>,
+    /// Verifies bearer tokens, and mints the token a diner gets with a booking.
+    pub auth: Arc<Authority>,
+    /// The occupancy steps that prices follow, as the workers apply them.
+    pub pricing: booking::PricingSteps,
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    routes::router()
+    openapi::with_docs(routes::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(TraceLayer::new_for_http())

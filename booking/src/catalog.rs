@@ -4,7 +4,7 @@ use chrono::NaiveTime;
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Restaurant {
     pub id: Uuid,
@@ -20,6 +20,8 @@ pub struct Restaurant {
     pub booking_horizon_days: i32,
     pub refund_window_hours: i32,
     pub prepayment_required: bool,
+    /// Bumped by every update; the `ETag` of the restaurant.
+    pub version: i32,
     #[sqlx(skip)]
     pub opening_hours: Vec<OpeningInterval>,
 }
@@ -47,6 +49,7 @@ impl Restaurant {
             booking_horizon_days: 90,
             refund_window_hours: 24,
             prepayment_required: true,
+            version: 1,
             opening_hours,
         }
     }
@@ -54,14 +57,16 @@ impl Restaurant {
 
 /// One opening interval of a weekday, in local time. `closes_at <= opens_at` means it closes
 /// after midnight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpeningInterval {
     /// ISO 8601 weekday: 1 = Monday … 7 = Sunday.
     pub weekday: i16,
     #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    #[schema(value_type = String, example = "18:00")]
     pub opens_at: NaiveTime,
     #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    #[schema(value_type = String, example = "23:00")]
     pub closes_at: NaiveTime,
 }
 
@@ -71,7 +76,7 @@ impl OpeningInterval {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TableType {
     pub id: Uuid,
@@ -83,4 +88,6 @@ pub struct TableType {
     pub currency: String,
     /// Active tables of this type: the type's inventory per slot.
     pub tables: i64,
+    /// Bumped by every update; the `ETag` of the table type.
+    pub version: i32,
 }

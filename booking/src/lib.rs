@@ -6,25 +6,31 @@
 //! - [`request`]: a diner's booking request, parsed field by field and checked against the
 //!   restaurant's cheap facts (hours, horizon, party size).
 //! - [`reservation`]: the reservation, its states and the legal transitions between them.
+//! - [`pricing`]: dynamic pricing, a surcharge by step of the stay's expected occupancy.
+//! - [`availability`]: the bookable start times of a date with tables left and prices (pure).
 //! - [`messages`]: the commands, payment jobs and webhook deliveries that travel through
 //!   RabbitMQ, as JSON.
 //! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, the
 //!   serial decision that reserves inventory, and the rest of a reservation's life.
 
+pub mod availability;
 pub mod catalog;
+pub mod catalog_forms;
 pub mod messages;
+pub mod pricing;
 pub mod request;
 pub mod reservation;
 pub mod schedule;
 pub mod store;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};
+pub use pricing::PricingSteps;
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};
 pub use store::{
-    is_unavailable, Decision, Destination, HoldPolicy, OutboundClaim, OutboundMessage, OutboxClaim,
-    Payment, PaymentKind, PaymentOutcome, PaymentStatus, Recorded, Refusal, ReservationEvent,
-    Settled, Store, WebhookEndpoint,
+    is_unavailable, Decision, DecisionPolicy, Destination, InventorySync, OutboundClaim,
+    OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome, PaymentStatus, Recorded,
+    Refusal, ReservationEvent, Settled, Store, WebhookEndpoint,
 };
 
 /// The database schema, embedded so every binary and test migrates the same way.

@@ -35,8 +35,17 @@ pub enum Command {
     },
     /// The hold's time is up: expire it unless it was paid.
     ExpireHold { reservation_id: Uuid },
-    /// Cancel the reservation, refunding it when the policy allows.
-    Cancel { reservation_id: Uuid, actor: String },
+    /// Cancel the reservation, refunding it when the policy allows, or in full when the
+    /// restaurant cancels.
+    Cancel {
+        reservation_id: Uuid,
+        actor: String,
+        #[serde(default)]
+        full_refund: bool,
+    },
+    /// Staff changed the restaurant's tables or overbooking: bring its future inventory in
+    /// line, without ever cutting below what is already booked.
+    SyncInventory,
 }
 
 impl Command {
@@ -47,16 +56,18 @@ impl Command {
             Command::Settle { .. } => "settle",
             Command::ExpireHold { .. } => "expire_hold",
             Command::Cancel { .. } => "cancel",
+            Command::SyncInventory => "sync_inventory",
         }
     }
 
-    /// The reservation the command is about.
-    pub fn reservation_id(&self) -> Uuid {
+    /// The reservation the command is about, if it is about one.
+    pub fn reservation_id(&self) -> Option<Uuid> {
         match self {
             Command::Decide { reservation_id }
             | Command::Settle { reservation_id, .. }
             | Command::ExpireHold { reservation_id }
-            | Command::Cancel { reservation_id, .. } => *reservation_id,
+            | Command::Cancel { reservation_id, .. } => Some(*reservation_id),
+            Command::SyncInventory => None,
         }
     }
 }

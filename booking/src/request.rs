@@ -32,7 +32,7 @@ impl Invalid {
 }
 
 /// The body of `POST /v1/reservations`, as the client sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingForm {
     pub reservation_id: Uuid,
@@ -42,8 +42,10 @@ pub struct BookingForm {
     pub table_count: i64,
     pub party_size: i64,
     /// `YYYY-MM-DD`, in the restaurant's time zone.
+    #[schema(example = "2026-12-24")]
     pub date: String,
     /// `HH:MM`, in the restaurant's time zone.
+    #[schema(example = "19:30")]
     pub time: String,
     pub duration_minutes: Option<i64>,
     pub guest: GuestForm,
@@ -55,7 +57,7 @@ fn one() -> i64 {
     1
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GuestForm {
     pub name: String,
     pub email: String,
@@ -354,6 +356,7 @@ mod tests {
             base_price_cents: 2000,
             currency: "EUR".into(),
             tables: 10,
+            version: 1,
         }
     }
 

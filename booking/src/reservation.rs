@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{BookingRequest, GuestDetails};
 
 /// The life of a reservation. See the state diagram in DESIGN.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Status {
@@ -83,7 +83,7 @@ impl RejectReason {
 }
 
 /// A reservation as clients see it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Reservation {
     #[serde(rename = "reservationId")]
@@ -96,6 +96,7 @@ pub struct Reservation {
     pub date: NaiveDate,
     #[sqlx(rename = "start_time")]
     #[serde(serialize_with = "serialize_hh_mm")]
+    #[schema(value_type = String, example = "19:30")]
     pub time: NaiveTime,
     pub duration_minutes: i32,
     #[sqlx(flatten)]
@@ -115,7 +116,7 @@ pub struct Reservation {
 }
 
 /// The guest's details as given with the reservation.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Guest {
     #[sqlx(rename = "guest_name")]
     pub name: String,

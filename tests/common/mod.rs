@@ -24,7 +24,12 @@ pub fn amqp_url() -> String {
 }
 
 /// The staff token of every test's API.
+/// The bootstrap admin token (`MAITRED_ADMIN_TOKEN`): staff for every restaurant.
 pub const STAFF_TOKEN: &str = "test-staff-token";
+/// Signs the test's JWTs (`MAITRED_JWT_SECRET`).
+pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
+/// The guest of [`booking_body`].
+pub const GUEST_EMAIL: &str = "ada@example.com";
 
 /// The secret that signs callbacks in tests (a Standard Webhooks test secret).
 pub const CALLBACK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -34,6 +39,8 @@ pub struct Harness {
     pub app: Router,
     pub topology: Topology,
     pub publisher: Arc<Publisher>,
+    /// Mints tokens the app accepts.
+    pub auth: Arc<api::Authority>,
     /// How long holds last in workers started from now on.
     pub hold_for: Duration,
     /// How workers started from now on deliver webhooks.
@@ -76,6 +83,8 @@ impl Harness {
         let relay = outbox::Relay::new(store.clone(), publisher.clone());
         let waker = relay.waker();
         let relay_task = tokio::spawn(relay.run(Duration::from_millis(200), shutdown.clone()));
+        let auth =
+            Arc::new(api::Authority::new(&JWT_SECRET.into(), Some(STAFF_TOKEN.into())).unwrap());
         let app = api::app(api::AppState {
             store: store.clone(),
             publisher: publisher.clone(),
@@ -83,13 +92,15 @@ impl Harness {
             url_policy: loopback_policy(),
             callbacks_enabled: true,
             gateway: "simulated".into(),
-            staff_token: api::StaffToken::new(STAFF_TOKEN),
+            auth: auth.clone(),
+            pricing: booking::PricingSteps::default(),
         });
         Self {
             store,
             app,
             topology,
             publisher,
+            auth,
             hold_for: Duration::from_secs(600),
             webhooks: worker::webhooks::WebhookConfig {
                 callback_secret: Some(webhooks::Secret::parse(CALLBACK_SECRET).unwrap()),
@@ -111,6 +122,7 @@ impl Harness {
             topology: self.topology.clone(),
             prefetch: 16,
             hold_for: self.hold_for,
+            pricing: booking::PricingSteps::default(),
             home: None,
             payment_concurrency: 4,
             gateway_timeout: Duration::from_secs(10),
@@ -154,6 +166,39 @@ impl Harness {
         self.send_as(method, path, body, Some(STAFF_TOKEN)).await
     }
 
+    /// A request with a staff token limited to `restaurants`.
+    pub async fn scoped_staff_request(
+        &self,
+        restaurants: &[Uuid],
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let token = self.auth.staff_token(
+            "scoped",
+            Some(restaurants.to_vec()),
+            Duration::from_secs(600),
+        );
+        self.send_as(method, path, body, Some(&token)).await
+    }
+
+    /// A request with the guest token of `email`.
+    pub async fn guest_request_as(
+        &self,
+        email: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let token = self.auth.guest_token(email, Duration::from_secs(600));
+        self.send_as(method, path, body, Some(&token)).await
+    }
+
+    /// A request as the guest of [`booking_body`].
+    pub async fn guest_request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        self.guest_request_as(GUEST_EMAIL, method, path, body).await
+    }
+
     /// Waits until the reservation's status is `status`, or panics after `timeout`.
     pub async fn wait_status(&self, id: Uuid, status: &str, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -195,11 +240,12 @@ impl Harness {
         request.reservation_id
     }
 
+    /// An anonymous request.
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
         self.send_as(method, path, body, None).await
     }
 
-    async fn send_as(
+    pub async fn send_as(
         &self,
         method: Method,
         path: &str,
@@ -222,8 +268,9 @@ impl Harness {
             .await
     }
 
+    /// A read by staff for every restaurant, who may read anything.
     pub async fn get(&self, path: &str) -> Reply {
-        self.request(Method::GET, path, None).await
+        self.staff_request(Method::GET, path, None).await
     }
 
     /// Waits until none of `ids` is pending, or panics after `timeout`.
@@ -347,6 +394,7 @@ pub async fn seed_restaurant(store: &Store, tables: u32) -> (Uuid, Uuid) {
         base_price_cents: 2500,
         currency: "EUR".into(),
         tables: 0,
+        version: 1,
     };
     store
         .insert_table_type(&table_type, tables, "T")
@@ -364,7 +412,7 @@ pub fn booking_body(restaurant_id: Uuid, table_type_id: Uuid) -> Value {
         "partySize": 2,
         "date": (Utc::now().date_naive() + chrono::Duration::days(7)).to_string(),
         "time": "19:00",
-        "guest": { "name": "Ada Lovelace", "email": "ada@example.com" }
+        "guest": { "name": "Ada Lovelace", "email": GUEST_EMAIL }
     })
 }
 

@@ -35,6 +35,8 @@ pub struct WorkerConfig {
     pub prefetch: u16,
     /// How long a `held` reservation keeps its tables unpaid.
     pub hold_for: Duration,
+    /// The surcharge decisions add by the stay's occupancy.
+    pub pricing: booking::PricingSteps,
     /// `(index, count)`: subscribe to partitions `p % count == index` first. On RabbitMQ 3.10
     /// the first subscriber of a single-active-consumer queue is the active one, so workers
     /// started together spread the partitions among themselves.

@@ -2,7 +2,7 @@
 //! against the booking store.
 
 use booking::messages::{Command, Envelope};
-use booking::{Decision, HoldPolicy, Settled};
+use booking::{Decision, DecisionPolicy, InventorySync, Settled};
 use chrono::Utc;
 use rabbitmq::lapin::message::Delivery;
 use rabbitmq::Disposition;
@@ -16,6 +16,9 @@ use crate::Context;
 enum Outcome {
     Decided(Decision),
     Settled(Settled),
+    /// Future inventory rows brought in line with the tables in service.
+    #[expect(dead_code, reason = "read through Debug, by the log line")]
+    Synced(InventorySync),
 }
 
 impl Outcome {
@@ -44,12 +47,15 @@ pub async fn handle(
     let span = tracing::info_span!(
         "command",
         kind = envelope.command.kind(),
-        reservation_id = %envelope.command.reservation_id(),
+        reservation_id = envelope.command.reservation_id().map(tracing::field::display),
         restaurant_id = %envelope.restaurant_id,
         redelivered = delivery.redelivered,
     );
     async {
-        let result = crate::with_database(&shutdown, || execute(context, &envelope.command)).await;
+        let result = crate::with_database(&shutdown, || {
+            execute(context, envelope.restaurant_id, &envelope.command)
+        })
+        .await;
         match result {
             None => Disposition::Retry,
             Some(Ok(outcome)) if outcome.refers_to_nothing() => {
@@ -74,13 +80,18 @@ pub async fn handle(
     .await
 }
 
-async fn execute(context: &Context, command: &Command) -> sqlx::Result<Outcome> {
+async fn execute(
+    context: &Context,
+    restaurant_id: uuid::Uuid,
+    command: &Command,
+) -> sqlx::Result<Outcome> {
     let store = &context.store;
     Ok(match command {
         Command::Decide { reservation_id } => {
-            let policy = HoldPolicy {
+            let policy = DecisionPolicy {
                 hold_for: context.config.hold_for,
                 gateway: context.gateway.name().to_owned(),
+                pricing: context.config.pricing.clone(),
             };
             Outcome::Decided(store.decide(*reservation_id, &policy).await?)
         }
@@ -94,6 +105,12 @@ async fn execute(context: &Context, command: &Command) -> sqlx::Result<Outcome> 
         Command::Cancel {
             reservation_id,
             actor,
-        } => Outcome::Settled(store.cancel(*reservation_id, actor, Utc::now()).await?),
+            full_refund,
+        } => Outcome::Settled(
+            store
+                .cancel(*reservation_id, actor, *full_refund, Utc::now())
+                .await?,
+        ),
+        Command::SyncInventory => Outcome::Synced(store.sync_inventory(restaurant_id).await?),
     })
 }

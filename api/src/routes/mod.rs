@@ -1,17 +1,18 @@
-//! The routes, one module per resource.
+//! The routes, one module per resource, each registered with its OpenAPI description.
 
+mod health;
 mod reservations;
 mod restaurants;
 mod webhook_endpoints;
 
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(reservations::router())
         .merge(restaurants::router())
         .merge(webhook_endpoints::router())
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(health::router())
 }

@@ -4,78 +4,163 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use booking::request::BookingForm;
 use booking::{Reservation, ReservationEvent, Status};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Staff;
-use crate::extract::{Json, Path};
+use crate::auth::{Guest, Principal, Staff};
+use crate::extract::{Json, Path, Query};
+use crate::openapi::problems::{
+    BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthorized, Unavailable,
+};
+use crate::paging::{Page, PageQuery};
 use crate::{intake, ApiError, AppState};
 
 /// Seconds a client should wait before polling a reservation whose change is under way.
 const POLL_AFTER_SECONDS: u32 = 1;
 
-/// Who the audit log names for a diner's own requests.
-const GUEST_ACTOR: &str = "guest";
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/reservations", post(create))
-        .route("/v1/reservations/{id}", get(show).delete(cancel))
-        .route("/v1/reservations/{id}/payment", post(pay))
-        .route("/v1/reservations/{id}/events", get(events))
-        .route("/v1/reservations/{id}/complete", post(complete))
-        .route("/v1/reservations/{id}/no-show", post(no_show))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, history))
+        .routes(routes!(show, cancel))
+        .routes(routes!(pay))
+        .routes(routes!(events))
+        .routes(routes!(complete))
+        .routes(routes!(no_show))
 }
 
-/// `202 Accepted` while the request waits for its decision, `200 OK` once decided (for a retry
-/// of a decided request); `Location` names the resource to poll either way.
+/// A booking as its diner first sees it: the reservation, and the token that lets an anonymous
+/// diner poll, pay and cancel it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct BookingReceipt {
+    #[serde(flatten)]
+    reservation: Reservation,
+    /// A bearer token for this reservation only: send it to poll, pay or cancel.
+    access_token: String,
+}
+
+/// Book a table. Open to anonymous diners.
+///
+/// `202 Accepted` while the request waits for its decision, `200 OK` for a retry of a decided
+/// request; `Location` names the resource to poll either way. A `503` means nothing was
+/// recorded: retry with the same `reservationId`.
+#[utoipa::path(post, path = "/v1/reservations", tag = "reservations",
+    request_body = BookingForm,
+    responses(
+        (status = 202, description = "Recorded as pending; poll Location", body = BookingReceipt),
+        (status = 200, description = "A retry of a request already decided", body = BookingReceipt),
+        BadRequest, Conflict, Invalid, Unavailable,
+    ))]
 async fn create(
     State(state): State<AppState>,
     Json(form): Json<BookingForm>,
 ) -> Result<Response, ApiError> {
     let reservation = intake::submit(&state, form).await?;
     let accepted = reservation.status.is_pending();
-    Ok(reservation_response(reservation, accepted))
+    let access_token = state.auth.reservation_token(&reservation);
+    let location = location(&reservation);
+    let receipt = BookingReceipt {
+        reservation,
+        access_token,
+    };
+    Ok(with_location(receipt, &location, accepted))
 }
 
+/// The guest's reservations, newest first (a guest token from `maitred token guest`).
+#[utoipa::path(get, path = "/v1/reservations", tag = "reservations",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the guest's reservations", body = Page<Reservation>),
+        BadRequest, Unauthorized, Forbidden, Invalid,
+    ))]
+async fn history(
+    Guest(guest): Guest,
+    State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
+) -> Result<axum::Json<Page<Reservation>>, ApiError> {
+    if guest.reservation.is_some() {
+        return Err(ApiError::Forbidden(
+            "this token covers one reservation; the history needs a guest token".into(),
+        ));
+    }
+    let limit = page.limit()?;
+    let items = state
+        .store
+        .reservations_of_guest(&guest.email, page.cursor, limit)
+        .await?;
+    Ok(axum::Json(Page::new(items, limit, |r| r.id)))
+}
+
+/// One reservation: its guest's, or its restaurant's staff's.
+#[utoipa::path(get, path = "/v1/reservations/{id}", tag = "reservations",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The reservation", body = Reservation),
+        BadRequest, Unauthorized, Forbidden, NotFound,
+    ))]
 async fn show(
+    caller: Principal,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Reservation>, ApiError> {
-    state
-        .store
-        .reservation(id)
-        .await?
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no reservation has the id {id}")))
+    Ok(axum::Json(authorized(&state, &caller, id).await?))
 }
 
-/// `202`: the cancellation is queued on the restaurant's partition (or was done already); the
-/// outcome arrives like any other, by polling or webhook. Canceling twice is canceling once.
-async fn cancel(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
+/// Cancel. `202`: the cancellation is queued on the restaurant's partition (or was done
+/// already); the outcome arrives like any other, by polling or webhook. Canceling twice is
+/// canceling once. Staff cancellations are refunded in full; a guest's only outside the
+/// restaurant's refund window.
+#[utoipa::path(delete, path = "/v1/reservations/{id}", tag = "reservations",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Cancellation queued, or already done", body = Reservation),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ))]
+async fn cancel(
+    caller: Principal,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    authorized(&state, &caller, id).await?;
+    let by_restaurant = matches!(caller, Principal::Staff(_));
     let reservation = state
         .store
-        .request_cancel(id, GUEST_ACTOR)
+        .request_cancel(id, &caller.actor(), by_restaurant)
         .await?
         .map_err(|refusal| ApiError::refused(id, refusal))?;
     state.relay.wake();
-    Ok(reservation_response(reservation, true))
+    let location = location(&reservation);
+    Ok(with_location(reservation, &location, true))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PaymentForm {
+    /// The card token from the payment page (`tok_visa` on the simulated gateway).
     payment_token: String,
 }
 
-/// `202`: the charge of a held reservation is queued; it becomes `confirmed` once captured, or
-/// `rejected` if declined. Sending the same token again is the same payment.
+/// Pay a held reservation. `202`: the charge is queued; the reservation becomes `confirmed`
+/// once captured, or `rejected` if declined. Sending the same token again is the same payment.
+#[utoipa::path(post, path = "/v1/reservations/{id}/payment", tag = "reservations",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    request_body = PaymentForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The charge is under way", body = Reservation),
+        (status = 200, description = "Already paid", body = Reservation),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid,
+    ))]
 async fn pay(
+    caller: Principal,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(form): Json<PaymentForm>,
@@ -88,6 +173,7 @@ async fn pay(
         )
         .into());
     }
+    authorized(&state, &caller, id).await?;
     let reservation = state
         .store
         .request_payment(id, token, &state.gateway)
@@ -95,13 +181,24 @@ async fn pay(
         .map_err(|refusal| ApiError::refused(id, refusal))?;
     state.relay.wake();
     let under_way = reservation.status == Status::Held;
-    Ok(reservation_response(reservation, under_way))
+    let location = location(&reservation);
+    Ok(with_location(reservation, &location, under_way))
 }
 
+/// The audit log: every transition, with why and by whom, oldest first.
+#[utoipa::path(get, path = "/v1/reservations/{id}/events", tag = "reservations",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The events", body = Vec<ReservationEvent>),
+        BadRequest, Unauthorized, Forbidden, NotFound,
+    ))]
 async fn events(
+    caller: Principal,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Vec<ReservationEvent>>, ApiError> {
+    authorized(&state, &caller, id).await?;
     state
         .store
         .events(id)
@@ -110,26 +207,49 @@ async fn events(
         .ok_or_else(|| ApiError::NotFound(format!("no reservation has the id {id}")))
 }
 
+/// Staff: the guests came and the booking is done.
+#[utoipa::path(post, path = "/v1/reservations/{id}/complete", tag = "staff",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Now completed", body = Reservation),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ))]
 async fn complete(
-    _: Staff,
+    Staff(staff): Staff,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Reservation>, ApiError> {
-    mark(&state, id, Status::Completed).await
+    mark(&state, &staff, id, Status::Completed).await
 }
 
+/// Staff: the guests did not come (only once the booking has started).
+#[utoipa::path(post, path = "/v1/reservations/{id}/no-show", tag = "staff",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Now a no-show", body = Reservation),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ))]
 async fn no_show(
-    _: Staff,
+    Staff(staff): Staff,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Reservation>, ApiError> {
-    mark(&state, id, Status::NoShow).await
+    mark(&state, &staff, id, Status::NoShow).await
 }
 
-async fn mark(state: &AppState, id: Uuid, to: Status) -> Result<axum::Json<Reservation>, ApiError> {
+async fn mark(
+    state: &AppState,
+    staff: &crate::auth::StaffPrincipal,
+    id: Uuid,
+    to: Status,
+) -> Result<axum::Json<Reservation>, ApiError> {
+    let reservation = find(state, id).await?;
+    staff.require(reservation.restaurant_id)?;
     let reservation = state
         .store
-        .mark_attendance(id, to, Staff::ACTOR, Utc::now())
+        .mark_attendance(id, to, &staff.actor(), Utc::now())
         .await?
         .map_err(|refusal| ApiError::refused(id, refusal))?;
     // The transition queued webhooks.
@@ -137,18 +257,40 @@ async fn mark(state: &AppState, id: Uuid, to: Status) -> Result<axum::Json<Reser
     Ok(axum::Json(reservation))
 }
 
-/// The reservation, with `Location`; `accepted` answers `202` with `Retry-After` for a change
-/// still under way, else `200`.
-fn reservation_response(reservation: Reservation, accepted: bool) -> Response {
-    let location = format!("/v1/reservations/{}", reservation.id);
+async fn find(state: &AppState, id: Uuid) -> Result<Reservation, ApiError> {
+    state
+        .store
+        .reservation(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no reservation has the id {id}")))
+}
+
+/// The reservation, once `caller` is known to be its guest or its restaurant's staff.
+async fn authorized(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+) -> Result<Reservation, ApiError> {
+    let reservation = find(state, id).await?;
+    caller.require_reservation(&reservation)?;
+    Ok(reservation)
+}
+
+fn location(reservation: &Reservation) -> String {
+    format!("/v1/reservations/{}", reservation.id)
+}
+
+/// `body` with `Location`; `accepted` answers `202` with `Retry-After` for a change still
+/// under way, else `200`.
+fn with_location(body: impl Serialize, location: &str, accepted: bool) -> Response {
     let status = if accepted {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
     };
-    let mut response = (status, axum::Json(reservation)).into_response();
+    let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&location) {
+    if let Ok(location) = HeaderValue::from_str(location) {
         headers.insert(header::LOCATION, location);
     }
     if accepted {

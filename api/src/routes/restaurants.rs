@@ -1,67 +1,41 @@
 //! `/v1/restaurants`: the public catalog.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use booking::{Restaurant, TableType};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::extract::{Path, Query};
+use crate::openapi::problems::{BadRequest, Invalid, NotFound};
+use crate::paging::{Page, PageQuery};
 use crate::{ApiError, AppState};
 
-const DEFAULT_PAGE_SIZE: i64 = 20;
-const MAX_PAGE_SIZE: i64 = 100;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/restaurants", get(list))
-        .route("/v1/restaurants/{id}", get(show))
-        .route(
-            "/v1/restaurants/{id}/table-types/{type_id}",
-            get(show_table_type),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(show_table_type))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PageQuery {
-    limit: Option<i64>,
-    /// The `nextCursor` of the previous page.
-    cursor: Option<Uuid>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Page<T> {
-    items: Vec<T>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_cursor: Option<Uuid>,
-}
-
+/// The chain's restaurants, in id order.
+#[utoipa::path(get, path = "/v1/restaurants", tag = "catalog",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of restaurants", body = Page<Restaurant>),
+        BadRequest, Invalid,
+    ))]
 async fn list(
     State(state): State<AppState>,
-    Query(query): Query<PageQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<axum::Json<Page<Restaurant>>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(booking::Invalid::new(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE_SIZE}, got {limit}"),
-        )
-        .into());
-    }
-    let items = state.store.restaurants(query.cursor, limit).await?;
-    let next_cursor = if items.len() as i64 == limit {
-        items.last().map(|r| r.id)
-    } else {
-        None
-    };
-    Ok(axum::Json(Page { items, next_cursor }))
+    let limit = page.limit()?;
+    let items = state.store.restaurants(page.cursor, limit).await?;
+    Ok(axum::Json(Page::new(items, limit, |r| r.id)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct RestaurantPage {
     #[serde(flatten)]
@@ -69,6 +43,13 @@ struct RestaurantPage {
     table_types: Vec<TableType>,
 }
 
+/// A restaurant's page: its details, hours and table types.
+#[utoipa::path(get, path = "/v1/restaurants/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "The restaurant")),
+    responses(
+        (status = 200, description = "The restaurant", body = RestaurantPage),
+        BadRequest, NotFound,
+    ))]
 async fn show(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -85,6 +66,16 @@ async fn show(
     }))
 }
 
+/// One table type of a restaurant.
+#[utoipa::path(get, path = "/v1/restaurants/{id}/table-types/{type_id}", tag = "catalog",
+    params(
+        ("id" = Uuid, Path, description = "The restaurant"),
+        ("type_id" = Uuid, Path, description = "The table type"),
+    ),
+    responses(
+        (status = 200, description = "The table type", body = TableType),
+        BadRequest, NotFound,
+    ))]
 async fn show_table_type(
     State(state): State<AppState>,
     Path((id, type_id)): Path<(Uuid, Uuid)>,

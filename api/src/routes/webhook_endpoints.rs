@@ -3,29 +3,24 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use booking::{Invalid, WebhookEndpoint};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Staff;
 use crate::extract::{Json, Path};
+use crate::openapi::problems::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/restaurants/{id}/webhook-endpoints",
-            get(list).post(register),
-        )
-        .route(
-            "/v1/restaurants/{id}/webhook-endpoints/{endpoint_id}",
-            delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, register))
+        .routes(routes!(remove))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EndpointForm {
     url: String,
@@ -33,7 +28,7 @@ struct EndpointForm {
     description: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Registered {
     #[serde(flatten)]
@@ -42,12 +37,23 @@ struct Registered {
     secret: String,
 }
 
+/// Register an endpoint that hears about every reservation of the restaurant. The signing
+/// secret is in this answer only.
+#[utoipa::path(post, path = "/v1/restaurants/{id}/webhook-endpoints", tag = "staff",
+    params(("id" = Uuid, Path, description = "The restaurant")),
+    request_body = EndpointForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered; keep the secret", body = Registered),
+        BadRequest, Unauthorized, Forbidden, NotFound, problems::Invalid,
+    ))]
 async fn register(
-    _: Staff,
+    Staff(staff): Staff,
     State(state): State<AppState>,
     Path(restaurant_id): Path<Uuid>,
     Json(form): Json<EndpointForm>,
 ) -> Result<(StatusCode, axum::Json<Registered>), ApiError> {
+    staff.require(restaurant_id)?;
     let url = state
         .url_policy
         .check_url(form.url.trim())
@@ -76,21 +82,42 @@ async fn register(
     ))
 }
 
+/// The restaurant's webhook endpoints (without their secrets).
+#[utoipa::path(get, path = "/v1/restaurants/{id}/webhook-endpoints", tag = "staff",
+    params(("id" = Uuid, Path, description = "The restaurant")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The endpoints", body = Vec<WebhookEndpoint>),
+        BadRequest, Unauthorized, Forbidden,
+    ))]
 async fn list(
-    _: Staff,
+    Staff(staff): Staff,
     State(state): State<AppState>,
     Path(restaurant_id): Path<Uuid>,
 ) -> Result<axum::Json<Vec<WebhookEndpoint>>, ApiError> {
+    staff.require(restaurant_id)?;
     Ok(axum::Json(
         state.store.webhook_endpoints(restaurant_id).await?,
     ))
 }
 
+/// Stop delivering to an endpoint.
+#[utoipa::path(delete, path = "/v1/restaurants/{id}/webhook-endpoints/{endpoint_id}", tag = "staff",
+    params(
+        ("id" = Uuid, Path, description = "The restaurant"),
+        ("endpoint_id" = Uuid, Path, description = "The endpoint"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        BadRequest, Unauthorized, Forbidden, NotFound,
+    ))]
 async fn remove(
-    _: Staff,
+    Staff(staff): Staff,
     State(state): State<AppState>,
     Path((restaurant_id, endpoint_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
+    staff.require(restaurant_id)?;
     if state
         .store
         .remove_webhook_endpoint(restaurant_id, endpoint_id)

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::transition::{self, Locked};
 use super::{outbound, payments, Store};
+use crate::availability::{self, InventoryRow};
 use crate::messages::Command;
+use crate::pricing::{Occupancy, PricingSteps};
 use crate::{schedule, RejectReason, Status};
 
 /// What deciding a command did.
@@ -32,13 +34,15 @@ pub enum Decision {
     Missing,
 }
 
-/// How decisions treat holds and payments.
+/// How decisions price, hold and charge.
 #[derive(Debug, Clone)]
-pub struct HoldPolicy {
+pub struct DecisionPolicy {
     /// How long a `held` reservation keeps its tables unpaid.
     pub hold_for: Duration,
     /// The gateway that charges, recorded on each payment.
     pub gateway: String,
+    /// The surcharge by the stay's occupancy before the booking.
+    pub pricing: PricingSteps,
 }
 
 /// Who the audit log names for the worker's decisions.
@@ -68,7 +72,7 @@ impl Store {
     pub async fn decide(
         &self,
         reservation_id: Uuid,
-        policy: &HoldPolicy,
+        policy: &DecisionPolicy,
     ) -> sqlx::Result<Decision> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
@@ -78,7 +82,7 @@ impl Store {
             return Ok(Decision::AlreadyDecided(locked.status));
         }
 
-        let decision = match reserve(&mut tx, &locked).await? {
+        let decision = match reserve(&mut tx, &locked, &policy.pricing).await? {
             Reserved::Refused(reason) => {
                 transition::transition(
                     &mut tx,
@@ -139,7 +143,7 @@ impl Store {
 async fn hold(
     tx: &mut Transaction<'static, Postgres>,
     locked: &mut Locked,
-    policy: &HoldPolicy,
+    policy: &DecisionPolicy,
 ) -> sqlx::Result<Decision> {
     transition::transition(tx, locked, Status::Held, None, WORKER_ACTOR).await?;
     outbound::enqueue_command(
@@ -165,7 +169,13 @@ async fn hold(
 }
 
 /// Tries to reserve the stay's slots. Leaves the inventory untouched unless every slot fits.
-async fn reserve(tx: &mut Transaction<'static, Postgres>, row: &Locked) -> sqlx::Result<Reserved> {
+/// The price is the day's rate (or the base price) per table, times the surcharge for the
+/// stay's fullest slot as it was before this booking: what the availability showed.
+async fn reserve(
+    tx: &mut Transaction<'static, Postgres>,
+    row: &Locked,
+    pricing: &PricingSteps,
+) -> sqlx::Result<Reserved> {
     let Some(restaurant) = super::load_restaurant(&mut *tx, row.restaurant_id).await? else {
         return Ok(Reserved::Refused(RejectReason::Closed));
     };
@@ -194,6 +204,21 @@ async fn reserve(tx: &mut Transaction<'static, Postgres>, row: &Locked) -> sqlx:
     .bind(restaurant.overbooking_pct)
     .execute(&mut **tx)
     .await?;
+
+    // The occupancy before this booking, locked so nothing changes it before the increment.
+    let before: Vec<InventoryRow> = sqlx::query_as(
+        "SELECT table_type_id, slot_start, total_inventory, total_reserved, overbooking_pct
+         FROM inventory WHERE table_type_id = $1 AND slot_start = ANY($2)
+         ORDER BY slot_start FOR UPDATE",
+    )
+    .bind(row.table_type_id)
+    .bind(&slots)
+    .fetch_all(&mut **tx)
+    .await?;
+    let occupancy = availability::stay_occupancy(&before).unwrap_or(Occupancy {
+        reserved: 0,
+        inventory: table_type.tables,
+    });
 
     // The conditional update is the guard that also holds if two workers ever overlap; the
     // CHECK constraint is the last one. Integer division is the floor of the limit.
@@ -225,7 +250,7 @@ async fn reserve(tx: &mut Transaction<'static, Postgres>, row: &Locked) -> sqlx:
     let per_table = rate.unwrap_or(table_type.base_price_cents);
     Ok(Reserved::Slots {
         slots,
-        price_cents: per_table * i64::from(row.table_count),
+        price_cents: pricing.price_cents(per_table, row.table_count, occupancy),
         currency: table_type.currency,
         prepayment_required: restaurant.prepayment_required,
     })

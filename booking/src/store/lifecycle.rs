@@ -46,7 +46,7 @@ pub enum Refusal {
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationEvent {
     #[serde(rename = "eventId")]
@@ -153,9 +153,10 @@ impl Store {
         Ok(Settled::Moved(Status::Expired))
     }
 
-    /// Cancels a held or confirmed reservation and gives its tables back. A paid one canceled
-    /// more than the restaurant's refund window before its start is refunded in full.
-    /// Canceling twice has the effect of canceling once.
+    /// Cancels a held or confirmed reservation and gives its tables back. A paid one is
+    /// refunded in full when the restaurant cancels (`full_refund`), or when the guest cancels
+    /// more than the restaurant's refund window before its start. Canceling twice has the
+    /// effect of canceling once.
     ///
     /// # Errors
     /// On a database error; then nothing changed.
@@ -164,6 +165,7 @@ impl Store {
         &self,
         reservation_id: Uuid,
         actor: &str,
+        full_refund: bool,
         now: DateTime<Utc>,
     ) -> sqlx::Result<Settled> {
         let mut tx = self.pool.begin().await?;
@@ -173,17 +175,18 @@ impl Store {
         if !matches!(locked.status, Status::Held | Status::Confirmed) {
             return Ok(Settled::Unchanged(locked.status));
         }
-        let refundable = locked.status == Status::Confirmed
-            && self.before_refund_deadline(&mut tx, &locked, now).await?;
+        let paid = locked.status == Status::Confirmed;
+        let refundable =
+            paid && (full_refund || self.before_refund_deadline(&mut tx, &locked, now).await?);
         transition::release_inventory(&mut tx, &mut locked).await?;
         transition::transition(
             &mut tx,
             &mut locked,
             Status::Canceled,
-            Some(if refundable {
-                "canceled_within_refund_window"
-            } else {
-                "canceled"
+            Some(match (full_refund, refundable) {
+                (true, _) => "canceled_by_restaurant",
+                (false, true) => "canceled_within_refund_window",
+                (false, false) => "canceled",
             }),
             actor,
         )
@@ -202,7 +205,9 @@ impl Store {
         locked: &Locked,
         now: DateTime<Utc>,
     ) -> sqlx::Result<bool> {
-        let Some(restaurant) = super::load_restaurant(conn, locked.restaurant_id).await? else {
+        let Some(restaurant) =
+            super::load_restaurant_including_deleted(conn, locked.restaurant_id).await?
+        else {
             return Ok(false);
         };
         let Some(start) = crate::schedule::start_instant(
@@ -215,8 +220,9 @@ impl Store {
         Ok(now < start - window)
     }
 
-    /// Asks the restaurant's partition to cancel a reservation. `Ok` with the reservation as
-    /// it is now when the cancellation is queued or was done already.
+    /// Asks the restaurant's partition to cancel a reservation (see [`Store::cancel`] for
+    /// `full_refund`). `Ok` with the reservation as it is now when the cancellation is queued
+    /// or was done already.
     ///
     /// # Errors
     /// A [`Refusal`] for a reservation that is missing or cannot be canceled in its state;
@@ -226,6 +232,7 @@ impl Store {
         &self,
         reservation_id: Uuid,
         actor: &str,
+        full_refund: bool,
     ) -> sqlx::Result<Result<Reservation, Refusal>> {
         let mut tx = self.pool.begin().await?;
         let Some(locked) = transition::lock(&mut tx, reservation_id).await? else {
@@ -239,6 +246,7 @@ impl Store {
                     Command::Cancel {
                         reservation_id,
                         actor: actor.to_owned(),
+                        full_refund,
                     },
                     std::time::Duration::ZERO,
                 )
@@ -336,7 +344,8 @@ impl Store {
             }));
         }
         if to == Status::NoShow {
-            let restaurant = super::load_restaurant(&mut tx, locked.restaurant_id).await?;
+            let restaurant =
+                super::load_restaurant_including_deleted(&mut tx, locked.restaurant_id).await?;
             let start = restaurant.and_then(|r| {
                 crate::schedule::start_instant(
                     &r.time_zone,

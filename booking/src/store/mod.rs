@@ -1,18 +1,24 @@
 //! The PostgreSQL store.
 //!
 //! - this file: the store handle and catalog reads;
+//! - [`availability`]: what a party can book on a date, read for the pure computation;
 //! - [`intake`]: recording a request as `pending`, and the outbox that guarantees its command
 //!   reaches the broker;
 //! - [`decision`]: the serial decision that reserves inventory, one transaction per command;
 //! - [`transition`]: the one way a reservation changes state, with its event and webhooks;
 //! - [`lifecycle`]: payment outcomes, hold expiry, cancellation and staff transitions;
 //! - [`payments`]: charge and refund rows;
+//! - [`guest_history`]: a guest's reservations, newest first;
 //! - [`outbound`]: the outbox of follow-up messages that transitions send;
+//! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant.
 
+mod availability;
 mod catalog_writes;
 mod decision;
+mod guest_history;
 mod intake;
+mod inventory;
 mod lifecycle;
 mod outbound;
 mod payments;
@@ -24,8 +30,9 @@ use uuid::Uuid;
 
 use crate::{OpeningInterval, Restaurant, TableType};
 
-pub use decision::{Decision, HoldPolicy};
+pub use decision::{Decision, DecisionPolicy};
 pub use intake::{OutboxClaim, Recorded};
+pub use inventory::InventorySync;
 pub use lifecycle::{Refusal, ReservationEvent, Settled};
 pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
@@ -40,17 +47,18 @@ pub struct Store {
 const RESTAURANT_COLUMNS: &str =
     "id, name, address, latitude, longitude, time_zone, slot_minutes, \
      default_duration_minutes, overbooking_pct, booking_horizon_days, refund_window_hours, \
-     prepayment_required";
+     prepayment_required, version";
 
 pub(crate) const RESERVATION_COLUMNS: &str = "id, restaurant_id, table_type_id, table_count, \
      party_size, service_date, start_time, duration_minutes, guest_name, guest_email, \
      guest_phone, status, reason, price_cents, currency, hold_expires_at, callback_url, \
      payment_token, created_at, updated_at";
 
+/// Live table types only: every query adds its conditions after `t.deleted_at IS NULL`.
 const TABLE_TYPE_SELECT: &str = "SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max, \
-     t.base_price_cents, t.currency, \
+     t.base_price_cents, t.currency, t.version, \
      (SELECT count(*) FROM dining_table d WHERE d.table_type_id = t.id AND d.active) AS tables \
-     FROM table_type t";
+     FROM table_type t WHERE t.deleted_at IS NULL";
 
 impl Store {
     pub fn new(pool: PgPool) -> Self {
@@ -82,7 +90,7 @@ impl Store {
     ) -> sqlx::Result<Vec<Restaurant>> {
         let query = format!(
             "SELECT {RESTAURANT_COLUMNS} FROM restaurant \
-             WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2"
+             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
         );
         let mut restaurants = sqlx::query_as::<_, Restaurant>(&query)
             .bind(after)
@@ -117,7 +125,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn table_types(&self, restaurant_id: Uuid) -> sqlx::Result<Vec<TableType>> {
         sqlx::query_as(&format!(
-            "{TABLE_TYPE_SELECT} WHERE t.restaurant_id = $1 ORDER BY t.name"
+            "{TABLE_TYPE_SELECT} AND t.restaurant_id = $1 ORDER BY t.name"
         ))
         .bind(restaurant_id)
         .fetch_all(&self.pool)
@@ -144,12 +152,28 @@ impl Store {
 }
 
 /// Reads on a given connection, so the decision can make them inside its transaction without
-/// asking the pool for a second connection.
+/// asking the pool for a second connection. A deleted restaurant is not found.
 pub(crate) async fn load_restaurant(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<Restaurant>> {
-    let query = format!("SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = $1");
+    load_restaurant_where(conn, id, "AND deleted_at IS NULL").await
+}
+
+/// A restaurant even if it was deleted: its reservations still need its time zone and policy.
+pub(crate) async fn load_restaurant_including_deleted(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Restaurant>> {
+    load_restaurant_where(conn, id, "").await
+}
+
+async fn load_restaurant_where(
+    conn: &mut PgConnection,
+    id: Uuid,
+    condition: &str,
+) -> sqlx::Result<Option<Restaurant>> {
+    let query = format!("SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = $1 {condition}");
     let Some(mut restaurant) = sqlx::query_as::<_, Restaurant>(&query)
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -173,7 +197,7 @@ pub(crate) async fn load_table_type(
     table_type_id: Uuid,
 ) -> sqlx::Result<Option<TableType>> {
     sqlx::query_as(&format!(
-        "{TABLE_TYPE_SELECT} WHERE t.restaurant_id = $1 AND t.id = $2"
+        "{TABLE_TYPE_SELECT} AND t.restaurant_id = $1 AND t.id = $2"
     ))
     .bind(restaurant_id)
     .bind(table_type_id)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Store;
 
 /// A registered endpoint. The secret is shown once, when the endpoint is made.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpoint {
     #[serde(rename = "endpointId")]
