@@ -1,5 +1,6 @@
 //! The routes, one module per resource, each registered with its OpenAPI description.
 
+mod availability;
 mod health;
 mod reservations;
 mod restaurants;
@@ -13,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(reservations::router())
         .merge(restaurants::router())
+        .merge(availability::router())
         .merge(webhook_endpoints::router())
         .merge(health::router())
 }

@@ -8,30 +8,27 @@ use uuid::Uuid;
 use super::Store;
 use crate::availability::{availability, InventoryRow, SlotAvailability, Snapshot};
 use crate::pricing::PricingSteps;
+use crate::Restaurant;
 
 impl Store {
     /// The bookable start times on `date` (the restaurant's local date) for a party of
     /// `party_size`, with every table type that seats it (only `table_type_id` when given),
     /// the tables left and the price the decision would charge at the current occupancy.
-    /// `None` when there is no such restaurant. Advisory: the worker's decision is what
-    /// reserves, and it may still refuse.
+    /// Advisory: the worker's decision is what reserves, and it may still refuse.
     ///
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self, pricing))]
     pub async fn availability(
         &self,
-        restaurant_id: Uuid,
+        restaurant: &Restaurant,
         date: NaiveDate,
         party_size: i32,
         table_type_id: Option<Uuid>,
         pricing: &PricingSteps,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<Option<Vec<SlotAvailability>>> {
-        let Some(restaurant) = self.restaurant(restaurant_id).await? else {
-            return Ok(None);
-        };
-        let mut table_types = self.table_types(restaurant_id).await?;
+    ) -> sqlx::Result<Vec<SlotAvailability>> {
+        let mut table_types = self.table_types(restaurant.id).await?;
         table_types.retain(|t| table_type_id.is_none_or(|id| t.id == id));
         // Slots from the date's midnight until a stay that starts at its end is over.
         let from = date.and_time(NaiveTime::MIN);
@@ -40,7 +37,7 @@ impl Store {
                 + Duration::minutes(i64::from(restaurant.default_duration_minutes.max(0))),
         );
         let Some(until) = until else {
-            return Ok(Some(Vec::new())); // the end of time is beyond every horizon
+            return Ok(Vec::new()); // the end of time is beyond every horizon
         };
         let ids: Vec<Uuid> = table_types.iter().map(|t| t.id).collect();
 
@@ -66,13 +63,11 @@ impl Store {
         .collect();
 
         let snapshot = Snapshot {
-            restaurant: &restaurant,
+            restaurant,
             table_types: &table_types,
             inventory: &inventory,
             rates: &rates,
         };
-        Ok(Some(availability(
-            &snapshot, date, party_size, pricing, now,
-        )))
+        Ok(availability(&snapshot, date, party_size, pricing, now))
     }
 }
