@@ -132,6 +132,10 @@ pub struct Settings {
         default_value = "127.0.0.1:8080"
     )]
     pub http_addr: SocketAddr,
+    /// Where a worker-only process (`maitred work`) serves `/metrics` and `/healthz`. The API
+    /// serves them on its own address.
+    #[arg(long, env = "MAITRED_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
     /// Deliveries in flight per partition (still decided one at a time).
     #[arg(long, env = "MAITRED_PREFETCH", global = true, default_value_t = 32)]
     pub prefetch: u16,

@@ -15,6 +15,8 @@ use crate::cli::Settings;
 
 /// How often the relay looks for outbound messages nobody woke it for.
 const RELAY_INTERVAL: Duration = Duration::from_secs(1);
+/// How often queue depths are polled into metrics.
+const QUEUE_DEPTH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Which parts this process runs.
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +107,8 @@ pub async fn declare_topology(settings: &Settings) -> anyhow::Result<()> {
 /// # Errors
 /// When the topology cannot be declared or the HTTP address cannot be bound.
 pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Result<()> {
+    // Installed before anything records a metric.
+    api::monitoring::prometheus();
     declare_topology(settings).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -116,6 +120,12 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
     let relay = outbox::Relay::new(store.clone(), publisher.clone());
     let waker = relay.waker();
     tasks.spawn(relay.run(RELAY_INTERVAL, shutdown.clone()));
+    tasks.spawn(worker::queue_depths::run(
+        settings.amqp_url.clone(),
+        settings.topology(),
+        QUEUE_DEPTH_INTERVAL,
+        shutdown.clone(),
+    ));
     let url_policy = settings.url_policy()?;
     let callback_secret = settings.callback_secret()?;
 
@@ -151,6 +161,27 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
                 .await
             {
                 tracing::error!(%error, "HTTP server failed");
+            }
+        });
+    }
+    if let (false, Some(addr)) = (roles.api, settings.metrics_addr) {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr} for metrics"))?;
+        tracing::info!(%addr, "metrics listening");
+        let app = axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(|| async { api::monitoring::render() }),
+            )
+            .route("/healthz", axum::routing::get(|| async { "ok" }));
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+            {
+                tracing::error!(%error, "metrics server failed");
             }
         });
     }

@@ -7,12 +7,14 @@
 //! - [`auth`]: bearer tokens with roles (staff, guest) and what each may do;
 //! - [`error`] and [`extract`]: every failure as `application/problem+json`;
 //! - [`paging`]: cursor paging for lists;
+//! - [`monitoring`]: the Prometheus recorder and the HTTP series;
 //! - [`openapi`]: the OpenAPI document, generated from the handlers, and its `/docs` page.
 
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod intake;
+pub mod monitoring;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
@@ -53,6 +55,7 @@ pub fn app(state: AppState) -> Router {
     openapi::with_docs(routes::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(monitoring::track_http))
         .layer(TraceLayer::new_for_http())
         // A bug must still answer problem+json, not drop the connection.
         .layer(CatchPanicLayer::custom(error::panicked))

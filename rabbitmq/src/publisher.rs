@@ -157,6 +157,34 @@ impl Publisher {
         }
     }
 
+    /// Whether the broker is reachable and the topology is declared: the commands exchange
+    /// and the dead-letter queue exist. For readiness probes.
+    ///
+    /// # Errors
+    /// What is missing or unreachable.
+    pub async fn check_ready(&self) -> Result<(), PublishError> {
+        let channel = self.channel().await?;
+        let passive = lapin::options::ExchangeDeclareOptions {
+            passive: true,
+            ..Default::default()
+        };
+        // A missing exchange closes the channel; the next publish opens a new one.
+        channel
+            .exchange_declare(
+                self.topology.commands_exchange().into(),
+                lapin::ExchangeKind::Direct,
+                passive,
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .map_err(|e| PublishError::Refused(format!("the commands exchange: {e}")))?;
+        self.topology
+            .ready_messages(&channel, &self.topology.dead_letter_queue())
+            .await
+            .map_err(|e| PublishError::Refused(format!("the dead-letter queue: {e}")))?;
+        Ok(())
+    }
+
     async fn ensure_delay_queue(
         &self,
         channel: &Channel,

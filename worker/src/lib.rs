@@ -7,12 +7,14 @@
 //!   Their outcomes go back through the restaurant's partition.
 //! - [`webhooks`]: webhook deliveries, in parallel, retried with back-off through delay
 //!   queues, so a slow or dead receiver never slows decisions.
+//! - [`queue_depths`]: queue and dead-letter depths, polled into metrics.
 //!
 //! Every handler acks only after its effects are committed, and every effect is idempotent,
 //! so a redelivery is harmless.
 
 pub mod partitions;
 pub mod payments;
+pub mod queue_depths;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -22,6 +22,21 @@ enum Outcome {
 }
 
 impl Outcome {
+    /// The `outcome` label of `maitred_commands_total`.
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Decided(Decision::Held { .. }) => "held",
+            Outcome::Decided(Decision::Confirmed { .. }) => "confirmed",
+            Outcome::Decided(Decision::Rejected(reason)) => reason.as_str(),
+            Outcome::Decided(Decision::AlreadyDecided(_)) => "already_decided",
+            Outcome::Decided(Decision::Missing) | Outcome::Settled(Settled::Missing) => "missing",
+            Outcome::Settled(Settled::Moved(status)) => status.as_str(),
+            Outcome::Settled(Settled::Refunding) => "refunding",
+            Outcome::Settled(Settled::Unchanged(_)) => "unchanged",
+            Outcome::Synced(_) => "synced",
+        }
+    }
+
     fn refers_to_nothing(&self) -> bool {
         matches!(
             self,
@@ -51,11 +66,22 @@ pub async fn handle(
         restaurant_id = %envelope.restaurant_id,
         redelivered = delivery.redelivered,
     );
+    let started = std::time::Instant::now();
+    let command = envelope.command.kind();
     async {
         let result = crate::with_database(&shutdown, || {
             execute(context, envelope.restaurant_id, &envelope.command)
         })
         .await;
+        let label = match &result {
+            Some(Ok(outcome)) => outcome.label(),
+            Some(Err(_)) => "failed",
+            None => "interrupted",
+        };
+        metrics::counter!("maitred_commands_total", "command" => command, "outcome" => label)
+            .increment(1);
+        metrics::histogram!("maitred_command_duration_seconds", "command" => command)
+            .record(started.elapsed().as_secs_f64());
         match result {
             None => Disposition::Retry,
             Some(Ok(outcome)) if outcome.refers_to_nothing() => {

@@ -54,6 +54,11 @@ pub async fn handle(context: &Context, delivery: Delivery) -> Disposition {
     deliver(context, job).instrument(span).await
 }
 
+/// Counts an attempt's result in `maitred_webhook_deliveries_total`.
+fn count(result: &'static str) {
+    metrics::counter!("maitred_webhook_deliveries_total", "result" => result).increment(1);
+}
+
 async fn deliver(context: &Context, job: WebhookJob) -> Disposition {
     let config = &context.config.webhooks;
     let (url, secret) = match &job.target {
@@ -92,17 +97,23 @@ async fn deliver(context: &Context, job: WebhookJob) -> Disposition {
     match result {
         Ok(status) => {
             tracing::info!(status, "delivered");
+            count("delivered");
             Disposition::Ack
         }
         Err(error) if error.is_permanent() => {
             tracing::warn!(%error, "undeliverable: dead-lettering it");
+            count("dead_lettered");
             Disposition::DeadLetter
         }
         Err(error) if job.attempt >= config.max_attempts => {
             tracing::warn!(%error, "last attempt failed: dead-lettering it");
+            count("dead_lettered");
             Disposition::DeadLetter
         }
-        Err(error) => schedule_retry(context, job, &error.to_string()).await,
+        Err(error) => {
+            count("failed_will_retry");
+            schedule_retry(context, job, &error.to_string()).await
+        }
     }
 }
 

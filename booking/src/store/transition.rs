@@ -29,6 +29,8 @@ pub(crate) struct Locked {
     pub payment_token: Option<String>,
     /// Whether the hold's time is up, by the database's clock (one clock for every worker).
     pub hold_over: bool,
+    /// When intake accepted the request.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Locks a reservation. The row lock makes two deciders (a failover overlap, or the API's
@@ -37,7 +39,8 @@ pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Opti
     sqlx::query_as(
         "SELECT id, status, restaurant_id, table_type_id, table_count, service_date, start_time,
                 duration_minutes, reserved_slots, price_cents, currency, callback_url,
-                payment_token, coalesce(hold_expires_at <= now(), false) AS hold_over
+                payment_token, coalesce(hold_expires_at <= now(), false) AS hold_over,
+                created_at
          FROM reservation WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
@@ -76,6 +79,15 @@ pub(crate) async fn transition(
     .await?;
     let from = locked.status;
     locked.status = to;
+    if matches!(from, Status::Pending | Status::Held) {
+        // From acceptance to the answer the diner waits for: the decision (held, confirmed,
+        // rejected), then the payment's outcome (confirmed, rejected) or the hold's expiry.
+        let waited = (Utc::now() - locked.created_at)
+            .to_std()
+            .unwrap_or_default();
+        metrics::histogram!("maitred_decision_latency_seconds", "status" => to.as_str())
+            .record(waited.as_secs_f64());
+    }
     let (event_id, at) = append_event(conn, locked.id, Some(from), to, reason, actor).await?;
     queue_webhooks(conn, locked, event_id, at).await
 }

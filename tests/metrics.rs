@@ -1,0 +1,152 @@
+//! `/metrics` after a burst, against real servers. Its own test binary: the Prometheus recorder
+//! is process-wide, so no other test's requests are counted here.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// The value of the series whose line starts with `series` (name and labels, as rendered).
+fn value(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(series) && line[series.len()..].starts_with(' '))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no series {series} in:\n{metrics}"))
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn metrics_count_requests_decisions_latency_and_queues_after_a_burst(pool: PgPool) {
+    api::monitoring::prometheus();
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 20).await;
+    harness.start_worker();
+    let polling = CancellationToken::new();
+    let poller = tokio::spawn(worker::queue_depths::run(
+        amqp_url(),
+        harness.topology.clone(),
+        Duration::from_millis(100),
+        polling.clone(),
+    ));
+
+    // 30 diners for 22 sellable tables (20 + 10%).
+    let bodies: Vec<_> = (0..30)
+        .map(|_| booking_body(restaurant, table_type))
+        .collect();
+    let replies =
+        futures_util::future::join_all(bodies.iter().map(|body| harness.post_reservation(body)))
+            .await;
+    let ids: Vec<Uuid> = replies.iter().map(|reply| id_of(&reply.body)).collect();
+    harness.wait_decided(&ids, Duration::from_secs(30)).await;
+    let missing = harness
+        .request(
+            Method::GET,
+            &format!("/v1/reservations/{}", Uuid::new_v4()),
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(Duration::from_millis(300)).await; // a poll after the queue drained
+
+    let reply = harness.request(Method::GET, "/metrics", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    // The harness's reply parser only keeps JSON; read the text again.
+    let text = {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let response = harness
+            .app
+            .clone()
+            .oneshot(
+                axum::http::Request::get("/metrics")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        String::from_utf8(
+            response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap()
+    };
+
+    let accepted = value(
+        &text,
+        r#"maitred_http_requests_total{method="POST",route="/v1/reservations",status="202"}"#,
+    );
+    assert_eq!(accepted, 30.0);
+    let unauthorized = value(
+        &text,
+        r#"maitred_http_requests_total{method="GET",route="/v1/reservations/{id}",status="401"}"#,
+    );
+    assert_eq!(unauthorized, 1.0);
+    assert_eq!(
+        value(
+            &text,
+            r#"maitred_http_request_duration_seconds_count{method="POST",route="/v1/reservations"}"#
+        ),
+        30.0
+    );
+    let held = value(
+        &text,
+        r#"maitred_commands_total{command="decide",outcome="held"}"#,
+    );
+    let rejected = value(
+        &text,
+        r#"maitred_commands_total{command="decide",outcome="no_availability"}"#,
+    );
+    assert_eq!((held, rejected), (22.0, 8.0));
+    assert_eq!(
+        value(
+            &text,
+            r#"maitred_decision_latency_seconds_count{status="held"}"#
+        ),
+        22.0
+    );
+    let latency_sum = value(
+        &text,
+        r#"maitred_decision_latency_seconds_sum{status="held"}"#,
+    );
+    assert!(
+        latency_sum > 0.0 && latency_sum < 22.0 * 30.0,
+        "{latency_sum}"
+    );
+    let partition = harness
+        .topology
+        .partition_queue(harness.topology.partition_of(restaurant));
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"maitred_queue_depth{{queue="{partition}"}}"#)
+        ),
+        0.0
+    );
+    let dead_letters = harness.topology.dead_letter_queue();
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"maitred_dead_letters{{queue="{dead_letters}"}}"#)
+        ),
+        0.0
+    );
+
+    polling.cancel();
+    poller.await.unwrap();
+    harness.finish().await;
+}
