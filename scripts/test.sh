@@ -7,8 +7,12 @@ source scripts/services.sh
 # sqlx::test creates one database per test from this server.
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+# First every test that leaves the shared servers alone, in parallel; then, alone, the ones that
+# disturb them (they restart the broker), marked #[ignore] so a plain `cargo test` skips them.
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
+  cargo nextest run --workspace --no-fail-fast --run-ignored only --test-threads 1 "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --no-fail-fast "$@" -- --ignored --test-threads 1
 fi

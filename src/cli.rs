@@ -51,6 +51,9 @@ pub enum Subcommand {
     /// Mint a bearer token, signed with MAITRED_JWT_SECRET, and print it.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Inspect, replay and purge the dead-letter queues.
+    #[command(subcommand)]
+    Dlq(crate::dlq::DlqCommand),
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -6,11 +6,13 @@
 //! - [`startup`]: connecting, migrating, declaring the topology, and running the API, the
 //!   sweeper and the workers until a shutdown signal;
 //! - [`demo`]: a few demo restaurants;
+//! - [`dlq`]: `maitred dlq`, the dead-letter tooling;
 //! - [`listen`]: a webhook receiver for development;
 //! - [`telemetry`]: logging, as text or JSON.
 
 pub mod cli;
 pub mod demo;
+pub mod dlq;
 pub mod listen;
 pub mod startup;
 pub mod telemetry;
@@ -61,6 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::spawn(startup::cancel_on_signal(shutdown.clone()));
             listen::listen(addr, secret, shutdown).await
         }
+        Subcommand::Dlq(command) => dlq::run(&settings, command).await,
         Subcommand::Token(command) => {
             println!("{}", mint_token(&settings, command)?);
             Ok(())

@@ -15,6 +15,8 @@ use crate::cli::Settings;
 
 /// How often the relay looks for outbound messages nobody woke it for.
 const RELAY_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a stopping process waits for in-flight requests and messages.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How often queue depths are polled into metrics.
 const QUEUE_DEPTH_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -149,6 +151,11 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             gateway: settings.payment_gateway.clone(),
             auth: Arc::new(settings.authority()?),
             pricing: settings.pricing_steps.clone(),
+            queue_insight: Arc::default(),
+            dead_letters: Arc::new(rabbitmq::DeadLetters::new(
+                &settings.amqp_url,
+                settings.topology(),
+            )),
         });
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
@@ -219,12 +226,25 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             sender,
             publisher: publisher.clone(),
             relay: waker.clone(),
+            pace: worker::pace::Pace::default(),
         });
         tracing::info!(partitions = settings.partitions, "worker starting");
         tasks.spawn(worker::run(context, shutdown.clone()));
     }
 
-    while tasks.join_next().await.is_some() {}
+    let all_done = async { while tasks.join_next().await.is_some() {} };
+    let grace_over = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        () = all_done => {}
+        () = grace_over => {
+            // Whatever is still in hand is redelivered by the broker or re-published from the
+            // outbox: stopping late loses nothing, it only delays.
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "in-flight work did not finish; stopping anyway");
+        }
+    }
     store.pool().close().await;
     tracing::info!("stopped");
     Ok(())

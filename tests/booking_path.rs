@@ -483,3 +483,34 @@ async fn a_retry_refused_by_a_full_partition_keeps_the_request_and_it_is_decided
     harness.wait_decided(&[id], DECIDE_TIMEOUT).await;
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_pending_answer_gives_the_place_in_the_queue_and_an_estimated_wait(pool: PgPool) {
+    let harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 10).await;
+    // A worker elsewhere reported 50 ms per command; none runs here, so the queue only grows.
+    harness
+        .store
+        .record_pace(Uuid::new_v4(), Duration::from_millis(50))
+        .await
+        .unwrap();
+    let mut places = Vec::new();
+    for _ in 0..3 {
+        let reply = harness
+            .post_reservation(&booking_body(restaurant, table_type))
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+        places.push(reply.body["queue"].clone());
+        // Past the depth cache, so each answer reads the queue afresh.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(
+        places,
+        [
+            json!({"position": 1, "estimatedWaitSeconds": 0.1}),
+            json!({"position": 2, "estimatedWaitSeconds": 0.1}),
+            json!({"position": 3, "estimatedWaitSeconds": 0.2}),
+        ]
+    );
+    harness.finish().await;
+}

@@ -649,6 +649,7 @@ async fn redelivered_payment_messages_never_charge_twice(pool: PgPool) {
             &harness.publisher,
             &settle,
             &Uuid::new_v4().to_string(),
+            None,
             Duration::ZERO,
         )
         .await

@@ -59,6 +59,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/reservations/{id}/events"),
     ("post", "/v1/reservations/{id}/complete"),
     ("post", "/v1/reservations/{id}/no-show"),
+    ("get", "/v1/dead-letters/{queue}"),
+    ("get", "/v1/dead-letters/{queue}/{id}"),
+    ("post", "/v1/dead-letters/{queue}/replay"),
+    ("post", "/v1/dead-letters/{queue}/purge"),
 ];
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]

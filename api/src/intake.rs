@@ -23,7 +23,11 @@ use crate::{ApiError, AppState};
     reservation_id = %form.reservation_id,
     restaurant_id = %form.restaurant_id,
 ))]
-pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, ApiError> {
+pub async fn submit(
+    state: &AppState,
+    form: BookingForm,
+    request_id: Option<&str>,
+) -> Result<Reservation, ApiError> {
     form.check_shape()?;
     if let Some(url) = &form.callback_url {
         check_callback_url(state, url)?;
@@ -50,7 +54,7 @@ pub async fn submit(state: &AppState, form: BookingForm) -> Result<Reservation, 
     // A concurrent attempt with the same id may be refused and withdrawn under our feet; then
     // this request is recorded afresh.
     for _ in 0..3 {
-        let (reservation, relayer) = match store.record_pending(&request).await? {
+        let (reservation, relayer) = match store.record_pending(&request, request_id).await? {
             Recorded::Created(reservation) => (reservation, Relayer::Creator),
             Recorded::Existing(reservation) if reservation.was_requested_by(&request) => {
                 (reservation, Relayer::Other)

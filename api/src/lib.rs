@@ -7,25 +7,32 @@
 //! - [`auth`]: bearer tokens with roles (staff, guest) and what each may do;
 //! - [`error`] and [`extract`]: every failure as `application/problem+json`;
 //! - [`paging`]: cursor paging for lists;
+//! - [`queue_place`]: a pending request's place in its queue and its estimated wait;
+//! - [`dead_letters`]: dead letters as staff see them (filters, views), shared with the CLI;
 //! - [`monitoring`]: the Prometheus recorder and the HTTP series;
 //! - [`openapi`]: the OpenAPI document, generated from the handlers, and its `/docs` page.
 
 pub mod auth;
+pub mod dead_letters;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod intake;
 pub mod monitoring;
 pub mod openapi;
 pub mod paging;
+pub mod queue_place;
 pub mod routes;
 
 use std::sync::Arc;
 
+use axum::http::{HeaderName, Request};
 use axum::Router;
 use booking::Store;
 use outbox::RelayWaker;
 use rabbitmq::Publisher;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub use auth::Authority;
@@ -48,7 +55,16 @@ pub struct AppState {
     pub auth: Arc<Authority>,
     /// The occupancy steps that prices follow, as the workers apply them.
     pub pricing: booking::PricingSteps,
+    /// Where pending requests stand in their queues.
+    pub queue_insight: Arc<queue_place::QueueInsight>,
+    /// The dead-letter queues, for the staff's inspection and replay.
+    pub dead_letters: Arc<rabbitmq::DeadLetters>,
 }
+
+/// Every request has one (the client's, or a new UUID); it is logged on the request's span,
+/// answered in the response, and follows a booking through the queues as the AMQP correlation
+/// id of its messages.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -56,7 +72,28 @@ pub fn app(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(monitoring::track_http))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    uri = %request.uri(),
+                    request_id,
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            REQUEST_ID_HEADER,
+        )))
+        .layer(SetRequestIdLayer::new(
+            HeaderName::from_static(REQUEST_ID_HEADER),
+            MakeRequestUuid,
+        ))
         // A bug must still answer problem+json, not drop the connection.
         .layer(CatchPanicLayer::custom(error::panicked))
         .with_state(state)

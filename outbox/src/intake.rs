@@ -70,7 +70,15 @@ pub(crate) async fn settle(claim: OutboxClaim, publisher: &Publisher, relayer: R
         },
     };
     let message_id = claim.reservation_id().to_string();
-    match crate::publish_command(publisher, &envelope, &message_id, Duration::ZERO).await {
+    let published = crate::publish_command(
+        publisher,
+        &envelope,
+        &message_id,
+        claim.request_id(),
+        Duration::ZERO,
+    )
+    .await;
+    match published {
         Ok(()) => {
             if let Err(error) = claim.published().await {
                 // The sweeper publishes it again; the worker decides it once.

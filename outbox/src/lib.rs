@@ -26,7 +26,8 @@ pub use intake::{relay_decision, Relayed, Relayer};
 pub use relay::{Relay, RelayWaker};
 pub use sweeper::{run_sweeper, SweeperConfig};
 
-/// Publishes a command to its restaurant's partition, after `delay`.
+/// Publishes a command to its restaurant's partition, after `delay`, with the request id of
+/// its reservation as the correlation id.
 ///
 /// # Errors
 /// As [`Publisher::publish`].
@@ -34,6 +35,7 @@ pub async fn publish_command(
     publisher: &Publisher,
     envelope: &Envelope,
     message_id: &str,
+    correlation_id: Option<&str>,
     delay: Duration,
 ) -> Result<(), PublishError> {
     let partition = publisher.topology().partition_of(envelope.restaurant_id);
@@ -41,7 +43,11 @@ pub async fn publish_command(
         .publish(Outgoing {
             routing_key: &Topology::routing_key(partition),
             body: &messages::to_json(envelope),
-            properties: rabbitmq::properties(message_id, envelope.command.kind()),
+            properties: rabbitmq::correlated_properties(
+                message_id,
+                envelope.command.kind(),
+                correlation_id,
+            ),
             delay,
         })
         .await

@@ -103,7 +103,11 @@ impl Relay {
         let outgoing = Outgoing {
             routing_key: &routing_key,
             body: &message.body,
-            properties: rabbitmq::properties(&message.id.to_string(), &message.kind),
+            properties: rabbitmq::correlated_properties(
+                &message.id.to_string(),
+                &message.kind,
+                message.correlation_id.as_deref(),
+            ),
             delay,
         };
         match self.publisher.publish(outgoing).await {

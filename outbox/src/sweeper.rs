@@ -98,7 +98,9 @@ async fn sweep_holds(store: &Store, publisher: &Publisher, grace: Duration) -> u
             command: Command::ExpireHold { reservation_id },
         };
         let message_id = uuid::Uuid::new_v4().to_string();
-        match crate::publish_command(publisher, &envelope, &message_id, Duration::ZERO).await {
+        // A nudge is the sweeper's own message, not part of a client's request.
+        match crate::publish_command(publisher, &envelope, &message_id, None, Duration::ZERO).await
+        {
             Ok(()) => nudged += 1,
             // It was stamped as nudged; the next nudge comes after RENUDGE_AFTER.
             Err(error) => {

@@ -7,10 +7,8 @@ use std::future::Future;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
-};
-use lapin::types::FieldTable;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::Connection;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +34,10 @@ pub enum Disposition {
 /// partition: one is active and the others wait as standby, taking over when it goes away.
 /// `prefetch` bounds the deliveries in flight; they are still handled strictly one at a time.
 ///
+/// `priority` is the subscription's `x-priority`. RabbitMQ 4.0 and later make the
+/// highest-priority subscriber of a single-active-consumer queue the active one (and hand over
+/// to a higher one that arrives later); 3.x ignores it and activates the first subscriber.
+///
 /// # Errors
 /// When the channel or connection fails; the caller reconnects. Unsettled deliveries are then
 /// redelivered by the broker.
@@ -44,6 +46,7 @@ pub async fn consume_partition<F, Fut>(
     topology: &Topology,
     partition: u16,
     prefetch: u16,
+    priority: i32,
     shutdown: CancellationToken,
     mut handle: F,
 ) -> Result<(), lapin::Error>
@@ -52,8 +55,10 @@ where
     Fut: Future<Output = Disposition>,
 {
     let channel = connection.create_channel().await?;
-    let mut deliveries =
-        subscribe(&channel, &topology.partition_queue(partition), prefetch).await?;
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-priority".into(), AMQPValue::LongInt(priority));
+    let queue = topology.partition_queue(partition);
+    let mut deliveries = subscribe(&channel, &queue, prefetch, arguments).await?;
     loop {
         let next = tokio::select! {
             biased;
@@ -88,7 +93,7 @@ where
     Fut: Future<Output = Disposition>,
 {
     let channel = connection.create_channel().await?;
-    let mut deliveries = subscribe(&channel, queue, prefetch.max(1)).await?;
+    let mut deliveries = subscribe(&channel, queue, prefetch.max(1), FieldTable::default()).await?;
     // The broker sends at most `prefetch` unsettled deliveries, which bounds this set.
     let mut in_hand = FuturesUnordered::new();
     loop {
@@ -115,6 +120,7 @@ async fn subscribe(
     channel: &lapin::Channel,
     queue: &str,
     prefetch: u16,
+    arguments: FieldTable,
 ) -> Result<lapin::Consumer, lapin::Error> {
     channel
         .basic_qos(prefetch, BasicQosOptions::default())
@@ -124,7 +130,7 @@ async fn subscribe(
             queue.into(),
             "".into(), // the broker names the consumer
             BasicConsumeOptions::default(),
-            FieldTable::default(),
+            arguments,
         )
         .await
 }
@@ -135,14 +141,9 @@ async fn settle(acker: &lapin::Acker, disposition: Disposition) -> Result<(), la
     let _settled = match disposition {
         Disposition::Ack => acker.ack(BasicAckOptions::default()).await,
         Disposition::DeadLetter => acker.reject(BasicRejectOptions { requeue: false }).await,
-        Disposition::Retry => {
-            acker
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    multiple: false,
-                })
-                .await
-        }
+        // A reject, not a nack: from RabbitMQ 4.3 a nack with requeue no longer counts toward a
+        // quorum queue's delivery limit, so a message that always fails would never leave.
+        Disposition::Retry => acker.reject(BasicRejectOptions { requeue: true }).await,
     }?;
     Ok(())
 }

@@ -8,15 +8,19 @@
 //!   (nothing was enqueued) or unknown (it may have been enqueued); delayed publishing.
 //! - [`consumer`]: a serial consumer of one partition and a concurrent one for work queues,
 //!   with manual acks.
+//! - [`dead_letters`]: browsing, replaying and purging the dead-letter queues without losing
+//!   a message.
 //!
 //! What the messages mean is the domain's business (`booking::messages`); here they are bytes.
 
 pub mod consumer;
+pub mod dead_letters;
 pub mod publisher;
 pub mod topology;
 
 pub use consumer::{consume_concurrently, consume_partition, Disposition};
-pub use publisher::{properties, Outgoing, PublishError, Publisher};
+pub use dead_letters::{DeadLetter, DeadLetterError, DeadLetterQueue, DeadLetters};
+pub use publisher::{correlated_properties, properties, Outgoing, PublishError, Publisher};
 pub use topology::Topology;
 
 pub use lapin;

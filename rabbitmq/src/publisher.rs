@@ -52,6 +52,19 @@ pub struct Outgoing<'a> {
 }
 
 /// Persistent JSON with an id (which matches returns to their publish) and a type for ops.
+/// With the reservation's request id as the correlation id, when it has one.
+pub fn correlated_properties(
+    message_id: &str,
+    kind: &str,
+    correlation_id: Option<&str>,
+) -> BasicProperties {
+    let properties = properties(message_id, kind);
+    match correlation_id {
+        Some(id) => properties.with_correlation_id(id.into()),
+        None => properties,
+    }
+}
+
 pub fn properties(message_id: &str, kind: &str) -> BasicProperties {
     BasicProperties::default()
         .with_content_type("application/json".into())
@@ -155,6 +168,18 @@ impl Publisher {
                 "no confirm within {CONFIRM_TIMEOUT:?}"
             ))),
         }
+    }
+
+    /// The ready messages of a queue, read on the publishing channel.
+    ///
+    /// # Errors
+    /// When the broker cannot be reached or the queue does not exist.
+    pub async fn queue_depth(&self, queue: &str) -> Result<u32, PublishError> {
+        let channel = self.channel().await?;
+        self.topology
+            .ready_messages(&channel, queue)
+            .await
+            .map_err(|e| PublishError::Refused(format!("{queue}: {e}")))
     }
 
     /// Whether the broker is reachable and the topology is declared: the commands exchange

@@ -47,7 +47,7 @@ pub struct Harness {
     pub webhooks: worker::webhooks::WebhookConfig,
     /// How long the simulated gateway takes to answer, in workers started from now on.
     pub gateway_latency: Duration,
-    relay: outbox::RelayWaker,
+    pub relay: outbox::RelayWaker,
     shutdown: CancellationToken,
     /// Workers, relays and sweepers, stopped by [`Harness::finish`].
     workers: Vec<JoinHandle<()>>,
@@ -94,6 +94,8 @@ impl Harness {
             gateway: "simulated".into(),
             auth: auth.clone(),
             pricing: booking::PricingSteps::default(),
+            queue_insight: Arc::default(),
+            dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
         });
         Self {
             store,
@@ -140,6 +142,7 @@ impl Harness {
             )),
             sender: webhooks::Sender::new(loopback_policy(), Duration::from_secs(5)).unwrap(),
             publisher: self.publisher.clone(),
+            pace: worker::pace::Pace::default(),
             relay: self.relay.clone(),
         });
         let handle = tokio::spawn(worker::run(context, self.shutdown.clone()));
@@ -236,7 +239,7 @@ impl Harness {
             .unwrap();
         let request =
             booking::BookingRequest::parse(&form, &restaurant, &table_type, Utc::now()).unwrap();
-        self.store.record_pending(&request).await.unwrap();
+        self.store.record_pending(&request, None).await.unwrap();
         request.reservation_id
     }
 

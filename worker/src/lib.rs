@@ -8,10 +8,12 @@
 //! - [`webhooks`]: webhook deliveries, in parallel, retried with back-off through delay
 //!   queues, so a slow or dead receiver never slows decisions.
 //! - [`queue_depths`]: queue and dead-letter depths, polled into metrics.
+//! - [`pace`]: this process's time per command, reported for intake's wait estimates.
 //!
 //! Every handler acks only after its effects are committed, and every effect is idempotent,
 //! so a redelivery is harmless.
 
+pub mod pace;
 pub mod partitions;
 pub mod payments;
 pub mod queue_depths;
@@ -26,6 +28,16 @@ use outbox::RelayWaker;
 use rabbitmq::{Publisher, Topology};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+/// The request id that accepted the reservation a message is about (its AMQP correlation id),
+/// for the logs.
+pub(crate) fn request_id(delivery: &rabbitmq::lapin::message::Delivery) -> Option<&str> {
+    delivery
+        .properties
+        .correlation_id()
+        .as_ref()
+        .map(|id| id.as_str())
+}
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -60,7 +72,13 @@ pub struct Context {
     pub publisher: Arc<Publisher>,
     /// Wakes this process's outbox relay after a commit that queued messages.
     pub relay: RelayWaker,
+    /// Time per command on the partitions.
+    pub pace: pace::Pace,
 }
+
+/// `x-priority` of home and standby partition subscriptions.
+const HOME_PRIORITY: i32 = 10;
+const STANDBY_PRIORITY: i32 = 0;
 
 /// The longest pause between reconnection attempts and database retries.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -69,6 +87,7 @@ pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// connection fails. Returns after the messages in hand are settled and the channels are
 /// closed, which hands prefetched messages back to the queues.
 pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
+    let reporting = tokio::spawn(pace::report(context.clone(), shutdown.clone()));
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
         match consume_all(&context, &shutdown).await {
@@ -81,6 +100,7 @@ pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+    let _ = reporting.await;
     tracing::info!("worker stopped");
 }
 
@@ -103,7 +123,9 @@ async fn consume_all(
     };
 
     let (home, standby) = partition_order(config);
-    let consume_partition = |partition: u16| {
+    // Home partitions subscribe at a higher priority: RabbitMQ 4.0+ makes the highest-priority
+    // subscriber active, 3.x the first one (hence home first, standby a moment later).
+    let consume_partition = |(partition, priority): (u16, i32)| {
         let stop = stop.clone();
         let connection = &connection;
         async move {
@@ -112,6 +134,7 @@ async fn consume_all(
                 &config.topology,
                 partition,
                 config.prefetch,
+                priority,
                 stop.clone(),
                 |delivery| partitions::handle(context, delivery, stop.clone()),
             )
@@ -120,11 +143,21 @@ async fn consume_all(
             stop_on_exit(result)
         }
     };
-    let home_done = join_all(home.into_iter().map(consume_partition));
+    let home_done = join_all(
+        home.into_iter()
+            .map(|partition| (partition, HOME_PRIORITY))
+            .map(consume_partition),
+    );
     // Home partitions subscribe first; standby subscriptions follow a moment later.
     let standby_done = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        join_all(standby.into_iter().map(consume_partition)).await
+        join_all(
+            standby
+                .into_iter()
+                .map(|partition| (partition, STANDBY_PRIORITY))
+                .map(consume_partition),
+        )
+        .await
     };
     let payments_done = async {
         let result = rabbitmq::consume_concurrently(

@@ -64,6 +64,7 @@ pub async fn handle(
         kind = envelope.command.kind(),
         reservation_id = envelope.command.reservation_id().map(tracing::field::display),
         restaurant_id = %envelope.restaurant_id,
+        request_id = crate::request_id(&delivery),
         redelivered = delivery.redelivered,
     );
     let started = std::time::Instant::now();
@@ -80,8 +81,10 @@ pub async fn handle(
         };
         metrics::counter!("maitred_commands_total", "command" => command, "outcome" => label)
             .increment(1);
+        let took = started.elapsed();
         metrics::histogram!("maitred_command_duration_seconds", "command" => command)
-            .record(started.elapsed().as_secs_f64());
+            .record(took.as_secs_f64());
+        context.pace.observe(took);
         match result {
             None => Disposition::Retry,
             Some(Ok(outcome)) if outcome.refers_to_nothing() => {

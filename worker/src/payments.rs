@@ -27,6 +27,7 @@ pub async fn handle(context: &Context, delivery: Delivery) -> Disposition {
         "payment",
         kind = job.kind(),
         payment_id = %job.payment_id(),
+        request_id = crate::request_id(&delivery),
         redelivered = delivery.redelivered,
     );
     async {

@@ -50,8 +50,10 @@ pub async fn handle(context: &Context, delivery: Delivery) -> Disposition {
         webhook_id = job.webhook_id,
         reservation_id = %job.reservation_id,
         attempt = job.attempt,
+        request_id = crate::request_id(&delivery),
     );
-    deliver(context, job).instrument(span).await
+    let request_id = crate::request_id(&delivery);
+    deliver(context, job, request_id).instrument(span).await
 }
 
 /// Counts an attempt's result in `maitred_webhook_deliveries_total`.
@@ -59,7 +61,7 @@ fn count(result: &'static str) {
     metrics::counter!("maitred_webhook_deliveries_total", "result" => result).increment(1);
 }
 
-async fn deliver(context: &Context, job: WebhookJob) -> Disposition {
+async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -> Disposition {
     let config = &context.config.webhooks;
     let (url, secret) = match &job.target {
         WebhookTarget::Callback { url } => match &config.callback_secret {
@@ -112,12 +114,17 @@ async fn deliver(context: &Context, job: WebhookJob) -> Disposition {
         }
         Err(error) => {
             count("failed_will_retry");
-            schedule_retry(context, job, &error.to_string()).await
+            schedule_retry(context, job, request_id, &error.to_string()).await
         }
     }
 }
 
-async fn schedule_retry(context: &Context, job: WebhookJob, error: &str) -> Disposition {
+async fn schedule_retry(
+    context: &Context,
+    job: WebhookJob,
+    request_id: Option<&str>,
+    error: &str,
+) -> Disposition {
     let delay = context.config.webhooks.backoff(job.attempt);
     let retry = WebhookJob {
         attempt: job.attempt + 1,
@@ -127,7 +134,7 @@ async fn schedule_retry(context: &Context, job: WebhookJob, error: &str) -> Disp
     let outgoing = Outgoing {
         routing_key: Topology::WEBHOOKS_KEY,
         body: &messages::to_json(&retry),
-        properties: rabbitmq::properties(&message_id, "webhook"),
+        properties: rabbitmq::correlated_properties(&message_id, "webhook", request_id),
         delay,
     };
     match context.publisher.publish(outgoing).await {

@@ -2,7 +2,7 @@
 //! staff's attendance marks.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use booking::request::BookingForm;
 use booking::{Reservation, ReservationEvent, Status};
@@ -18,6 +18,7 @@ use crate::openapi::problems::{
     BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthorized, Unavailable,
 };
 use crate::paging::{Page, PageQuery};
+use crate::queue_place::QueuePlace;
 use crate::{intake, ApiError, AppState};
 
 /// Seconds a client should wait before polling a reservation whose change is under way.
@@ -42,6 +43,9 @@ struct BookingReceipt {
     reservation: Reservation,
     /// A bearer token for this reservation only: send it to poll, pay or cancel.
     access_token: String,
+    /// While pending: where the request stands in its restaurant's queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue: Option<QueuePlace>,
 }
 
 /// Book a table. Open to anonymous diners.
@@ -58,15 +62,29 @@ struct BookingReceipt {
     ))]
 async fn create(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Json(form): Json<BookingForm>,
 ) -> Result<Response, ApiError> {
-    let reservation = intake::submit(&state, form).await?;
+    // Set by the request-id layer: the client's own, or a new one.
+    let request_id = headers
+        .get(crate::REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok());
+    let reservation = intake::submit(&state, form, request_id).await?;
     let accepted = reservation.status.is_pending();
     let access_token = state.auth.reservation_token(&reservation);
     let location = location(&reservation);
+    let queue = if accepted {
+        state
+            .queue_insight
+            .place(&state, reservation.restaurant_id)
+            .await
+    } else {
+        None
+    };
     let receipt = BookingReceipt {
         reservation,
         access_token,
+        queue,
     };
     Ok(with_location(receipt, &location, accepted))
 }

@@ -19,7 +19,7 @@ pub enum Recorded {
     Existing(Reservation),
 }
 
-const CLAIM_SELECT: &str = "SELECT o.reservation_id, r.restaurant_id, o.pinned \
+const CLAIM_SELECT: &str = "SELECT o.reservation_id, r.restaurant_id, o.pinned, r.request_id \
      FROM outbox o JOIN reservation r ON r.id = o.reservation_id";
 
 /// A request can vanish between the insert and the read only when a concurrent attempt with the
@@ -34,11 +34,15 @@ impl Store {
     /// # Errors
     /// On a database error; then nothing was recorded.
     #[tracing::instrument(skip_all, fields(reservation_id = %request.reservation_id))]
-    pub async fn record_pending(&self, request: &BookingRequest) -> sqlx::Result<Recorded> {
+    pub async fn record_pending(
+        &self,
+        request: &BookingRequest,
+        request_id: Option<&str>,
+    ) -> sqlx::Result<Recorded> {
         for _ in 0..RECORD_ATTEMPTS {
             // The new row comes back from the insert itself: once it is committed, no further
             // read can fail and make intake answer as if nothing had been recorded.
-            if let Some(created) = self.insert_pending(request).await? {
+            if let Some(created) = self.insert_pending(request, request_id).await? {
                 return Ok(Recorded::Created(created));
             }
             if let Some(existing) = self.reservation(request.reservation_id).await? {
@@ -50,7 +54,11 @@ impl Store {
 
     /// Inserts the guest, the reservation, its first event and its outbox row. Returns the new
     /// reservation, or `None` when one with this id exists.
-    async fn insert_pending(&self, request: &BookingRequest) -> sqlx::Result<Option<Reservation>> {
+    async fn insert_pending(
+        &self,
+        request: &BookingRequest,
+        request_id: Option<&str>,
+    ) -> sqlx::Result<Option<Reservation>> {
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give the existing guest's id.
         sqlx::query_as(&format!(
@@ -61,8 +69,9 @@ impl Store {
              ), r AS (
                  INSERT INTO reservation (id, restaurant_id, table_type_id, guest_id, guest_name,
                      guest_email, guest_phone, table_count, party_size, service_date, start_time,
-                     duration_minutes, status, callback_url, payment_token)
-                 SELECT $5, $6, $7, g.id, $2, $3, $4, $8, $9, $10, $11, $12, 'pending', $13, $14
+                     duration_minutes, status, callback_url, payment_token, request_id)
+                 SELECT $5, $6, $7, g.id, $2, $3, $4, $8, $9, $10, $11, $12, 'pending', $13, $14,
+                        $15
                  FROM g
                  ON CONFLICT (id) DO NOTHING
                  RETURNING *
@@ -88,6 +97,7 @@ impl Store {
         .bind(request.duration_minutes)
         .bind(&request.callback_url)
         .bind(&request.payment_token)
+        .bind(request_id)
         .fetch_optional(&self.pool)
         .await
     }
@@ -145,6 +155,7 @@ struct ClaimRow {
     reservation_id: Uuid,
     restaurant_id: Uuid,
     pinned: bool,
+    request_id: Option<String>,
 }
 
 /// A locked outbox row: the right, and the duty, to settle one publish. Dropping it without
@@ -161,6 +172,11 @@ impl OutboxClaim {
 
     pub fn restaurant_id(&self) -> Uuid {
         self.row.restaurant_id
+    }
+
+    /// The HTTP request id that accepted the reservation, to send as its correlation id.
+    pub fn request_id(&self) -> Option<&str> {
+        self.row.request_id.as_deref()
     }
 
     /// The broker confirmed the command: nothing is left to publish.

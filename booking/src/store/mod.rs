@@ -10,6 +10,7 @@
 //! - [`payments`]: charge and refund rows;
 //! - [`guest_history`]: a guest's reservations, newest first;
 //! - [`outbound`]: the outbox of follow-up messages that transitions send;
+//! - [`pace`]: the workers' time per command, for estimated waits;
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant.
 
@@ -21,6 +22,7 @@ mod intake;
 mod inventory;
 mod lifecycle;
 mod outbound;
+mod pace;
 mod payments;
 mod transition;
 mod webhook_endpoints;
@@ -30,6 +32,7 @@ use uuid::Uuid;
 
 use crate::{OpeningInterval, Restaurant, TableType};
 
+pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
 pub use decision::{Decision, DecisionPolicy};
 pub use intake::{OutboxClaim, Recorded};
 pub use inventory::InventorySync;

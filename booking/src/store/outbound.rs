@@ -34,6 +34,8 @@ pub struct OutboundMessage {
     /// The AMQP `type` property.
     pub kind: String,
     pub body: Vec<u8>,
+    /// The request id of the reservation it is about: the AMQP `correlation_id`.
+    pub correlation_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,6 +46,7 @@ struct OutboundRow {
     delay_ms: i64,
     kind: String,
     body: sqlx::types::Json<serde_json::Value>,
+    correlation_id: Option<String>,
 }
 
 impl OutboundRow {
@@ -63,16 +66,19 @@ impl OutboundRow {
             destination,
             kind: self.kind,
             body: crate::messages::to_json(&self.body.0),
+            correlation_id: self.correlation_id,
         })
     }
 }
 
-/// Writes one message into the outbox, inside the caller's transaction.
+/// Writes one message about `reservation_id` into the outbox, inside the caller's transaction.
+/// It carries the reservation's request id, so the logs follow the reservation.
 async fn enqueue<T: Serialize>(
     conn: &mut PgConnection,
     destination: Destination,
     kind: &str,
     body: &T,
+    reservation_id: Option<Uuid>,
 ) -> sqlx::Result<()> {
     let (name, restaurant_id, delay) = match destination {
         Destination::Partition {
@@ -83,8 +89,9 @@ async fn enqueue<T: Serialize>(
         Destination::Webhooks => ("webhooks", None, Duration::ZERO),
     };
     sqlx::query(
-        "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body,
+             correlation_id)
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT request_id FROM reservation WHERE id = $7))",
     )
     .bind(Uuid::new_v4())
     .bind(name)
@@ -92,6 +99,7 @@ async fn enqueue<T: Serialize>(
     .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
     .bind(kind)
     .bind(sqlx::types::Json(body))
+    .bind(reservation_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -108,19 +116,38 @@ pub(crate) async fn enqueue_command(
         delay,
     };
     let kind = command.kind();
+    let reservation_id = command.reservation_id();
     let envelope = Envelope {
         restaurant_id,
         command,
     };
-    enqueue(conn, destination, kind, &envelope).await
+    enqueue(conn, destination, kind, &envelope, reservation_id).await
 }
 
-pub(crate) async fn enqueue_payment(conn: &mut PgConnection, job: PaymentJob) -> sqlx::Result<()> {
-    enqueue(conn, Destination::Payments, job.kind(), &job).await
+pub(crate) async fn enqueue_payment(
+    conn: &mut PgConnection,
+    job: PaymentJob,
+    reservation_id: Uuid,
+) -> sqlx::Result<()> {
+    enqueue(
+        conn,
+        Destination::Payments,
+        job.kind(),
+        &job,
+        Some(reservation_id),
+    )
+    .await
 }
 
 pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> sqlx::Result<()> {
-    enqueue(conn, Destination::Webhooks, "webhook", job).await
+    enqueue(
+        conn,
+        Destination::Webhooks,
+        "webhook",
+        job,
+        Some(job.reservation_id),
+    )
+    .await
 }
 
 /// How many messages one relay pass takes at most.
@@ -134,7 +161,8 @@ impl Store {
     pub async fn claim_outbound(&self) -> sqlx::Result<OutboundClaim> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<OutboundRow> = sqlx::query_as(
-            "SELECT id, destination, restaurant_id, delay_ms, kind, body FROM outbound_message
+            "SELECT id, destination, restaurant_id, delay_ms, kind, body, correlation_id
+             FROM outbound_message
              ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(CLAIM_BATCH)

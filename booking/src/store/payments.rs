@@ -94,7 +94,7 @@ pub(crate) async fn request_charge(
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
-        outbound::enqueue_payment(conn, PaymentJob::Charge { payment_id }).await?;
+        outbound::enqueue_payment(conn, PaymentJob::Charge { payment_id }, locked.id).await?;
     }
     Ok(payment_id)
 }
@@ -116,7 +116,7 @@ pub(crate) async fn request_refund(
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
-        outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }).await?;
+        outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }, reservation_id).await?;
     }
     Ok(payment_id)
 }
