@@ -64,6 +64,12 @@ async fn a_guest_sees_and_cancels_only_their_own_reservations(pool: PgPool) {
         .await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
     assert_eq!(own.body["status"], "held");
+    // The scheme is case-insensitive.
+    let request = axum::http::Request::get(&ada_path)
+        .header("authorization", format!("bearer {ada_token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(send(&harness.app, request).await.status, StatusCode::OK);
     let other = harness
         .send_as(Method::GET, &bob_path, None, Some(&ada_token))
         .await;

@@ -866,6 +866,58 @@ async fn taking_tables_out_of_service_lowers_future_inventory_but_never_below_bo
     harness.finish().await;
 }
 
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_slot_booked_past_its_new_limit_sells_nothing_more(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 10).await;
+    harness.start_worker();
+    let body = booking_body(restaurant, table_type);
+    for _ in 0..10 {
+        let mut one = booking_body(restaurant, table_type);
+        one["date"] = body["date"].clone();
+        let id = id_of(&harness.post_reservation(&one).await.body);
+        harness.wait_status(id, "held", SETTLE_TIMEOUT).await;
+    }
+    // Half the tables go: 5 in service allow floor(5 × 1.1) = 5, and 10 are booked. Those
+    // guests keep their tables, and the limit becomes exactly 10: nothing more sells (an
+    // inventory of 10 with 10% overbooking would still sell an 11th).
+    let tables_path = format!("/v1/restaurants/{restaurant}/table-types/{table_type}/tables");
+    let tables = harness.get(&tables_path).await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for table in &tables[..5] {
+        deactivate(&harness, &tables_path, table).await;
+    }
+    let deadline = tokio::time::Instant::now() + SETTLE_TIMEOUT;
+    loop {
+        let limits: Vec<i32> = sqlx::query_scalar(
+            "SELECT total_inventory * (100 + overbooking_pct) / 100 FROM inventory \
+             WHERE table_type_id = $1 ORDER BY slot_start",
+        )
+        .bind(table_type)
+        .fetch_all(harness.store.pool())
+        .await
+        .unwrap();
+        if limits == [10; 6] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "limits stuck at {limits:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut another = booking_body(restaurant, table_type);
+    another["date"] = body["date"].clone();
+    let refused = id_of(&harness.post_reservation(&another).await.body);
+    harness
+        .wait_status(refused, "rejected", SETTLE_TIMEOUT)
+        .await;
+    assert_eq!(reserved_per_slot(&harness.store, table_type).await, [10; 6]);
+    harness.finish().await;
+}
+
 async fn status_of(harness: &Harness, id: Uuid) -> String {
     sqlx::query_scalar("SELECT status FROM reservation WHERE id = $1")
         .bind(id)

@@ -101,6 +101,16 @@ async fn the_request_id_follows_the_booking_into_its_messages(pool: PgPool) {
         .await;
     let generated = reply.headers["x-request-id"].to_str().unwrap();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
+
+    // One too long or odd to log and store is replaced, not refused.
+    let request = Request::post("/v1/reservations")
+        .header("content-type", "application/json")
+        .header("x-request-id", "x".repeat(500))
+        .body(Body::from(booking_body(restaurant, table_type).to_string()))
+        .unwrap();
+    let reply = send(&harness.app, request).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+    assert_eq!(reply.headers["x-request-id"].len(), 36);
     tokio::time::sleep(Duration::from_millis(10)).await;
     harness.finish().await;
 }

@@ -66,6 +66,28 @@ pub struct AppState {
 /// id of its messages.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// A client's request id goes into logs, AMQP headers and the database: one that is long or
+/// has odd characters is replaced by a new one rather than refused.
+async fn drop_unusable_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let usable = |value: &axum::http::HeaderValue| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 128
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    if let Some(value) = request.headers().get(REQUEST_ID_HEADER) {
+        if !usable(value) {
+            request.headers_mut().remove(REQUEST_ID_HEADER);
+        }
+    }
+    next.run(request).await
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     openapi::with_docs(routes::router())
@@ -94,6 +116,7 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static(REQUEST_ID_HEADER),
             MakeRequestUuid,
         ))
+        .layer(axum::middleware::from_fn(drop_unusable_request_id))
         // A bug must still answer problem+json, not drop the connection.
         .layer(CatchPanicLayer::custom(error::panicked))
         .with_state(state)

@@ -3,10 +3,10 @@
 //! flash crowd costs the broker and the database a few reads a second, not one per request.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -19,8 +19,9 @@ const PACE_FRESH_FOR: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueuePlace {
-    /// Messages waiting in the restaurant's partition when the request was queued, its own
-    /// included (approximate: partitions are shared by several restaurants).
+    /// Messages waiting in the restaurant's partition just after the request was queued, its
+    /// own included; 0 when a worker took it at once. Approximate: partitions are shared by
+    /// several restaurants, and the depth is reused for a quarter of a second.
     pub position: u32,
     /// Seconds until its decision, from the workers' recent time per command; absent until a
     /// worker has reported.
@@ -28,7 +29,8 @@ pub struct QueuePlace {
     pub estimated_wait_seconds: Option<f64>,
 }
 
-/// The caches behind [`QueuePlace`].
+/// The caches behind [`QueuePlace`]. Locks are held only to read or write a cache, never
+/// across a broker or database round trip.
 #[derive(Debug, Default)]
 pub struct QueueInsight {
     depths: Mutex<HashMap<u16, (Instant, u32)>>,
@@ -53,16 +55,16 @@ impl QueueInsight {
     }
 
     async fn depth(&self, state: &AppState, partition: u16) -> Option<u32> {
-        let mut depths = self.depths.lock().await;
-        if let Some((at, depth)) = depths.get(&partition) {
-            if at.elapsed() < DEPTH_FRESH_FOR {
-                return Some(*depth);
-            }
+        let cached = self.depths.lock().ok()?.get(&partition).copied();
+        if let Some((_, depth)) = cached.filter(|(at, _)| at.elapsed() < DEPTH_FRESH_FOR) {
+            return Some(depth);
         }
         let queue = state.publisher.topology().partition_queue(partition);
         match state.publisher.queue_depth(&queue).await {
             Ok(depth) => {
-                depths.insert(partition, (Instant::now(), depth));
+                if let Ok(mut depths) = self.depths.lock() {
+                    depths.insert(partition, (Instant::now(), depth));
+                }
                 Some(depth)
             }
             Err(error) => {
@@ -73,14 +75,14 @@ impl QueueInsight {
     }
 
     async fn pace(&self, state: &AppState) -> Option<Duration> {
-        let mut pace = self.pace.lock().await;
-        if let Some((at, known)) = *pace {
-            if at.elapsed() < PACE_FRESH_FOR {
-                return known;
-            }
+        let cached = *self.pace.lock().ok()?;
+        if let Some((_, known)) = cached.filter(|(at, _)| at.elapsed() < PACE_FRESH_FOR) {
+            return known;
         }
         let known = state.store.pace().await.ok().flatten();
-        *pace = Some((Instant::now(), known));
+        if let Ok(mut pace) = self.pace.lock() {
+            *pace = Some((Instant::now(), known));
+        }
         known
     }
 }

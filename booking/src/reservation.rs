@@ -63,7 +63,7 @@ impl Status {
 pub enum RejectReason {
     /// Some slot of the stay has no table left under the overbooking limit.
     NoAvailability,
-    /// The restaurant is not open for the stay (its hours changed after intake).
+    /// The restaurant is not open for the stay (its hours or slot length changed after intake).
     Closed,
     /// The table type no longer exists at the restaurant.
     TableTypeUnavailable,

@@ -84,7 +84,10 @@ pub async fn handle(
         let took = started.elapsed();
         metrics::histogram!("maitred_command_duration_seconds", "command" => command)
             .record(took.as_secs_f64());
-        context.pace.observe(took);
+        // Only decisions made: a database outage's back-off is not the lane's pace.
+        if matches!(result, Some(Ok(_))) {
+            context.pace.observe(took);
+        }
         match result {
             None => Disposition::Retry,
             Some(Ok(outcome)) if outcome.refers_to_nothing() => {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::Timelike;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -176,6 +177,17 @@ async fn reserve(
     row: &Locked,
     pricing: &PricingSteps,
 ) -> sqlx::Result<Reserved> {
+    // Shared row locks: a staff update or delete of the restaurant or the type waits for this
+    // decision, and a decision after a delete finds them gone. So a delete's check for
+    // upcoming bookings (and its forced cancellations) never misses one decided meanwhile.
+    sqlx::query("SELECT 1 FROM restaurant WHERE id = $1 FOR SHARE")
+        .bind(row.restaurant_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("SELECT 1 FROM table_type WHERE id = $1 FOR SHARE")
+        .bind(row.table_type_id)
+        .execute(&mut **tx)
+        .await?;
     let Some(restaurant) = super::load_restaurant(&mut *tx, row.restaurant_id).await? else {
         return Ok(Reserved::Refused(RejectReason::Closed));
     };
@@ -186,7 +198,14 @@ async fn reserve(
     };
     let start = row.service_date.and_time(row.start_time);
     let end = start + chrono::Duration::minutes(i64::from(row.duration_minutes));
-    if !schedule::is_open(&restaurant.opening_hours, start, end) {
+    // Off the slot grid when the slot length changed after intake: its slots would be rows of
+    // their own beside the grid's, counted apart.
+    let on_grid = restaurant.slot_minutes > 0
+        && row
+            .start_time
+            .num_seconds_from_midnight()
+            .is_multiple_of(restaurant.slot_minutes.unsigned_abs() * 60);
+    if !on_grid || !schedule::is_open(&restaurant.opening_hours, start, end) {
         return Ok(Reserved::Refused(RejectReason::Closed));
     }
     let slots = schedule::covered_slots(start, row.duration_minutes, restaurant.slot_minutes);

@@ -10,45 +10,48 @@ use super::Store;
 pub struct InventorySync {
     /// Future slot rows whose inventory or overbooking changed.
     pub updated: u64,
-    /// Of those, rows kept above the tables in service because they are already booked past
-    /// the new limit: nothing more sells there until bookings fall.
+    /// Of those, rows already booked past the limit of the tables in service: their limit is
+    /// now exactly what is booked, so nothing more sells there.
     pub overbooked: u64,
 }
 
 impl Store {
     /// Recounts every future inventory row of the restaurant from its active tables and its
-    /// overbooking percentage. A row is never cut below what its bookings need (the CHECK would
-    /// refuse it, and those guests keep their tables); past slots are history and stay as they
-    /// were. Idempotent.
+    /// overbooking percentage. A row whose bookings already exceed the new limit keeps those
+    /// guests (the CHECK would refuse anything else) with its limit set to exactly what is booked
+    /// (the booked count, no overbooking), so it sells nothing more; a later sync, after
+    /// cancellations, brings it back to the tables in service. Past slots are history and stay
+    /// as they were. Idempotent.
     ///
     /// # Errors
     /// On a database error; then nothing changed.
     #[tracing::instrument(skip(self))]
     pub async fn sync_inventory(&self, restaurant_id: Uuid) -> sqlx::Result<InventorySync> {
-        // The smallest inventory t with floor(t × (100 + p) / 100) >= reserved is
-        // ceil(100 × reserved / (100 + p)).
         let (updated, overbooked): (i64, i64) = sqlx::query_as(
-            "WITH target AS (
-                 SELECT i.table_type_id, i.slot_start, r.overbooking_pct AS pct,
+            "WITH counted AS (
+                 SELECT i.table_type_id, i.slot_start, i.total_reserved, r.overbooking_pct AS pct,
                         (SELECT count(*)::int FROM dining_table d
-                          WHERE d.table_type_id = t.id AND d.active) AS active,
-                        (100 * i.total_reserved + 99 + r.overbooking_pct)
-                            / (100 + r.overbooking_pct) AS needed
+                          WHERE d.table_type_id = t.id AND d.active) AS active
                  FROM inventory i
                  JOIN table_type t ON t.id = i.table_type_id
                  JOIN restaurant r ON r.id = t.restaurant_id
                  WHERE t.restaurant_id = $1
                    AND i.slot_start >= (now() AT TIME ZONE r.time_zone)
+             ), target AS (
+                 -- Over: booked past what the tables in service allow (the CHECK's rule).
+                 SELECT *, total_reserved > active * (100 + pct) / 100 AS over FROM counted
              ), changed AS (
                  UPDATE inventory i
-                 SET total_inventory = GREATEST(target.active, target.needed),
-                     overbooking_pct = target.pct
+                 SET total_inventory = CASE WHEN target.over THEN target.total_reserved
+                                            ELSE target.active END,
+                     overbooking_pct = CASE WHEN target.over THEN 0 ELSE target.pct END
                  FROM target
                  WHERE i.table_type_id = target.table_type_id
                    AND i.slot_start = target.slot_start
-                   AND (i.total_inventory, i.overbooking_pct)
-                       IS DISTINCT FROM (GREATEST(target.active, target.needed), target.pct)
-                 RETURNING target.needed > target.active AS over
+                   AND (i.total_inventory, i.overbooking_pct) IS DISTINCT FROM
+                       (CASE WHEN target.over THEN target.total_reserved ELSE target.active END,
+                        CASE WHEN target.over THEN 0 ELSE target.pct END)
+                 RETURNING target.over
              )
              SELECT count(*), count(*) FILTER (WHERE over) FROM changed",
         )

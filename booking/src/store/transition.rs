@@ -79,7 +79,12 @@ pub(crate) async fn transition(
     .await?;
     let from = locked.status;
     locked.status = to;
-    if matches!(from, Status::Pending | Status::Held) {
+    if matches!(from, Status::Pending | Status::Held)
+        && matches!(
+            to,
+            Status::Held | Status::Confirmed | Status::Rejected | Status::Expired
+        )
+    {
         // From acceptance to the answer the diner waits for: the decision (held, confirmed,
         // rejected), then the payment's outcome (confirmed, rejected) or the hold's expiry.
         let waited = (Utc::now() - locked.created_at)
