@@ -180,14 +180,14 @@ async fn reserve(
     // Shared row locks: a staff update or delete of the restaurant or the type waits for this
     // decision, and a decision after a delete finds them gone. So a delete's check for
     // upcoming bookings (and its forced cancellations) never misses one decided meanwhile.
-    sqlx::query("SELECT 1 FROM restaurant WHERE id = $1 FOR SHARE")
-        .bind(row.restaurant_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("SELECT 1 FROM table_type WHERE id = $1 FOR SHARE")
-        .bind(row.table_type_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "SELECT 1 FROM restaurant r, table_type t WHERE r.id = $1 AND t.id = $2
+         FOR SHARE OF r, t",
+    )
+    .bind(row.restaurant_id)
+    .bind(row.table_type_id)
+    .execute(&mut **tx)
+    .await?;
     let Some(restaurant) = super::load_restaurant(&mut *tx, row.restaurant_id).await? else {
         return Ok(Reserved::Refused(RejectReason::Closed));
     };
