@@ -13,6 +13,10 @@
 //! (target/bench-results/flash_crowd.json), `--drain-timeout SECS` (1800).
 //! Environment: `BENCH_PG_URL` (postgres://postgres@127.0.0.1:5432), `AMQP_URL`.
 
+mod support;
+
+use support::{amqp_url, percentile};
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -621,14 +625,6 @@ struct Figures {
     profile: Option<Value>,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// Oversold from inventory rows and from counting the reservations held per type.
 async fn oversold(pool: &PgPool, scene: &Scene) -> (i64, i64, i64) {
     let from_inventory: i64 = sqlx::query_scalar(&format!(
@@ -806,10 +802,6 @@ fn metric_sum_count(text: &str, name: &str, filter: &str) -> (f64, f64) {
 
 fn database_name(db_url: &str) -> String {
     db_url.rsplit('/').next().unwrap_or_default().to_string()
-}
-
-fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1220,33 +1212,16 @@ fn figures_json(f: &Figures) -> Value {
 }
 
 fn main() {
-    let args = parse_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async_main(args));
+    support::run(async_main(parse_args()));
 }
 
 async fn async_main(args: Args) {
-    let base = std::env::var("BENCH_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let database = format!(
-        "maitred_bench_{}",
-        &Uuid::new_v4().simple().to_string()[..12]
+    let bench_db = support::BenchDatabase::create().await;
+    let (database, db_url, admin) = (
+        bench_db.name.clone(),
+        bench_db.url.clone(),
+        bench_db.admin.clone(),
     );
-    let server = PgPool::connect(&format!("{base}/postgres")).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&server)
-        .await
-        .unwrap();
-    let db_url = format!("{base}/{database}");
-    let admin = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&db_url)
-        .await
-        .unwrap();
-    booking::MIGRATOR.run(&admin).await.unwrap();
     // The optimistic peer's version column: bench-only schema, not a migration.
     sqlx::query("ALTER TABLE inventory ADD COLUMN version bigint NOT NULL DEFAULT 0")
         .execute(&admin)
@@ -1305,16 +1280,6 @@ async fn async_main(args: Args) {
         "results": results.iter().map(figures_json).collect::<Vec<_>>(),
         "ratios": ratios,
     });
-    if let Some(dir) = std::path::Path::new(&args.out).parent() {
-        std::fs::create_dir_all(dir).unwrap();
-    }
-    std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
-    println!("\nwrote {}", args.out);
-
-    admin.close().await;
-    sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
-        .execute(&server)
-        .await
-        .unwrap();
-    server.close().await;
+    support::write_report(&args.out, &report);
+    bench_db.drop_it().await;
 }

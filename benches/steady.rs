@@ -11,6 +11,10 @@
 //! (2000: beyond it the load generator sheds and counts), `--zipf S` (1.1),
 //! `--only for_update,conditional,maitred`, `--out FILE` (target/bench-results/steady.json).
 
+mod support;
+
+use support::{amqp_url, percentile};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -470,14 +474,6 @@ async fn open_loop(url: String, chain: &Chain, args: &Args, run: &str, start: In
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 // ---------------------------------------------------------------------------------------------
 // Contenders
 
@@ -505,10 +501,6 @@ async fn serve(app: Router) -> (String, tokio::task::JoinHandle<()>, Cancellatio
             .unwrap();
     });
     (format!("http://{addr}"), server, stop)
-}
-
-fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
 /// Per contender: step figures, CPU and gates.
@@ -832,33 +824,16 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
 }
 
 fn main() {
-    let args = parse_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async_main(args));
+    support::run(async_main(parse_args()));
 }
 
 async fn async_main(args: Args) {
-    let base = std::env::var("BENCH_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let database = format!(
-        "maitred_bench_{}",
-        &Uuid::new_v4().simple().to_string()[..12]
+    let bench_db = support::BenchDatabase::create().await;
+    let (database, db_url, admin) = (
+        bench_db.name.clone(),
+        bench_db.url.clone(),
+        bench_db.admin.clone(),
     );
-    let server = PgPool::connect(&format!("{base}/postgres")).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&server)
-        .await
-        .unwrap();
-    let db_url = format!("{base}/{database}");
-    let admin = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&db_url)
-        .await
-        .unwrap();
-    booking::MIGRATOR.run(&admin).await.unwrap();
     api::monitoring::prometheus();
     println!(
         "steady: {} restaurants (Zipf s = {}), {} types × {TABLES_PER_TYPE} tables, {DATES} dates × {} slots, \
@@ -901,15 +876,6 @@ async fn async_main(args: Args) {
         "partitions": args.partitions,
         "results": results,
     });
-    if let Some(dir) = std::path::Path::new(&args.out).parent() {
-        std::fs::create_dir_all(dir).unwrap();
-    }
-    std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
-    println!("wrote {}", args.out);
-    admin.close().await;
-    sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
-        .execute(&server)
-        .await
-        .unwrap();
-    server.close().await;
+    support::write_report(&args.out, &report);
+    bench_db.drop_it().await;
 }

@@ -1,0 +1,89 @@
+//! What both benchmarks share: a throwaway database of their own, the report file, and small
+//! statistics helpers.
+#![allow(dead_code)] // each bench uses its own part
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A database made for one run, migrated, and dropped by [`BenchDatabase::drop_it`].
+pub struct BenchDatabase {
+    /// Its name, `maitred_bench_<random>`.
+    pub name: String,
+    /// Its URL, for the contenders' own pools.
+    pub url: String,
+    /// A small pool for setup and checks.
+    pub admin: PgPool,
+    server: PgPool,
+}
+
+impl BenchDatabase {
+    /// Creates and migrates it on the server of `BENCH_PG_URL`
+    /// (default `postgres://postgres@127.0.0.1:5432`).
+    pub async fn create() -> Self {
+        let base = std::env::var("BENCH_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!(
+            "maitred_bench_{}",
+            &Uuid::new_v4().simple().to_string()[..12]
+        );
+        let server = PgPool::connect(&format!("{base}/postgres")).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&server)
+            .await
+            .unwrap();
+        let url = format!("{base}/{name}");
+        let admin = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap();
+        booking::MIGRATOR.run(&admin).await.unwrap();
+        Self {
+            name,
+            url,
+            admin,
+            server,
+        }
+    }
+
+    pub async fn drop_it(self) {
+        self.admin.close().await;
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&self.server)
+            .await
+            .unwrap();
+        self.server.close().await;
+    }
+}
+
+/// Writes the run's JSON report to `path`, making its directory.
+pub fn write_report(path: &str, report: &serde_json::Value) {
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(path, serde_json::to_string_pretty(report).unwrap()).unwrap();
+    println!("\nwrote {path}");
+}
+
+/// The `p`th percentile (nearest rank) of sorted values; NaN for none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// Runs `main` on a multi-threaded runtime.
+pub fn run<F: std::future::Future<Output = ()>>(main: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(main);
+}
