@@ -98,6 +98,15 @@ pub struct Settings {
         default_value_t = 20
     )]
     pub db_pool_size: u32,
+    /// Under `maitred up`, the workers' own pool, so decisions never wait for a connection
+    /// behind a crowd at intake (`maitred work` uses `MAITRED_DB_POOL_SIZE`).
+    #[arg(
+        long,
+        env = "MAITRED_WORKER_DB_POOL_SIZE",
+        global = true,
+        default_value_t = 8
+    )]
+    pub worker_db_pool_size: u32,
     #[arg(
         long,
         env = "AMQP_URL",

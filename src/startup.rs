@@ -53,8 +53,12 @@ impl Roles {
 /// # Errors
 /// When the database cannot be reached.
 pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    connect_pool(settings, settings.db_pool_size).await
+}
+
+async fn connect_pool(settings: &Settings, size: u32) -> anyhow::Result<Store> {
     let pool = PgPoolOptions::new()
-        .max_connections(settings.db_pool_size)
+        .max_connections(size)
         // Fail fast, so intake answers 503 instead of hanging while the database is down.
         .acquire_timeout(Duration::from_secs(3))
         .connect(&settings.database_url)
@@ -193,6 +197,13 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
         });
     }
     if roles.worker {
+        // Sharing intake's pool, the serial lane decided 20 commands/s instead of 47/s while a
+        // crowd was arriving (BENCHMARKS.md): in one process, the workers get their own.
+        let store = if roles.api {
+            connect_pool(settings, settings.worker_db_pool_size).await?
+        } else {
+            store.clone()
+        };
         let config = worker::WorkerConfig {
             amqp_url: settings.amqp_url.clone(),
             topology: settings.topology(),
