@@ -15,10 +15,9 @@
 
 mod support;
 
-use support::{amqp_url, percentile};
+use support::{amqp_url, fair_pool, percentile, serve};
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,7 +29,6 @@ use axum::Router;
 use booking::{OpeningInterval, Restaurant, Store, TableType};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::{json, Value};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -747,33 +745,6 @@ async fn run_peer(kind: Peer, name: &str, args: &Args, admin: &PgPool, db_url: &
             accepted_but_lost: confirmed.len() as i64 - rows_of_confirmed,
         },
     }
-}
-
-async fn fair_pool(db_url: &str, size: u32) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(size)
-        .min_connections(size)
-        // Keep every backend alive until the CPU snapshot after the run.
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .acquire_timeout(Duration::from_secs(60))
-        .connect(db_url)
-        .await
-        .unwrap()
-}
-
-async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>, CancellationToken) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = CancellationToken::new();
-    let cancelled = stop.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(cancelled.cancelled_owned())
-            .await
-            .unwrap();
-    });
-    (addr, server, stop)
 }
 
 /// The sum and count of a Prometheus histogram (or summary), over the series whose labels

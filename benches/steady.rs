@@ -13,7 +13,7 @@
 
 mod support;
 
-use support::{amqp_url, percentile};
+use support::{amqp_url, fair_pool, percentile, serve};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -26,7 +26,6 @@ use axum::Router;
 use booking::Store;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::{json, Value};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -477,32 +476,6 @@ async fn open_loop(url: String, chain: &Chain, args: &Args, run: &str, start: In
 // ---------------------------------------------------------------------------------------------
 // Contenders
 
-async fn fair_pool(db_url: &str, size: u32) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(size)
-        .min_connections(size)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .acquire_timeout(Duration::from_secs(60))
-        .connect(db_url)
-        .await
-        .unwrap()
-}
-
-async fn serve(app: Router) -> (String, tokio::task::JoinHandle<()>, CancellationToken) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = CancellationToken::new();
-    let cancelled = stop.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(cancelled.cancelled_owned())
-            .await
-            .unwrap();
-    });
-    (format!("http://{addr}"), server, stop)
-}
-
 /// Per contender: step figures, CPU and gates.
 async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) -> Value {
     let database = db_url.rsplit('/').next().unwrap_or_default().to_string();
@@ -578,7 +551,8 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             relay: waker,
         });
         background.push(tokio::spawn(worker::run(context, shutdown.clone())));
-        let (base, server, stop) = serve(app).await;
+        let (addr, server, stop) = serve(app).await;
+        let base = format!("http://{addr}");
         tokio::time::sleep(Duration::from_secs(1)).await;
         maitred = Some((
             topology,
@@ -597,7 +571,8 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
                 for_update: name == "for_update",
                 pool: pool.clone(),
             });
-        let (base, server, stop) = serve(app).await;
+        let (addr, server, stop) = serve(app).await;
+        let base = format!("http://{addr}");
         (format!("{base}/book"), server, stop)
     };
 

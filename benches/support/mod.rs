@@ -2,8 +2,13 @@
 //! statistics helpers.
 #![allow(dead_code)] // each bench uses its own part
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// A database made for one run, migrated, and dropped by [`BenchDatabase::drop_it`].
@@ -86,4 +91,33 @@ pub fn run<F: std::future::Future<Output = ()>>(main: F) {
         .build()
         .unwrap()
         .block_on(main);
+}
+
+/// A contender's own pool: every connection opened up front and kept until the CPU snapshot
+/// after the run, so no contender pays for connecting during it.
+pub async fn fair_pool(db_url: &str, size: u32) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .min_connections(size)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect(db_url)
+        .await
+        .unwrap()
+}
+
+/// Serves `app` on a free local port until the token is cancelled.
+pub async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let cancelled = stop.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(cancelled.cancelled_owned())
+            .await
+            .unwrap();
+    });
+    (addr, server, stop)
 }

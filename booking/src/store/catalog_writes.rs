@@ -212,29 +212,7 @@ impl Store {
             if let Err(stale) = check_version("the restaurant", current.version, expected) {
                 return Ok(Err(stale));
             }
-            let booked = upcoming_reservations(&mut tx, id, None, &BOOKED).await?;
-            if !booked.is_empty() && !force {
-                return Ok(Err(CatalogRefusal::StillBooked {
-                    what: format!("restaurant {id}"),
-                    count: booked.len(),
-                }));
-            }
-            cancel_all(&mut tx, id, &booked, actor).await?;
-            sqlx::query(
-                "UPDATE restaurant SET deleted_at = now(), version = version + 1, updated_at = now()
-                 WHERE id = $1 AND deleted_at IS NULL",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE table_type SET deleted_at = now(), version = version + 1, updated_at = now()
-                 WHERE restaurant_id = $1 AND deleted_at IS NULL",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            Ok(Ok(Deleted { canceled: booked }))
+            soft_delete(&mut tx, id, None, force, actor).await
         }
         .await;
         finish(tx, result).await
@@ -363,22 +341,7 @@ impl Store {
             if let Err(stale) = check_version("the table type", current, expected) {
                 return Ok(Err(stale));
             }
-            let booked = upcoming_reservations(&mut tx, restaurant_id, Some(id), &BOOKED).await?;
-            if !booked.is_empty() && !force {
-                return Ok(Err(CatalogRefusal::StillBooked {
-                    what: format!("table type {id}"),
-                    count: booked.len(),
-                }));
-            }
-            cancel_all(&mut tx, restaurant_id, &booked, actor).await?;
-            sqlx::query(
-                "UPDATE table_type SET deleted_at = now(), version = version + 1, updated_at = now()
-                 WHERE id = $1 AND deleted_at IS NULL",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            Ok(Ok(Deleted { canceled: booked }))
+            soft_delete(&mut tx, restaurant_id, Some(id), force, actor).await
         }
         .await;
         finish(tx, result).await
@@ -1106,6 +1069,47 @@ async fn check_label(
 
 /// The reservations of a restaurant (or one of its table types) in one of `statuses` that
 /// have not ended yet in the restaurant's local time, soonest first.
+/// Soft-deletes a table type, or a restaurant with all its types (`table_type_id` `None`),
+/// after refusing while upcoming reservations are held or confirmed, unless `force`, which
+/// queues their cancellation with a full refund in the same transaction.
+async fn soft_delete(
+    conn: &mut PgConnection,
+    restaurant_id: Uuid,
+    table_type_id: Option<Uuid>,
+    force: bool,
+    actor: &str,
+) -> sqlx::Result<Result<Deleted, CatalogRefusal>> {
+    let booked = upcoming_reservations(conn, restaurant_id, table_type_id, &BOOKED).await?;
+    if !booked.is_empty() && !force {
+        return Ok(Err(CatalogRefusal::StillBooked {
+            what: match table_type_id {
+                Some(id) => format!("table type {id}"),
+                None => format!("restaurant {restaurant_id}"),
+            },
+            count: booked.len(),
+        }));
+    }
+    cancel_all(conn, restaurant_id, &booked, actor).await?;
+    if table_type_id.is_none() {
+        sqlx::query(
+            "UPDATE restaurant SET deleted_at = now(), version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(restaurant_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE table_type SET deleted_at = now(), version = version + 1, updated_at = now()
+         WHERE restaurant_id = $1 AND ($2::uuid IS NULL OR id = $2) AND deleted_at IS NULL",
+    )
+    .bind(restaurant_id)
+    .bind(table_type_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(Deleted { canceled: booked }))
+}
+
 async fn upcoming_reservations(
     conn: &mut PgConnection,
     restaurant_id: Uuid,
