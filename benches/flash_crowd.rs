@@ -548,6 +548,8 @@ async fn drive(url: String, scene: &Scene, args: &Args, run: &str, start: Instan
                                 202 => Outcome::Accepted,
                                 200 if text.contains("confirmed") => Outcome::Confirmed,
                                 200 => Outcome::Rejected,
+                                // maitred's sold-out answer: final, nothing recorded.
+                                409 if text.contains("sold-out") => Outcome::Rejected,
                                 503 if text.contains("optimistic") => Outcome::GaveUp,
                                 503 => {
                                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -825,6 +827,12 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
     let auth = Arc::new(
         api::Authority::new(&"bench-jwt-secret-bench-jwt-secret-0123456789".into(), None).unwrap(),
     );
+    let sold_out = Arc::new(api::sold_out::SoldOutView::default());
+    background.push(tokio::spawn(sold_out.clone().follow(
+        amqp_url(),
+        topology.clone(),
+        shutdown.clone(),
+    )));
     let app = api::app(api::AppState {
         store: store.clone(),
         publisher: publisher.clone(),
@@ -835,6 +843,7 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
         auth,
         pricing: booking::PricingSteps::default(),
         queue_insight: Arc::default(),
+        sold_out,
         dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
     });
     let hold_for = Duration::from_secs(600);
@@ -865,6 +874,7 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
         sender: webhooks::Sender::new(policy, Duration::from_secs(5)).unwrap(),
         publisher: publisher.clone(),
         pace: worker::pace::Pace::default(),
+        notices: worker::notices::InventoryNotices::default(),
         relay: waker,
     });
     background.push(tokio::spawn(worker::run(context, shutdown.clone())));
@@ -915,7 +925,15 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
         .collect();
     let since_start =
         |at: DateTime<Utc>| (at - start_wall).num_microseconds().unwrap_or(0) as f64 / 1e6;
-    let mut latencies = Vec::new();
+    // Turned away at intake (sold out): final when answered.
+    let turned_away: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.outcome == Outcome::Rejected)
+        .collect();
+    let mut latencies: Vec<f64> = turned_away
+        .iter()
+        .map(|s| (s.answered - s.sent).as_secs_f64() * 1e3)
+        .collect();
     let mut lost = 0;
     let mut last_final = 0f64;
     for s in sent.iter().filter(|s| s.outcome == Outcome::Accepted) {
@@ -935,10 +953,11 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
         .fold(None, |acc: Option<f64>, t| {
             Some(acc.map_or(t, |a| a.max(t)))
         });
-    let rejected = decided
-        .iter()
-        .filter(|(_, status, _)| status == "rejected")
-        .count();
+    let rejected = turned_away.len()
+        + decided
+            .iter()
+            .filter(|(_, status, _)| status == "rejected")
+            .count();
     let (oversold_inventory, oversold_reservations, sold) = oversold(admin, &scene).await;
     // A reservation decided twice would have two events leaving 'pending'.
     let duplicates: i64 = sqlx::query_scalar(
@@ -1006,6 +1025,7 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
         "commands": command_count,
         "intake_ms_per_post_server_side": 1000.0 * intake_sum / intake_count.max(1.0),
         "intake_posts": intake_count,
+        "turned_away_sold_out": turned_away.len(),
         "observed_all_final_by_polling_s": observed_final.as_secs_f64(),
     });
     println!("maitred profile: {profile}");
@@ -1014,14 +1034,15 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
         requests: sent.len(),
         accepted: accepted.len(),
         intake_per_s: accepted.len() as f64 / intake_done.as_secs_f64(),
-        decisions_per_s: (accepted.len() - lost) as f64 / all_final,
+        // Every request that reached its final state: decided, or turned away as sold out.
+        decisions_per_s: (accepted.len() - lost + turned_away.len()) as f64 / all_final,
         all_final_s: all_final,
         sold_out_s: sold_out,
         p50_ms: percentile(&latencies, 50.0),
         p99_ms: percentile(&latencies, 99.0),
         p999_ms: percentile(&latencies, 99.9),
         cpu,
-        cpu_per_1000: cpu.total() / (accepted.len() as f64 / 1000.0),
+        cpu_per_1000: cpu.total() / ((accepted.len() + turned_away.len()) as f64 / 1000.0),
         sold,
         unsold: (LIMIT_PER_TYPE * 3 - sold).max(0),
         rejected,

@@ -508,6 +508,12 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             api::Authority::new(&"bench-jwt-secret-bench-jwt-secret-0123456789".into(), None)
                 .unwrap(),
         );
+        let sold_out = Arc::new(api::sold_out::SoldOutView::default());
+        background.push(tokio::spawn(sold_out.clone().follow(
+            amqp_url(),
+            topology.clone(),
+            shutdown.clone(),
+        )));
         let app = api::app(api::AppState {
             store: store.clone(),
             publisher: publisher.clone(),
@@ -518,6 +524,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             auth,
             pricing: booking::PricingSteps::default(),
             queue_insight: Arc::default(),
+            sold_out,
             dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
         });
         let hold_for = Duration::from_secs(600);
@@ -548,6 +555,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             sender: webhooks::Sender::new(policy, Duration::from_secs(5)).unwrap(),
             publisher: publisher.clone(),
             pace: worker::pace::Pace::default(),
+            notices: worker::notices::InventoryNotices::default(),
             relay: waker,
         });
         background.push(tokio::spawn(worker::run(context, shutdown.clone())));

@@ -146,6 +146,13 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             },
             shutdown.clone(),
         ));
+        // Sold-out hints from the workers, so a flash crowd is turned away at the door.
+        let sold_out = Arc::new(api::sold_out::SoldOutView::default());
+        tasks.spawn(sold_out.clone().follow(
+            settings.amqp_url.clone(),
+            settings.topology(),
+            shutdown.clone(),
+        ));
         let app = api::app(api::AppState {
             store: store.clone(),
             publisher: publisher.clone(),
@@ -156,6 +163,7 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             auth: Arc::new(settings.authority()?),
             pricing: settings.pricing_steps.clone(),
             queue_insight: Arc::default(),
+            sold_out,
             dead_letters: Arc::new(rabbitmq::DeadLetters::new(
                 &settings.amqp_url,
                 settings.topology(),
@@ -238,6 +246,7 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             publisher: publisher.clone(),
             relay: waker.clone(),
             pace: worker::pace::Pace::default(),
+            notices: worker::notices::InventoryNotices::default(),
         });
         tracing::info!(partitions = settings.partitions, "worker starting");
         tasks.spawn(worker::run(context, shutdown.clone()));

@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use booking::Invalid;
 use serde::Serialize;
 
+/// The problem type of a booking turned away because its slot is sold out.
+pub const SOLD_OUT_TYPE: &str = "urn:maitred:problem:sold-out";
+
 /// Seconds a client should wait before retrying a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
 
@@ -31,6 +34,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// The slot asked for has no tables left: a final answer, and nothing was recorded.
+    #[error("{0}")]
+    SoldOut(String),
     /// `If-Match` names a version that is no longer current: someone else changed it.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -49,7 +55,8 @@ pub enum ApiError {
 /// An RFC 9457 problem: every error the API answers.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Problem {
-    /// Always `about:blank`: the status says what kind of problem it is.
+    /// `about:blank` (the status says what kind of problem it is), or for the one `409` a
+    /// client must tell apart, [`SOLD_OUT_TYPE`].
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub title: &'static str,
@@ -71,7 +78,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::SoldOut(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,7 +108,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?self, "request failed");
         }
         let problem = Problem {
-            kind: "about:blank",
+            kind: match &self {
+                ApiError::SoldOut(_) => SOLD_OUT_TYPE,
+                _ => "about:blank",
+            },
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: self.detail(),

@@ -5,7 +5,7 @@
 //! The promise to the client: `202` means the request will be decided; `503` means nothing will
 //! happen, so a retry with the same `reservationId` is safe.
 
-use booking::request::BookingForm;
+use booking::request::{parse_date, parse_time, BookingForm};
 use booking::{BookingRequest, Invalid, Recorded, Reservation};
 use chrono::Utc;
 
@@ -32,6 +32,7 @@ pub async fn submit(
     if let Some(url) = &form.callback_url {
         check_callback_url(state, url)?;
     }
+    turn_away_if_sold_out(state, &form).await?;
     let store = &state.store;
     let restaurant = store
         .restaurant(form.restaurant_id)
@@ -91,6 +92,42 @@ pub async fn submit(
          Retry later with the same reservationId"
             .into(),
     ))
+}
+
+/// A request for a slot a worker has just seen sold out is answered at once (`409`, nothing
+/// recorded), unless its id is already taken: a retry must find its reservation whatever the
+/// slot's state now. The first slot of the stay is the one checked; a later slot that is full
+/// is the decision's business.
+async fn turn_away_if_sold_out(state: &AppState, form: &BookingForm) -> Result<(), ApiError> {
+    let (Ok(date), Ok(time)) = (parse_date(&form.date), parse_time(&form.time)) else {
+        return Ok(());
+    };
+    let Some(left) =
+        state
+            .sold_out
+            .tables_left(form.restaurant_id, form.table_type_id, date.and_time(time))
+    else {
+        return Ok(());
+    };
+    if left >= form.table_count
+        || state
+            .store
+            .reservation(form.reservation_id)
+            .await?
+            .is_some()
+    {
+        return Ok(());
+    }
+    metrics::counter!("maitred_intake_sold_out_total").increment(1);
+    Err(ApiError::SoldOut(format!(
+        "sold out: table type {} has {} left at {} {}, and {} were asked for; nothing was \
+         booked. The availability shows what is left",
+        form.table_type_id,
+        left.max(0),
+        form.date,
+        form.time,
+        form.table_count
+    )))
 }
 
 /// A callback URL must be one the server may call (no internal hosts unless allowed), and the

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod paging;
 pub mod queue_place;
 pub mod routes;
+pub mod sold_out;
 
 use std::sync::Arc;
 
@@ -59,6 +60,9 @@ pub struct AppState {
     pub queue_insight: Arc<queue_place::QueueInsight>,
     /// The dead-letter queues, for the staff's inspection and replay.
     pub dead_letters: Arc<rabbitmq::DeadLetters>,
+    /// What the workers said is sold out (empty, and so silent, unless something follows the
+    /// inventory notices: [`sold_out::SoldOutView::follow`]).
+    pub sold_out: Arc<sold_out::SoldOutView>,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,

@@ -28,9 +28,9 @@ pub use pricing::PricingSteps;
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};
 pub use store::{
-    is_unavailable, Decision, DecisionPolicy, Destination, InventorySync, OutboundClaim,
-    OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome, PaymentStatus, Recorded,
-    Refusal, ReservationEvent, Settled, Store, WebhookEndpoint,
+    is_unavailable, DecidedBatch, Decision, DecisionPolicy, Destination, InventorySync,
+    OutboundClaim, OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome,
+    PaymentStatus, Recorded, Refusal, ReservationEvent, Settled, Store, WebhookEndpoint,
 };
 
 /// The database schema, embedded so every binary and test migrates the same way.

@@ -130,6 +130,39 @@ pub enum WebhookTarget {
     Endpoint { endpoint_id: Uuid },
 }
 
+/// What the workers tell intake about a restaurant's inventory, on the inventory exchange, so
+/// intake can turn a sold-out slot away at once instead of queueing a request that can only be
+/// rejected. A hint, never the decision: intake trusts a notice only for a few seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum InventoryNotice {
+    /// The tables left in slots a run of decisions looked at (only slots with few left).
+    Left {
+        restaurant_id: Uuid,
+        slots: Vec<SlotLeft>,
+    },
+    /// Tables may have come back (a cancellation, an expiry, a declined payment, a staff
+    /// change): forget what was said about this restaurant.
+    Reset { restaurant_id: Uuid },
+}
+
+/// The tables left in one slot of a table type, after a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SlotLeft {
+    pub restaurant_id: Uuid,
+    pub table_type_id: Uuid,
+    /// Local wall-clock start of the slot.
+    pub slot_start: chrono::NaiveDateTime,
+    /// Negative when the slot is over its limit (tables taken out of service).
+    pub left: i64,
+}
+
 /// Serializes a message for the wire. Serializing these types cannot fail (ids, strings and
 /// numbers only), so an error would be a bug; it yields an empty body that consumers
 /// dead-letter rather than a panic.

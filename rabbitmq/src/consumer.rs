@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::{AMQPValue, FieldTable};
@@ -27,12 +27,14 @@ pub enum Disposition {
     Retry,
 }
 
-/// Consumes `partition` until `shutdown` is cancelled or the channel fails, calling `handle` for
-/// each delivery and settling it only after `handle` returns.
+/// Consumes `partition` until `shutdown` is cancelled or the channel fails, calling `handle`
+/// with a run of deliveries (every one that has arrived, up to `prefetch`, in queue order) and
+/// settling them only after `handle` returns one disposition per delivery. A run that is all
+/// acked is settled with one multiple-ack.
 ///
 /// The partition queue has single active consumer, so several workers may call this for the same
 /// partition: one is active and the others wait as standby, taking over when it goes away.
-/// `prefetch` bounds the deliveries in flight; they are still handled strictly one at a time.
+/// `prefetch` bounds the deliveries in flight, and so the run.
 ///
 /// `priority` is the subscription's `x-priority`. RabbitMQ 4.0 and later make the
 /// highest-priority subscriber of a single-active-consumer queue the active one (and hand over
@@ -51,8 +53,8 @@ pub async fn consume_partition<F, Fut>(
     mut handle: F,
 ) -> Result<(), lapin::Error>
 where
-    F: FnMut(Delivery) -> Fut,
-    Fut: Future<Output = Disposition>,
+    F: FnMut(Vec<Delivery>) -> Fut,
+    Fut: Future<Output = Vec<Disposition>>,
 {
     let channel = connection.create_channel().await?;
     let mut arguments = FieldTable::default();
@@ -66,12 +68,41 @@ where
             next = deliveries.next() => next,
         };
         let Some(delivery) = next else { break };
-        let delivery = delivery?;
-        let acker = delivery.acker.clone();
-        settle(&acker, handle(delivery).await).await?;
+        let mut run = vec![delivery?];
+        // Whatever has already arrived joins the run; nothing waits for more.
+        while run.len() < usize::from(prefetch) {
+            match deliveries.next().now_or_never() {
+                Some(Some(delivery)) => run.push(delivery?),
+                Some(None) | None => break,
+            }
+        }
+        let ackers: Vec<lapin::Acker> = run.iter().map(|d| d.acker.clone()).collect();
+        let dispositions = handle(run).await;
+        settle_run(&ackers, &dispositions).await?;
     }
     // Closing the channel hands every prefetched, unsettled delivery back to the queue.
     channel.close(200, "shutdown".into()).await
+}
+
+/// Settles a run in order: one multiple-ack when every delivery is acked, else one by one. A
+/// delivery the handler gave no disposition for goes back to the queue.
+async fn settle_run(
+    ackers: &[lapin::Acker],
+    dispositions: &[Disposition],
+) -> Result<(), lapin::Error> {
+    let all_acked =
+        dispositions.len() == ackers.len() && dispositions.iter().all(|d| *d == Disposition::Ack);
+    if all_acked {
+        if let Some(last) = ackers.last() {
+            let _settled = last.ack(BasicAckOptions { multiple: true }).await?;
+        }
+        return Ok(());
+    }
+    for (i, acker) in ackers.iter().enumerate() {
+        let disposition = dispositions.get(i).copied().unwrap_or(Disposition::Retry);
+        settle(acker, disposition).await?;
+    }
+    Ok(())
 }
 
 /// Consumes a work queue until `shutdown` is cancelled or the channel fails, handling up to

@@ -8,6 +8,7 @@
 //!   (nothing was enqueued) or unknown (it may have been enqueued); delayed publishing.
 //! - [`consumer`]: a serial consumer of one partition and a concurrent one for work queues,
 //!   with manual acks.
+//! - [`inventory`]: following the workers' inventory notices (the sold-out hints intake uses).
 //! - [`dead_letters`]: browsing, replaying and purging the dead-letter queues without losing
 //!   a message.
 //!
@@ -15,6 +16,7 @@
 
 pub mod consumer;
 pub mod dead_letters;
+pub mod inventory;
 pub mod publisher;
 pub mod topology;
 

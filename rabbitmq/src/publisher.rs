@@ -170,6 +170,36 @@ impl Publisher {
         }
     }
 
+    /// Publishes an inventory notice to every intake process, waiting for the confirm. A
+    /// transient hint: with no intake listening it goes nowhere, which is fine.
+    ///
+    /// # Errors
+    /// When the broker cannot be reached or refuses it.
+    pub async fn notify_inventory(&self, body: &[u8]) -> Result<(), PublishError> {
+        let channel = self.channel().await?;
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(1); // transient
+        let confirm = channel
+            .basic_publish(
+                self.topology.inventory_exchange().into(),
+                "".into(),
+                BasicPublishOptions::default(),
+                body,
+                properties,
+            )
+            .await
+            .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
+        match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
+            Ok(Ok(Confirmation::Ack(_))) => Ok(()),
+            Ok(Ok(other)) => Err(PublishError::Refused(format!("{other:?}"))),
+            Ok(Err(e)) => Err(PublishError::Unknown(e.to_string())),
+            Err(_) => Err(PublishError::Unknown(format!(
+                "no confirm within {CONFIRM_TIMEOUT:?}"
+            ))),
+        }
+    }
+
     /// The ready messages of a queue, read on the publishing channel.
     ///
     /// # Errors

@@ -11,6 +11,8 @@
 //! - `maitred.delay` (headers) feeds one TTL queue per delay, `maitred.delay.<ms>ms`, which
 //!   dead-letters back into `maitred.commands` under the message's own routing key: a timer.
 //!   One queue per delay keeps every queue's messages in expiry order.
+//! - `maitred.inventory` (fanout) carries the workers' inventory notices to every intake
+//!   process, each on a queue of its own that lives as long as its connection.
 
 use std::time::Duration;
 
@@ -48,6 +50,10 @@ impl Topology {
 
     pub fn dead_letter_queue(&self) -> String {
         format!("{}maitred.dlq", self.prefix)
+    }
+
+    pub fn inventory_exchange(&self) -> String {
+        format!("{}maitred.inventory", self.prefix)
     }
 
     pub fn payments_queue(&self) -> String {
@@ -120,6 +126,14 @@ impl Topology {
             .exchange_declare(
                 self.dead_letter_exchange().into(),
                 ExchangeKind::Topic,
+                durable_exchange,
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .exchange_declare(
+                self.inventory_exchange().into(),
+                ExchangeKind::Fanout,
                 durable_exchange,
                 FieldTable::default(),
             )
@@ -315,6 +329,7 @@ impl Topology {
             self.dead_letter_exchange(),
             self.webhooks_dead_letter_exchange(),
             self.delay_exchange(),
+            self.inventory_exchange(),
         ] {
             channel
                 .exchange_delete(exchange.into(), Default::default())

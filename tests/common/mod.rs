@@ -48,6 +48,8 @@ pub struct Harness {
     /// How long the simulated gateway takes to answer, in workers started from now on.
     pub gateway_latency: Duration,
     pub relay: outbox::RelayWaker,
+    /// Intake's sold-out view; silent until [`Harness::follow_inventory`].
+    pub sold_out: Arc<api::sold_out::SoldOutView>,
     shutdown: CancellationToken,
     /// Workers, relays and sweepers, stopped by [`Harness::finish`].
     workers: Vec<JoinHandle<()>>,
@@ -85,6 +87,7 @@ impl Harness {
         let relay_task = tokio::spawn(relay.run(Duration::from_millis(200), shutdown.clone()));
         let auth =
             Arc::new(api::Authority::new(&JWT_SECRET.into(), Some(STAFF_TOKEN.into())).unwrap());
+        let sold_out = Arc::new(api::sold_out::SoldOutView::default());
         let app = api::app(api::AppState {
             store: store.clone(),
             publisher: publisher.clone(),
@@ -95,6 +98,7 @@ impl Harness {
             auth: auth.clone(),
             pricing: booking::PricingSteps::default(),
             queue_insight: Arc::default(),
+            sold_out: sold_out.clone(),
             dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
         });
         Self {
@@ -113,9 +117,30 @@ impl Harness {
             },
             gateway_latency: Duration::from_millis(10),
             relay: waker,
+            sold_out,
             shutdown,
             workers: vec![relay_task],
         }
+    }
+
+    /// Lets intake hear the workers' inventory notices, as `maitred serve` does. Returns once
+    /// the subscription is bound, so no notice after it is missed.
+    pub async fn follow_inventory(&mut self) {
+        let view = self.sold_out.clone();
+        let (bound, mut on_bound) = tokio::sync::watch::channel(false);
+        let topology = self.topology.clone();
+        let shutdown = self.shutdown.clone();
+        self.workers.push(tokio::spawn(async move {
+            rabbitmq::inventory::follow(&amqp_url(), &topology, shutdown, |heard| match heard {
+                rabbitmq::inventory::Heard::Notice(body) => view.apply(body),
+                rabbitmq::inventory::Heard::Gap => {
+                    view.forget();
+                    let _ = bound.send(true);
+                }
+            })
+            .await;
+        }));
+        on_bound.wait_for(|bound| *bound).await.unwrap();
     }
 
     pub fn worker_config(&self) -> worker::WorkerConfig {
@@ -143,6 +168,7 @@ impl Harness {
             sender: webhooks::Sender::new(loopback_policy(), Duration::from_secs(5)).unwrap(),
             publisher: self.publisher.clone(),
             pace: worker::pace::Pace::default(),
+            notices: worker::notices::InventoryNotices::default(),
             relay: self.relay.clone(),
         });
         let handle = tokio::spawn(worker::run(context, self.shutdown.clone()));

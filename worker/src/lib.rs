@@ -9,10 +9,12 @@
 //!   queues, so a slow or dead receiver never slows decisions.
 //! - [`queue_depths`]: queue and dead-letter depths, polled into metrics.
 //! - [`pace`]: this process's time per command, reported for intake's wait estimates.
+//! - [`notices`]: sold-out hints for intake, published after decisions.
 //!
 //! Every handler acks only after its effects are committed, and every effect is idempotent,
 //! so a redelivery is harmless.
 
+pub mod notices;
 pub mod pace;
 pub mod partitions;
 pub mod payments;
@@ -74,6 +76,8 @@ pub struct Context {
     pub relay: RelayWaker,
     /// Time per command on the partitions.
     pub pace: pace::Pace,
+    /// Sold-out hints for intake.
+    pub notices: notices::InventoryNotices,
 }
 
 /// `x-priority` of home and standby partition subscriptions.
@@ -88,6 +92,11 @@ pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// closed, which hands prefetched messages back to the queues.
 pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
     let reporting = tokio::spawn(pace::report(context.clone(), shutdown.clone()));
+    let notifying = {
+        let context = context.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { context.notices.publish(&context.publisher, shutdown).await })
+    };
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
         match consume_all(&context, &shutdown).await {
@@ -101,6 +110,7 @@ pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     let _ = reporting.await;
+    let _ = notifying.await;
     tracing::info!("worker stopped");
 }
 
@@ -136,7 +146,7 @@ async fn consume_all(
                 config.prefetch,
                 priority,
                 stop.clone(),
-                |delivery| partitions::handle(context, delivery, stop.clone()),
+                |run| partitions::handle_run(context, run, stop.clone()),
             )
             .instrument(tracing::info_span!("partition", partition))
             .await;

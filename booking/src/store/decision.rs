@@ -1,18 +1,21 @@
-//! The decision: one transaction per command, run by the worker that owns the restaurant's
-//! partition. Inventory changes only here.
+//! The decision, run by the worker that owns the restaurant's partition. A run of consecutive
+//! `decide` commands is decided in one transaction, in queue order, with each read and each
+//! write made once for the whole run: a flash crowd costs a dozen statements per run instead of
+//! a dozen per request. Inventory changes only on the partition.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Timelike;
-use sqlx::{Postgres, Transaction};
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::transition::{self, Locked};
-use super::{outbound, payments, Store};
+use super::transition::{self, Locked, Move};
+use super::{load_restaurants, load_table_types, outbound, payments, Store};
 use crate::availability::{self, InventoryRow};
-use crate::messages::Command;
+use crate::messages::{Command, SlotLeft};
 use crate::pricing::{Occupancy, PricingSteps};
-use crate::{schedule, RejectReason, Status};
+use crate::{schedule, RejectReason, Restaurant, Status, TableType};
 
 /// What deciding a command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,106 +52,497 @@ pub struct DecisionPolicy {
 /// Who the audit log names for the worker's decisions.
 pub(crate) const WORKER_ACTOR: &str = "worker";
 
-/// What reserving found.
-enum Reserved {
-    Slots {
-        slots: Vec<chrono::NaiveDateTime>,
-        price_cents: i64,
-        currency: String,
-        prepayment_required: bool,
-    },
-    Refused(RejectReason),
+/// What deciding a run of commands did.
+#[derive(Debug, Clone, Default)]
+pub struct DecidedBatch {
+    /// One per id given, in the same order.
+    pub decisions: Vec<Decision>,
+    /// The tables left in every slot the run looked at, once it was decided: what intake's
+    /// sold-out view is made of.
+    pub slots_left: Vec<SlotLeft>,
 }
 
 impl Store {
-    /// Decides a pending reservation in one transaction: reserve every slot it covers under
-    /// the overbooking limit and mark it `held` (or `confirmed` where no prepayment is taken),
-    /// or mark it `rejected` with a reason. A held reservation gets its expiry timer, and a
-    /// charge when the diner gave a token. A reservation that is no longer pending is left
-    /// alone, which makes redelivery harmless.
+    /// Decides one command: [`Store::decide_batch`] of one.
     ///
     /// # Errors
     /// On a database error; then nothing changed.
-    #[tracing::instrument(skip(self, policy))]
     pub async fn decide(
         &self,
         reservation_id: Uuid,
         policy: &DecisionPolicy,
     ) -> sqlx::Result<Decision> {
+        let batch = self.decide_batch(&[reservation_id], policy).await?;
+        Ok(batch
+            .decisions
+            .into_iter()
+            .next()
+            .unwrap_or(Decision::Missing))
+    }
+
+    /// Decides the pending reservations among `ids`, in that order, in one transaction: each
+    /// reserves every slot it covers under the overbooking limit and becomes `held` (or
+    /// `confirmed` where no prepayment is taken), or becomes `rejected` with a reason. A held
+    /// reservation gets its expiry timer, and a charge when the diner gave a token. A
+    /// reservation that is no longer pending (a redelivered or repeated command) is left
+    /// alone, which makes redelivery harmless.
+    ///
+    /// # Errors
+    /// On a database error; then nothing changed, for any of them.
+    #[tracing::instrument(skip_all, fields(commands = ids.len()))]
+    pub async fn decide_batch(
+        &self,
+        ids: &[Uuid],
+        policy: &DecisionPolicy,
+    ) -> sqlx::Result<DecidedBatch> {
         let mut tx = self.pool.begin().await?;
-        let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
-            return Ok(Decision::Missing);
-        };
-        if !locked.status.is_pending() {
-            return Ok(Decision::AlreadyDecided(locked.status));
+        let mut found: HashMap<Uuid, Locked> = transition::lock_all(&mut tx, ids)
+            .await?
+            .into_iter()
+            .map(|locked| (locked.id, locked))
+            .collect();
+        // Pending reservations in queue order, each once: a repeated command finds it decided.
+        let mut pending: Vec<Locked> = Vec::new();
+        for id in ids {
+            if found
+                .get(id)
+                .is_some_and(|locked| locked.status.is_pending())
+            {
+                pending.extend(found.remove(id));
+            }
         }
 
-        let decision = match reserve(&mut tx, &locked, &policy.pricing).await? {
-            Reserved::Refused(reason) => {
-                transition::transition(
-                    &mut tx,
-                    &mut locked,
-                    Status::Rejected,
-                    Some(reason.as_str()),
-                    WORKER_ACTOR,
-                )
-                .await?;
-                Decision::Rejected(reason)
-            }
-            Reserved::Slots {
-                slots,
-                price_cents,
-                currency,
-                prepayment_required,
-            } => {
-                sqlx::query(
-                    "UPDATE reservation SET price_cents = $2, currency = $3, reserved_slots = $4,
-                         hold_expires_at = CASE WHEN $5 THEN now() + make_interval(secs => $6) END
-                     WHERE id = $1",
-                )
-                .bind(reservation_id)
-                .bind(price_cents)
-                .bind(&currency)
-                .bind(&slots)
-                .bind(prepayment_required)
-                .bind(policy.hold_for.as_secs_f64())
-                .execute(&mut *tx)
-                .await?;
-                locked.price_cents = Some(price_cents);
-                locked.currency = Some(currency.clone());
-                locked.reserved_slots = Some(slots);
-                if prepayment_required {
-                    hold(&mut tx, &mut locked, policy).await?
-                } else {
-                    transition::transition(
-                        &mut tx,
-                        &mut locked,
-                        Status::Confirmed,
-                        Some("no_prepayment"),
-                        WORKER_ACTOR,
-                    )
-                    .await?;
-                    Decision::Confirmed {
-                        price_cents,
-                        currency,
-                    }
+        let catalog = Catalog::load(&mut tx, &pending).await?;
+        let plans: Vec<Plan> = pending.iter().map(|locked| catalog.plan(locked)).collect();
+        let mut inventory = SlotInventory::lock(&mut tx, &pending, &plans).await?;
+        let rates = load_rates(&mut tx, &pending).await?;
+        let outcomes: Vec<Result<Grant, RejectReason>> = pending
+            .iter()
+            .zip(&plans)
+            .map(|(locked, plan)| match plan {
+                Plan::Refuse(reason) => Err(*reason),
+                Plan::Reserve {
+                    slots,
+                    restaurant,
+                    table_type,
+                } => {
+                    // The occupancy before this booking prices it: what the availability showed.
+                    let occupancy = inventory
+                        .take(locked.table_type_id, slots, locked.table_count)
+                        .ok_or(RejectReason::NoAvailability)?;
+                    let per_table = rates
+                        .get(&(locked.table_type_id, locked.service_date))
+                        .copied()
+                        .unwrap_or(table_type.base_price_cents);
+                    let occupancy = occupancy.unwrap_or(Occupancy {
+                        reserved: 0,
+                        inventory: table_type.tables,
+                    });
+                    Ok(Grant {
+                        slots: slots.clone(),
+                        price_cents: policy.pricing.price_cents(
+                            per_table,
+                            locked.table_count,
+                            occupancy,
+                        ),
+                        currency: table_type.currency.clone(),
+                        prepayment_required: restaurant.prepayment_required,
+                    })
                 }
-            }
-        };
+            })
+            .collect();
+        inventory.write(&mut tx).await?;
+        record_grants(&mut tx, &mut pending, &outcomes, policy.hold_for).await?;
+
+        let mut moves: Vec<Move> = pending
+            .iter_mut()
+            .zip(&outcomes)
+            .map(|(locked, outcome)| match outcome {
+                Err(reason) => Move {
+                    locked,
+                    to: Status::Rejected,
+                    reason: Some(reason.as_str()),
+                },
+                Ok(grant) if grant.prepayment_required => Move {
+                    locked,
+                    to: Status::Held,
+                    reason: None,
+                },
+                Ok(_) => Move {
+                    locked,
+                    to: Status::Confirmed,
+                    reason: Some("no_prepayment"),
+                },
+            })
+            .collect();
+        transition::transition_all(&mut tx, &mut moves, WORKER_ACTOR).await?;
+        drop(moves);
+        let mut decided = HashMap::with_capacity(pending.len());
+        for (locked, outcome) in pending.iter().zip(outcomes) {
+            let decision = match outcome {
+                Err(reason) => Decision::Rejected(reason),
+                Ok(grant) if grant.prepayment_required => Decision::Held {
+                    charging: start_hold(&mut tx, locked, policy).await?,
+                    price_cents: grant.price_cents,
+                    currency: grant.currency,
+                },
+                Ok(grant) => Decision::Confirmed {
+                    price_cents: grant.price_cents,
+                    currency: grant.currency,
+                },
+            };
+            decided.insert(locked.id, decision);
+        }
         tx.commit().await?;
-        Ok(decision)
+
+        let status_now: HashMap<Uuid, Status> = pending
+            .iter()
+            .chain(found.values())
+            .map(|locked| (locked.id, locked.status))
+            .collect();
+        let decisions = ids
+            .iter()
+            .map(|id| {
+                // A second command for the same id in the run finds the first one's decision.
+                decided.remove(id).unwrap_or_else(|| {
+                    status_now.get(id).map_or(Decision::Missing, |status| {
+                        Decision::AlreadyDecided(*status)
+                    })
+                })
+            })
+            .collect();
+        Ok(DecidedBatch {
+            decisions,
+            slots_left: inventory.left(),
+        })
     }
 }
 
-/// `pending → held`: start the expiry timer, and charge the token if the diner gave one.
-async fn hold(
-    tx: &mut Transaction<'static, Postgres>,
-    locked: &mut Locked,
+/// A reservation that got its tables.
+struct Grant {
+    slots: Vec<NaiveDateTime>,
+    price_cents: i64,
+    currency: String,
+    prepayment_required: bool,
+}
+
+/// What a pending reservation asks of the inventory, once checked against the catalog.
+enum Plan<'a> {
+    Refuse(RejectReason),
+    Reserve {
+        slots: Vec<NaiveDateTime>,
+        restaurant: &'a Restaurant,
+        table_type: &'a TableType,
+    },
+}
+
+/// The live restaurants and table types a run refers to.
+struct Catalog {
+    restaurants: HashMap<Uuid, Restaurant>,
+    table_types: HashMap<Uuid, TableType>,
+}
+
+impl Catalog {
+    async fn load(conn: &mut PgConnection, pending: &[Locked]) -> sqlx::Result<Self> {
+        let mut restaurant_ids: Vec<Uuid> = pending.iter().map(|l| l.restaurant_id).collect();
+        let mut type_ids: Vec<Uuid> = pending.iter().map(|l| l.table_type_id).collect();
+        restaurant_ids.sort_unstable();
+        restaurant_ids.dedup();
+        type_ids.sort_unstable();
+        type_ids.dedup();
+        if pending.is_empty() {
+            return Ok(Self {
+                restaurants: HashMap::new(),
+                table_types: HashMap::new(),
+            });
+        }
+        // Shared row locks: a staff update or delete of a restaurant or a type waits for this
+        // decision, and a decision after a delete finds them gone. So a delete's check for
+        // upcoming bookings (and its forced cancellations) never misses one decided meanwhile.
+        sqlx::query(
+            "WITH r AS (SELECT 1 FROM restaurant WHERE id = ANY($1) ORDER BY id FOR SHARE),
+                  t AS (SELECT 1 FROM table_type WHERE id = ANY($2) ORDER BY id FOR SHARE)
+             SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM t)",
+        )
+        .bind(&restaurant_ids)
+        .bind(&type_ids)
+        .execute(&mut *conn)
+        .await?;
+        let restaurants = load_restaurants(&mut *conn, &restaurant_ids).await?;
+        let table_types = load_table_types(&mut *conn, &type_ids).await?;
+        Ok(Self {
+            restaurants: restaurants.into_iter().map(|r| (r.id, r)).collect(),
+            table_types: table_types.into_iter().map(|t| (t.id, t)).collect(),
+        })
+    }
+
+    /// The slots a reservation needs, or why it cannot have any.
+    fn plan(&self, row: &Locked) -> Plan<'_> {
+        let Some(restaurant) = self.restaurants.get(&row.restaurant_id) else {
+            return Plan::Refuse(RejectReason::Closed);
+        };
+        let Some(table_type) = self
+            .table_types
+            .get(&row.table_type_id)
+            .filter(|t| t.restaurant_id == row.restaurant_id)
+        else {
+            return Plan::Refuse(RejectReason::TableTypeUnavailable);
+        };
+        let start = row.service_date.and_time(row.start_time);
+        let end = start + chrono::Duration::minutes(i64::from(row.duration_minutes));
+        // Off the slot grid when the slot length changed after intake: its slots would be rows
+        // of their own beside the grid's, counted apart.
+        let on_grid = restaurant.slot_minutes > 0
+            && row
+                .start_time
+                .num_seconds_from_midnight()
+                .is_multiple_of(restaurant.slot_minutes.unsigned_abs() * 60);
+        if !on_grid || !schedule::is_open(&restaurant.opening_hours, start, end) {
+            return Plan::Refuse(RejectReason::Closed);
+        }
+        Plan::Reserve {
+            slots: schedule::covered_slots(start, row.duration_minutes, restaurant.slot_minutes),
+            restaurant,
+            table_type,
+        }
+    }
+}
+
+/// The inventory rows of every slot a run needs, locked, and what the run takes from them.
+struct SlotInventory {
+    rows: HashMap<(Uuid, NaiveDateTime), InventoryRow>,
+    taken: HashMap<(Uuid, NaiveDateTime), i32>,
+    restaurant_of: HashMap<Uuid, Uuid>,
+}
+
+impl SlotInventory {
+    /// Makes the missing rows (from the type's active tables at this moment) and locks them
+    /// all, in key order.
+    async fn lock(
+        conn: &mut PgConnection,
+        pending: &[Locked],
+        plans: &[Plan<'_>],
+    ) -> sqlx::Result<Self> {
+        let mut wanted: HashMap<(Uuid, NaiveDateTime), i32> = HashMap::new();
+        let mut restaurant_of = HashMap::new();
+        for (locked, plan) in pending.iter().zip(plans) {
+            if let Plan::Reserve {
+                slots, restaurant, ..
+            } = plan
+            {
+                restaurant_of.insert(locked.table_type_id, restaurant.id);
+                for slot in slots {
+                    wanted.insert((locked.table_type_id, *slot), restaurant.overbooking_pct);
+                }
+            }
+        }
+        let types: Vec<Uuid> = wanted.keys().map(|(t, _)| *t).collect();
+        let slots: Vec<NaiveDateTime> = wanted.keys().map(|(_, s)| *s).collect();
+        let overbooking: Vec<i32> = wanted.values().copied().collect();
+        let mut rows = HashMap::new();
+        if !wanted.is_empty() {
+            sqlx::query(
+                "INSERT INTO inventory (table_type_id, slot_start, total_inventory, overbooking_pct)
+                 SELECT w.t, w.s,
+                        (SELECT count(*) FROM dining_table d WHERE d.table_type_id = w.t AND d.active),
+                        w.pct
+                 FROM unnest($1::uuid[], $2::timestamp[], $3::int4[]) AS w(t, s, pct)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&types)
+            .bind(&slots)
+            .bind(&overbooking)
+            .execute(&mut *conn)
+            .await?;
+            let locked: Vec<InventoryRow> = sqlx::query_as(
+                "SELECT i.table_type_id, i.slot_start, i.total_inventory, i.total_reserved,
+                        i.overbooking_pct
+                 FROM inventory i
+                 JOIN unnest($1::uuid[], $2::timestamp[]) AS w(t, s)
+                   ON i.table_type_id = w.t AND i.slot_start = w.s
+                 ORDER BY i.table_type_id, i.slot_start
+                 FOR UPDATE OF i",
+            )
+            .bind(&types)
+            .bind(&slots)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows = locked
+                .into_iter()
+                .map(|row| ((row.table_type_id, row.slot_start), row))
+                .collect();
+        }
+        Ok(Self {
+            rows,
+            taken: HashMap::new(),
+            restaurant_of,
+        })
+    }
+
+    /// Takes `tables` in every slot if each has them left under its limit, returning the stay's
+    /// occupancy before (`Some(None)` for a stay of no slots); `None`, taking nothing, if one
+    /// slot is short.
+    fn take(
+        &mut self,
+        table_type_id: Uuid,
+        slots: &[NaiveDateTime],
+        tables: i32,
+    ) -> Option<Option<Occupancy>> {
+        let rows: Vec<&InventoryRow> = slots
+            .iter()
+            .map(|slot| self.rows.get(&(table_type_id, *slot)))
+            .collect::<Option<_>>()?;
+        if rows.iter().any(|row| row.left() < i64::from(tables)) {
+            return None;
+        }
+        let occupancy = availability::stay_occupancy(rows);
+        for slot in slots {
+            let key = (table_type_id, *slot);
+            if let Some(row) = self.rows.get_mut(&key) {
+                row.total_reserved += tables;
+            }
+            *self.taken.entry(key).or_default() += tables;
+        }
+        Some(occupancy)
+    }
+
+    /// Writes what the run took. The update is conditional on the limit, and must match every
+    /// row: the guard that still holds if two workers ever overlap (the CHECK is the last one).
+    async fn write(&self, conn: &mut PgConnection) -> sqlx::Result<()> {
+        if self.taken.is_empty() {
+            return Ok(());
+        }
+        let types: Vec<Uuid> = self.taken.keys().map(|(t, _)| *t).collect();
+        let slots: Vec<NaiveDateTime> = self.taken.keys().map(|(_, s)| *s).collect();
+        let tables: Vec<i32> = self.taken.values().copied().collect();
+        let updated = sqlx::query(
+            "UPDATE inventory i SET total_reserved = i.total_reserved + w.n
+             FROM unnest($1::uuid[], $2::timestamp[], $3::int4[]) AS w(t, s, n)
+             WHERE i.table_type_id = w.t AND i.slot_start = w.s
+               AND i.total_reserved + w.n <= i.total_inventory * (100 + i.overbooking_pct) / 100",
+        )
+        .bind(&types)
+        .bind(&slots)
+        .bind(&tables)
+        .execute(conn)
+        .await?
+        .rows_affected();
+        if updated != self.taken.len() as u64 {
+            return Err(sqlx::Error::Protocol(format!(
+                "the inventory changed under the decision's row locks: {updated} of {} slots \
+                 could take their tables",
+                self.taken.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The tables left in each slot, after the run.
+    fn left(&self) -> Vec<SlotLeft> {
+        self.rows
+            .values()
+            .filter_map(|row| {
+                Some(SlotLeft {
+                    restaurant_id: *self.restaurant_of.get(&row.table_type_id)?,
+                    table_type_id: row.table_type_id,
+                    slot_start: row.slot_start,
+                    left: row.left(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The day's rate of each type and date the run books, where one is set.
+async fn load_rates(
+    conn: &mut PgConnection,
+    pending: &[Locked],
+) -> sqlx::Result<HashMap<(Uuid, NaiveDate), i64>> {
+    if pending.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let types: Vec<Uuid> = pending.iter().map(|l| l.table_type_id).collect();
+    let dates: Vec<NaiveDate> = pending.iter().map(|l| l.service_date).collect();
+    let rates: Vec<(Uuid, NaiveDate, i64)> = sqlx::query_as(
+        "SELECT DISTINCT r.table_type_id, r.service_date, r.price_cents
+         FROM rate r JOIN unnest($1::uuid[], $2::date[]) AS w(t, d)
+           ON r.table_type_id = w.t AND r.service_date = w.d",
+    )
+    .bind(&types)
+    .bind(&dates)
+    .fetch_all(conn)
+    .await?;
+    Ok(rates
+        .into_iter()
+        .map(|(table_type, date, cents)| ((table_type, date), cents))
+        .collect())
+}
+
+/// Stores the price, the slots and the hold's deadline of every granted reservation.
+async fn record_grants(
+    conn: &mut PgConnection,
+    pending: &mut [Locked],
+    outcomes: &[Result<Grant, RejectReason>],
+    hold_for: Duration,
+) -> sqlx::Result<()> {
+    let granted: Vec<(&mut Locked, &Grant)> = pending
+        .iter_mut()
+        .zip(outcomes)
+        .filter_map(|(locked, outcome)| Some((locked, outcome.as_ref().ok()?)))
+        .collect();
+    if granted.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = granted.iter().map(|(l, _)| l.id).collect();
+    let prices: Vec<i64> = granted.iter().map(|(_, g)| g.price_cents).collect();
+    let currencies: Vec<&str> = granted.iter().map(|(_, g)| g.currency.as_str()).collect();
+    // Each stay's slots as an array literal: unnest cannot take an array of arrays of
+    // different lengths.
+    let slots: Vec<String> = granted
+        .iter()
+        .map(|(_, g)| {
+            let items: Vec<String> = g
+                .slots
+                .iter()
+                .map(|s| s.format("%Y-%m-%d %H:%M:%S").to_string())
+                .collect();
+            format!("{{{}}}", items.join(","))
+        })
+        .collect();
+    let holds: Vec<bool> = granted.iter().map(|(_, g)| g.prepayment_required).collect();
+    sqlx::query(
+        "UPDATE reservation r
+         SET price_cents = v.price, currency = v.currency, reserved_slots = v.slots::timestamp[],
+             hold_expires_at = CASE WHEN v.hold THEN now() + make_interval(secs => $6) END
+         FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::bool[])
+              AS v(id, price, currency, slots, hold)
+         WHERE r.id = v.id",
+    )
+    .bind(&ids)
+    .bind(&prices)
+    .bind(&currencies)
+    .bind(&slots)
+    .bind(&holds)
+    .bind(hold_for.as_secs_f64())
+    .execute(&mut *conn)
+    .await?;
+    for (locked, grant) in granted {
+        locked.price_cents = Some(grant.price_cents);
+        locked.currency = Some(grant.currency.clone());
+        locked.reserved_slots = Some(grant.slots.clone());
+    }
+    Ok(())
+}
+
+/// A new hold's expiry timer, and its charge if the diner gave a token. Returns whether a
+/// charge was requested.
+async fn start_hold(
+    conn: &mut PgConnection,
+    locked: &Locked,
     policy: &DecisionPolicy,
-) -> sqlx::Result<Decision> {
-    transition::transition(tx, locked, Status::Held, None, WORKER_ACTOR).await?;
+) -> sqlx::Result<bool> {
     outbound::enqueue_command(
-        tx,
+        conn,
         locked.restaurant_id,
         Command::ExpireHold {
             reservation_id: locked.id,
@@ -156,121 +550,12 @@ async fn hold(
         policy.hold_for,
     )
     .await?;
-    let charging = match locked.payment_token.clone() {
-        Some(token) => payments::request_charge(tx, locked, &token, &policy.gateway)
-            .await?
-            .is_some(),
-        None => false,
-    };
-    Ok(Decision::Held {
-        price_cents: locked.price_cents.unwrap_or_default(),
-        currency: locked.currency.clone().unwrap_or_default(),
-        charging,
-    })
-}
-
-/// Tries to reserve the stay's slots. Leaves the inventory untouched unless every slot fits.
-/// The price is the day's rate (or the base price) per table, times the surcharge for the
-/// stay's fullest slot as it was before this booking: what the availability showed.
-async fn reserve(
-    tx: &mut Transaction<'static, Postgres>,
-    row: &Locked,
-    pricing: &PricingSteps,
-) -> sqlx::Result<Reserved> {
-    // Shared row locks: a staff update or delete of the restaurant or the type waits for this
-    // decision, and a decision after a delete finds them gone. So a delete's check for
-    // upcoming bookings (and its forced cancellations) never misses one decided meanwhile.
-    sqlx::query(
-        "SELECT 1 FROM restaurant r, table_type t WHERE r.id = $1 AND t.id = $2
-         FOR SHARE OF r, t",
-    )
-    .bind(row.restaurant_id)
-    .bind(row.table_type_id)
-    .execute(&mut **tx)
-    .await?;
-    let Some(restaurant) = super::load_restaurant(&mut *tx, row.restaurant_id).await? else {
-        return Ok(Reserved::Refused(RejectReason::Closed));
-    };
-    let Some(table_type) =
-        super::load_table_type(&mut *tx, row.restaurant_id, row.table_type_id).await?
-    else {
-        return Ok(Reserved::Refused(RejectReason::TableTypeUnavailable));
-    };
-    let start = row.service_date.and_time(row.start_time);
-    let end = start + chrono::Duration::minutes(i64::from(row.duration_minutes));
-    // Off the slot grid when the slot length changed after intake: its slots would be rows of
-    // their own beside the grid's, counted apart.
-    let on_grid = restaurant.slot_minutes > 0
-        && row
-            .start_time
-            .num_seconds_from_midnight()
-            .is_multiple_of(restaurant.slot_minutes.unsigned_abs() * 60);
-    if !on_grid || !schedule::is_open(&restaurant.opening_hours, start, end) {
-        return Ok(Reserved::Refused(RejectReason::Closed));
+    match &locked.payment_token {
+        Some(token) => Ok(
+            payments::request_charge(conn, locked, token, &policy.gateway)
+                .await?
+                .is_some(),
+        ),
+        None => Ok(false),
     }
-    let slots = schedule::covered_slots(start, row.duration_minutes, restaurant.slot_minutes);
-
-    // Rows are made on first need, from the active tables at that moment.
-    sqlx::query(
-        "INSERT INTO inventory (table_type_id, slot_start, total_inventory, overbooking_pct)
-         SELECT $1, slot,
-                (SELECT count(*) FROM dining_table WHERE table_type_id = $1 AND active), $3
-         FROM unnest($2::timestamp[]) AS slot
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(row.table_type_id)
-    .bind(&slots)
-    .bind(restaurant.overbooking_pct)
-    .execute(&mut **tx)
-    .await?;
-
-    // The occupancy before this booking, locked so nothing changes it before the increment.
-    let before: Vec<InventoryRow> = sqlx::query_as(
-        "SELECT table_type_id, slot_start, total_inventory, total_reserved, overbooking_pct
-         FROM inventory WHERE table_type_id = $1 AND slot_start = ANY($2)
-         ORDER BY slot_start FOR UPDATE",
-    )
-    .bind(row.table_type_id)
-    .bind(&slots)
-    .fetch_all(&mut **tx)
-    .await?;
-    let occupancy = availability::stay_occupancy(&before).unwrap_or(Occupancy {
-        reserved: 0,
-        inventory: table_type.tables,
-    });
-
-    // The conditional update is the guard that also holds if two workers ever overlap; the
-    // CHECK constraint is the last one. Integer division is the floor of the limit.
-    let mut attempt = sqlx::Connection::begin(&mut **tx).await?;
-    let reserved = sqlx::query(
-        "UPDATE inventory SET total_reserved = total_reserved + $3
-         WHERE table_type_id = $1 AND slot_start = ANY($2)
-           AND total_reserved + $3 <= total_inventory * (100 + overbooking_pct) / 100",
-    )
-    .bind(row.table_type_id)
-    .bind(&slots)
-    .bind(row.table_count)
-    .execute(&mut *attempt)
-    .await?
-    .rows_affected();
-    if reserved != slots.len() as u64 {
-        attempt.rollback().await?;
-        return Ok(Reserved::Refused(RejectReason::NoAvailability));
-    }
-    attempt.commit().await?;
-
-    let rate: Option<i64> = sqlx::query_scalar(
-        "SELECT price_cents FROM rate WHERE table_type_id = $1 AND service_date = $2",
-    )
-    .bind(row.table_type_id)
-    .bind(row.service_date)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let per_table = rate.unwrap_or(table_type.base_price_cents);
-    Ok(Reserved::Slots {
-        slots,
-        price_cents: pricing.price_cents(per_table, row.table_count, occupancy),
-        currency: table_type.currency,
-        prepayment_required: restaurant.prepayment_required,
-    })
 }

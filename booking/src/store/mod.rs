@@ -4,7 +4,8 @@
 //! - [`availability`]: what a party can book on a date, read for the pure computation;
 //! - [`intake`]: recording a request as `pending`, and the outbox that guarantees its command
 //!   reaches the broker;
-//! - [`decision`]: the serial decision that reserves inventory, one transaction per command;
+//! - [`decision`]: the serial decision that reserves inventory, one transaction per run of
+//!   consecutive commands;
 //! - [`transition`]: the one way a reservation changes state, with its event and webhooks;
 //! - [`lifecycle`]: payment outcomes, hold expiry, cancellation and staff transitions;
 //! - [`payments`]: charge and refund rows;
@@ -33,7 +34,7 @@ use uuid::Uuid;
 use crate::{OpeningInterval, Restaurant, TableType};
 
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
-pub use decision::{Decision, DecisionPolicy};
+pub use decision::{DecidedBatch, Decision, DecisionPolicy};
 pub use intake::{OutboxClaim, Recorded};
 pub use inventory::InventorySync;
 pub use lifecycle::{Refusal, ReservationEvent, Settled};
@@ -100,24 +101,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        let ids: Vec<Uuid> = restaurants.iter().map(|r| r.id).collect();
-        let hours: Vec<(Uuid, OpeningInterval)> = sqlx::query_as::<_, HoursRow>(
-            "SELECT restaurant_id, weekday, opens_at, closes_at FROM opening_hours \
-             WHERE restaurant_id = ANY($1) ORDER BY weekday, opens_at",
-        )
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|row| (row.restaurant_id, row.interval))
-        .collect();
-        for restaurant in &mut restaurants {
-            restaurant.opening_hours = hours
-                .iter()
-                .filter(|(id, _)| *id == restaurant.id)
-                .map(|(_, interval)| interval.clone())
-                .collect();
-        }
+        attach_hours(&mut *self.pool.acquire().await?, &mut restaurants).await?;
         Ok(restaurants)
     }
 
@@ -192,6 +176,51 @@ async fn load_restaurant_where(
     .fetch_all(&mut *conn)
     .await?;
     Ok(Some(restaurant))
+}
+
+/// Live restaurants by id, with their opening hours, in two statements however many.
+pub(crate) async fn load_restaurants(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Restaurant>> {
+    let mut restaurants = sqlx::query_as::<_, Restaurant>(&format!(
+        "SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    attach_hours(conn, &mut restaurants).await?;
+    Ok(restaurants)
+}
+
+async fn attach_hours(conn: &mut PgConnection, restaurants: &mut [Restaurant]) -> sqlx::Result<()> {
+    let ids: Vec<Uuid> = restaurants.iter().map(|r| r.id).collect();
+    let hours: Vec<HoursRow> = sqlx::query_as(
+        "SELECT restaurant_id, weekday, opens_at, closes_at FROM opening_hours \
+         WHERE restaurant_id = ANY($1) ORDER BY weekday, opens_at",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    for restaurant in restaurants {
+        restaurant.opening_hours = hours
+            .iter()
+            .filter(|row| row.restaurant_id == restaurant.id)
+            .map(|row| row.interval.clone())
+            .collect();
+    }
+    Ok(())
+}
+
+/// Live table types by id.
+pub(crate) async fn load_table_types(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<TableType>> {
+    sqlx::query_as(&format!("{TABLE_TYPE_SELECT} AND t.id = ANY($1)"))
+        .bind(ids)
+        .fetch_all(conn)
+        .await
 }
 
 pub(crate) async fn load_table_type(

@@ -1,6 +1,8 @@
 //! The one way a reservation changes state: inside a transaction, checked against the state
 //! diagram, with its audit event and its webhooks written in the same commit.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -33,19 +35,36 @@ pub(crate) struct Locked {
     pub created_at: DateTime<Utc>,
 }
 
+const LOCK_SELECT: &str = "SELECT id, status, restaurant_id, table_type_id, table_count, \
+     service_date, start_time, duration_minutes, reserved_slots, price_cents, currency, \
+     callback_url, payment_token, coalesce(hold_expires_at <= now(), false) AS hold_over, \
+     created_at FROM reservation";
+
 /// Locks a reservation. The row lock makes two deciders (a failover overlap, or the API's
 /// payment request racing the worker) take turns.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Locked>> {
-    sqlx::query_as(
-        "SELECT id, status, restaurant_id, table_type_id, table_count, service_date, start_time,
-                duration_minutes, reserved_slots, price_cents, currency, callback_url,
-                payment_token, coalesce(hold_expires_at <= now(), false) AS hold_over,
-                created_at
-         FROM reservation WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(conn)
+    sqlx::query_as(&format!("{LOCK_SELECT} WHERE id = $1 FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Locks several reservations, in id order so two lockers never wait on each other in a
+/// circle. Ids that match nothing are left out.
+pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Locked>> {
+    sqlx::query_as(&format!(
+        "{LOCK_SELECT} WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
     .await
+}
+
+/// One reservation's change of state, for [`transition_all`].
+pub(crate) struct Move<'a> {
+    pub locked: &'a mut Locked,
+    pub to: Status,
+    pub reason: Option<&'a str>,
 }
 
 /// Moves a locked reservation to `to`, appends the audit event, and queues the webhooks.
@@ -57,44 +76,86 @@ pub(crate) async fn transition(
     reason: Option<&str>,
     actor: &str,
 ) -> sqlx::Result<()> {
-    if !locked.status.can_become(to) {
+    transition_all(conn, &mut [Move { locked, to, reason }], actor).await
+}
+
+/// Moves several locked reservations (each at most once), with their audit events and
+/// webhooks, in a fixed number of statements however many there are. An illegal transition
+/// is an error and writes nothing.
+pub(crate) async fn transition_all(
+    conn: &mut PgConnection,
+    moves: &mut [Move<'_>],
+    actor: &str,
+) -> sqlx::Result<()> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    if let Some(illegal) = moves.iter().find(|m| !m.locked.status.can_become(m.to)) {
         return Err(sqlx::Error::Protocol(format!(
             "illegal transition {} → {} for reservation {}",
-            locked.status.as_str(),
-            to.as_str(),
-            locked.id
+            illegal.locked.status.as_str(),
+            illegal.to.as_str(),
+            illegal.locked.id
         )));
     }
+    let ids: Vec<Uuid> = moves.iter().map(|m| m.locked.id).collect();
+    let from: Vec<&str> = moves.iter().map(|m| m.locked.status.as_str()).collect();
+    let to: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
+    let reasons: Vec<Option<&str>> = moves.iter().map(|m| m.reason).collect();
     sqlx::query(
         // `reason` on the reservation says why it was rejected; the event keeps every reason.
-        "UPDATE reservation
-         SET status = $2, reason = CASE WHEN $2 = 'rejected' THEN $3 ELSE reason END,
+        "UPDATE reservation r
+         SET status = v.status,
+             reason = CASE WHEN v.status = 'rejected' THEN v.reason ELSE r.reason END,
              updated_at = now()
-         WHERE id = $1",
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, status, reason)
+         WHERE r.id = v.id",
     )
-    .bind(locked.id)
-    .bind(to.as_str())
-    .bind(reason)
+    .bind(&ids)
+    .bind(&to)
+    .bind(&reasons)
     .execute(&mut *conn)
     .await?;
-    let from = locked.status;
-    locked.status = to;
-    if matches!(from, Status::Pending | Status::Held)
+    let events: Vec<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO reservation_event (reservation_id, from_status, to_status, reason, actor)
+         SELECT v.id, v.from_status, v.to_status, v.reason, $5
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+              WITH ORDINALITY AS v(id, from_status, to_status, reason, n)
+         ORDER BY v.n
+         RETURNING reservation_id, id, created_at",
+    )
+    .bind(&ids)
+    .bind(&from)
+    .bind(&to)
+    .bind(&reasons)
+    .bind(actor)
+    .fetch_all(&mut *conn)
+    .await?;
+    let now = Utc::now();
+    for m in moves.iter_mut() {
+        record_latency(m.locked, m.to, now);
+        m.locked.status = m.to;
+    }
+    let events: HashMap<Uuid, (i64, DateTime<Utc>)> = events
+        .into_iter()
+        .map(|(id, event_id, at)| (id, (event_id, at)))
+        .collect();
+    queue_webhooks(conn, moves, &events).await
+}
+
+/// From acceptance to the answer the diner waits for: the decision (held, confirmed,
+/// rejected), then the payment's outcome (confirmed, rejected) or the hold's expiry.
+fn record_latency(locked: &Locked, to: Status, now: DateTime<Utc>) {
+    if matches!(locked.status, Status::Pending | Status::Held)
         && matches!(
             to,
             Status::Held | Status::Confirmed | Status::Rejected | Status::Expired
         )
     {
-        // From acceptance to the answer the diner waits for: the decision (held, confirmed,
-        // rejected), then the payment's outcome (confirmed, rejected) or the hold's expiry.
-        let waited = (Utc::now() - locked.created_at)
-            .to_std()
-            .unwrap_or_default();
+        let waited = (now - locked.created_at).to_std().unwrap_or_default();
         metrics::histogram!("maitred_decision_latency_seconds", "status" => to.as_str())
             .record(waited.as_secs_f64());
     }
-    let (event_id, at) = append_event(conn, locked.id, Some(from), to, reason, actor).await?;
-    queue_webhooks(conn, locked, event_id, at).await
 }
 
 /// Appends a fact about a reservation that is not a change of state (a late payment being
@@ -140,54 +201,78 @@ struct WebhookEvent<'a> {
     data: &'a Reservation,
 }
 
-/// One delivery per destination: the reservation's callback URL and every endpoint registered
-/// for its restaurant. All carry the same `webhook-id`, derived from the audit event.
+/// One delivery per destination and move: the reservation's callback URL and every endpoint
+/// registered for its restaurant. All of one move carry the same `webhook-id`, derived from
+/// its audit event.
 async fn queue_webhooks(
     conn: &mut PgConnection,
-    locked: &Locked,
-    event_id: i64,
-    at: DateTime<Utc>,
+    moves: &[Move<'_>],
+    events: &HashMap<Uuid, (i64, DateTime<Utc>)>,
 ) -> sqlx::Result<()> {
-    let endpoints: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM webhook_endpoint WHERE restaurant_id = $1")
-            .bind(locked.restaurant_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let targets: Vec<WebhookTarget> = locked
-        .callback_url
+    let restaurants: Vec<Uuid> = moves.iter().map(|m| m.locked.restaurant_id).collect();
+    let endpoints: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT restaurant_id, id FROM webhook_endpoint WHERE restaurant_id = ANY($1)",
+    )
+    .bind(&restaurants)
+    .fetch_all(&mut *conn)
+    .await?;
+    let targets_of = |locked: &Locked| -> Vec<WebhookTarget> {
+        locked
+            .callback_url
+            .iter()
+            .map(|url| WebhookTarget::Callback { url: url.clone() })
+            .chain(
+                endpoints
+                    .iter()
+                    .filter(|(restaurant_id, _)| *restaurant_id == locked.restaurant_id)
+                    .map(|(_, endpoint_id)| WebhookTarget::Endpoint {
+                        endpoint_id: *endpoint_id,
+                    }),
+            )
+            .collect()
+    };
+    let notified: Vec<Uuid> = moves
         .iter()
-        .map(|url| WebhookTarget::Callback { url: url.clone() })
-        .chain(
-            endpoints
-                .into_iter()
-                .map(|endpoint_id| WebhookTarget::Endpoint { endpoint_id }),
-        )
+        .filter(|m| !targets_of(m.locked).is_empty())
+        .map(|m| m.locked.id)
         .collect();
-    if targets.is_empty() {
+    if notified.is_empty() {
         return Ok(());
     }
-    let reservation: Reservation = sqlx::query_as(&format!(
-        "SELECT {RESERVATION_COLUMNS} FROM reservation WHERE id = $1"
+    let reservations: Vec<Reservation> = sqlx::query_as(&format!(
+        "SELECT {RESERVATION_COLUMNS} FROM reservation WHERE id = ANY($1)"
     ))
-    .bind(locked.id)
-    .fetch_one(&mut *conn)
+    .bind(&notified)
+    .fetch_all(&mut *conn)
     .await?;
-    let event = WebhookEvent {
-        event_type: format!("reservation.{}", locked.status.as_str()),
-        timestamp: at,
-        data: &reservation,
-    };
-    let payload = serde_json::to_string(&event)
-        .map_err(|e| sqlx::Error::Protocol(format!("webhook payload: {e}")))?;
-    for target in targets {
-        let job = WebhookJob {
-            webhook_id: format!("evt_{event_id}"),
-            reservation_id: locked.id,
-            attempt: 1,
-            target,
-            payload: payload.clone(),
+    for reservation in &reservations {
+        let Some(locked) = moves
+            .iter()
+            .map(|m| &*m.locked)
+            .find(|l| l.id == reservation.id)
+        else {
+            continue;
         };
-        outbound::enqueue_webhook(conn, &job).await?;
+        let Some(&(event_id, at)) = events.get(&locked.id) else {
+            continue;
+        };
+        let event = WebhookEvent {
+            event_type: format!("reservation.{}", locked.status.as_str()),
+            timestamp: at,
+            data: reservation,
+        };
+        let payload = serde_json::to_string(&event)
+            .map_err(|e| sqlx::Error::Protocol(format!("webhook payload: {e}")))?;
+        for target in targets_of(locked) {
+            let job = WebhookJob {
+                webhook_id: format!("evt_{event_id}"),
+                reservation_id: locked.id,
+                attempt: 1,
+                target,
+                payload: payload.clone(),
+            };
+            outbound::enqueue_webhook(conn, &job).await?;
+        }
     }
     Ok(())
 }
