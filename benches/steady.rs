@@ -523,6 +523,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             gateway: "simulated".into(),
             auth,
             pricing: booking::PricingSteps::default(),
+            intake: outbox::IntakeBatcher::start(store.clone(), publisher.clone()),
             queue_insight: Arc::default(),
             sold_out,
             dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),

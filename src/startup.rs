@@ -162,6 +162,7 @@ pub async fn run(settings: &Settings, store: Store, roles: Roles) -> anyhow::Res
             gateway: settings.payment_gateway.clone(),
             auth: Arc::new(settings.authority()?),
             pricing: settings.pricing_steps.clone(),
+            intake: outbox::IntakeBatcher::start(store.clone(), publisher.clone()),
             queue_insight: Arc::default(),
             sold_out,
             dead_letters: Arc::new(rabbitmq::DeadLetters::new(

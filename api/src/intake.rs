@@ -9,9 +9,12 @@ use booking::request::{parse_date, parse_time, BookingForm};
 use booking::{BookingRequest, Invalid, Recorded, Reservation};
 use chrono::Utc;
 
-use outbox::{Relayed, Relayer};
+use outbox::{Batched, Relayed, Relayer};
 
 use crate::{ApiError, AppState};
+
+const QUEUE_REFUSED: &str = "the restaurant's booking queue is full or unavailable; nothing \
+     was booked. Retry later with the same reservationId";
 
 /// Accepts a booking request. Returns the reservation as it is now: `pending` for a new
 /// request, whatever it has become for a retry.
@@ -52,6 +55,14 @@ pub async fn submit(
         })?;
     let request = BookingRequest::parse(&form, &restaurant, &table_type, Utc::now())?;
 
+    // Usually recorded and relayed together with whatever else is arriving (group commit);
+    // an id that exists, or anything unusual, is settled alone below.
+    match state.intake.submit(request.clone(), request_id).await {
+        Batched::Accepted(reservation) => return Ok(*reservation),
+        Batched::Withdrawn => return Err(ApiError::Unavailable(QUEUE_REFUSED.into())),
+        Batched::Alone => {}
+    }
+
     // A concurrent attempt with the same id may be refused and withdrawn under our feet; then
     // this request is recorded afresh.
     for _ in 0..3 {
@@ -74,13 +85,7 @@ pub async fn submit(
         // A retry of a pending request relays too: if the first attempt died before
         // publishing, the retry finishes its work instead of waiting for the sweeper.
         match outbox::relay_decision(store, &state.publisher, reservation.id, relayer).await {
-            Relayed::Withdrawn => {
-                return Err(ApiError::Unavailable(
-                    "the restaurant's booking queue is full or unavailable; nothing was booked. \
-                     Retry later with the same reservationId"
-                        .into(),
-                ))
-            }
+            Relayed::Withdrawn => return Err(ApiError::Unavailable(QUEUE_REFUSED.into())),
             Relayed::Vanished => continue,
             Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred => {
                 return Ok(reservation)

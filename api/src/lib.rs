@@ -56,6 +56,8 @@ pub struct AppState {
     pub auth: Arc<Authority>,
     /// The occupancy steps that prices follow, as the workers apply them.
     pub pricing: booking::PricingSteps,
+    /// Records and relays new requests in batches ([`outbox::IntakeBatcher::start`]).
+    pub intake: outbox::IntakeBatcher,
     /// Where pending requests stand in their queues.
     pub queue_insight: Arc<queue_place::QueueInsight>,
     /// The dead-letter queues, for the staff's inspection and replay.

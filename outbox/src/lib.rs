@@ -8,12 +8,15 @@
 //! Layout:
 //! - [`intake`]: relaying a new booking request's `decide` command, with the 202/503 promise
 //!   (a refused request that nobody was promised is withdrawn).
+//! - [`intake_batch`]: intake's group commit: requests arriving together are recorded and
+//!   relayed together.
 //! - [`relay`]: the follow-up messages of transitions (timers, payment jobs, webhooks,
 //!   commands), published by a background task each process runs.
 //! - [`sweeper`]: the safety net: stranded intake commands and holds whose expiry timer was
 //!   lost.
 
 pub mod intake;
+pub mod intake_batch;
 pub mod relay;
 pub mod sweeper;
 
@@ -23,6 +26,7 @@ use booking::messages::{self, Envelope};
 use rabbitmq::{Outgoing, PublishError, Publisher, Topology};
 
 pub use intake::{relay_decision, Relayed, Relayer};
+pub use intake_batch::{Batched, IntakeBatcher};
 pub use relay::{Relay, RelayWaker};
 pub use sweeper::{run_sweeper, SweeperConfig};
 

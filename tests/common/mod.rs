@@ -97,6 +97,7 @@ impl Harness {
             gateway: "simulated".into(),
             auth: auth.clone(),
             pricing: booking::PricingSteps::default(),
+            intake: outbox::IntakeBatcher::start(store.clone(), publisher.clone()),
             queue_insight: Arc::default(),
             sold_out: sold_out.clone(),
             dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),

@@ -59,20 +59,85 @@ impl Store {
         request: &BookingRequest,
         request_id: Option<&str>,
     ) -> sqlx::Result<Option<Reservation>> {
+        Ok(self
+            .record_pending_many(&[(request, request_id)])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Records many new requests as `pending` in one statement (one round trip, one commit),
+    /// each with its guest, its first event and its outbox row: intake's group commit. Returns
+    /// the reservations created; a request whose id exists already (or repeats one given
+    /// earlier in `requests`) is left out, for the caller to settle alone.
+    ///
+    /// # Errors
+    /// On a database error; then none was recorded.
+    #[tracing::instrument(skip_all, fields(requests = requests.len()))]
+    pub async fn record_pending_many(
+        &self,
+        requests: &[(&BookingRequest, Option<&str>)],
+    ) -> sqlx::Result<Vec<Reservation>> {
+        let mut seen = std::collections::HashSet::new();
+        let requests: Vec<&(&BookingRequest, Option<&str>)> = requests
+            .iter()
+            .filter(|(r, _)| seen.insert(r.reservation_id))
+            .collect();
+        let ids: Vec<Uuid> = requests.iter().map(|(r, _)| r.reservation_id).collect();
+        let restaurants: Vec<Uuid> = requests.iter().map(|(r, _)| r.restaurant_id).collect();
+        let types: Vec<Uuid> = requests.iter().map(|(r, _)| r.table_type_id).collect();
+        let guest_ids: Vec<Uuid> = requests.iter().map(|_| Uuid::new_v4()).collect();
+        let names: Vec<&str> = requests
+            .iter()
+            .map(|(r, _)| r.guest.name.as_str())
+            .collect();
+        let emails: Vec<&str> = requests
+            .iter()
+            .map(|(r, _)| r.guest.email.as_str())
+            .collect();
+        let phones: Vec<Option<&str>> = requests
+            .iter()
+            .map(|(r, _)| r.guest.phone.as_deref())
+            .collect();
+        let table_counts: Vec<i32> = requests.iter().map(|(r, _)| r.table_count).collect();
+        let party_sizes: Vec<i32> = requests.iter().map(|(r, _)| r.party_size).collect();
+        let dates: Vec<chrono::NaiveDate> = requests.iter().map(|(r, _)| r.date).collect();
+        let times: Vec<chrono::NaiveTime> = requests.iter().map(|(r, _)| r.time).collect();
+        let durations: Vec<i32> = requests.iter().map(|(r, _)| r.duration_minutes).collect();
+        let callbacks: Vec<Option<&str>> = requests
+            .iter()
+            .map(|(r, _)| r.callback_url.as_deref())
+            .collect();
+        let tokens: Vec<Option<&str>> = requests
+            .iter()
+            .map(|(r, _)| r.payment_token.as_deref())
+            .collect();
+        let request_ids: Vec<Option<&str>> = requests.iter().map(|(_, id)| *id).collect();
         // One statement, so one round trip and atomic without an explicit transaction. The
-        // no-op update on conflict makes RETURNING give the existing guest's id.
+        // no-op update on conflict makes RETURNING give an existing guest's id; one row per
+        // email, since an upsert may not touch a row twice.
         sqlx::query_as(&format!(
-            "WITH g AS (
-                 INSERT INTO guest (id, name, email, phone) VALUES ($1, $2, $3, $4)
+            "WITH input AS (
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
+                     $6::text[], $7::text[], $8::int4[], $9::int4[], $10::date[], $11::time[],
+                     $12::int4[], $13::text[], $14::text[], $15::text[])
+                 AS i(id, restaurant_id, table_type_id, guest_id, name, email, phone, table_count,
+                     party_size, service_date, start_time, duration_minutes, callback_url,
+                     payment_token, request_id)
+             ), g AS (
+                 INSERT INTO guest (id, name, email, phone)
+                 SELECT DISTINCT ON (email) guest_id, name, email, phone FROM input ORDER BY email
                  ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
-                 RETURNING id
+                 RETURNING id, email
              ), r AS (
                  INSERT INTO reservation (id, restaurant_id, table_type_id, guest_id, guest_name,
                      guest_email, guest_phone, table_count, party_size, service_date, start_time,
                      duration_minutes, status, callback_url, payment_token, request_id)
-                 SELECT $5, $6, $7, g.id, $2, $3, $4, $8, $9, $10, $11, $12, 'pending', $13, $14,
-                        $15
-                 FROM g
+                 SELECT i.id, i.restaurant_id, i.table_type_id, g.id, i.name, i.email, i.phone,
+                        i.table_count, i.party_size, i.service_date, i.start_time,
+                        i.duration_minutes, 'pending', i.callback_url, i.payment_token,
+                        i.request_id
+                 FROM input i JOIN g ON g.email = i.email
                  ON CONFLICT (id) DO NOTHING
                  RETURNING *
              ), e AS (
@@ -83,23 +148,36 @@ impl Store {
              )
              SELECT {RESERVATION_COLUMNS} FROM r"
         ))
-        .bind(Uuid::new_v4())
-        .bind(&request.guest.name)
-        .bind(&request.guest.email)
-        .bind(&request.guest.phone)
-        .bind(request.reservation_id)
-        .bind(request.restaurant_id)
-        .bind(request.table_type_id)
-        .bind(request.table_count)
-        .bind(request.party_size)
-        .bind(request.date)
-        .bind(request.time)
-        .bind(request.duration_minutes)
-        .bind(&request.callback_url)
-        .bind(&request.payment_token)
-        .bind(request_id)
-        .fetch_optional(&self.pool)
+        .bind(&ids)
+        .bind(&restaurants)
+        .bind(&types)
+        .bind(&guest_ids)
+        .bind(&names)
+        .bind(&emails)
+        .bind(&phones)
+        .bind(&table_counts)
+        .bind(&party_sizes)
+        .bind(&dates)
+        .bind(&times)
+        .bind(&durations)
+        .bind(&callbacks)
+        .bind(&tokens)
+        .bind(&request_ids)
+        .fetch_all(&self.pool)
         .await
+    }
+
+    /// The broker confirmed these requests' commands: nothing is left to publish for them.
+    ///
+    /// # Errors
+    /// On a database error; the rows then stay and the sweeper publishes them again, which
+    /// the worker tolerates.
+    pub async fn published_many(&self, reservation_ids: &[Uuid]) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM outbox WHERE reservation_id = ANY($1)")
+            .bind(reservation_ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// One reservation.
