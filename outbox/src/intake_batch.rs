@@ -36,30 +36,36 @@ pub enum Batched {
 
 type Reply = oneshot::Sender<Batched>;
 
-/// The handle intake sends requests to; one task per process records them in batches.
+/// The handle intake sends requests to; a task per process records them in batches, and
+/// another looks ids up in batches.
 #[derive(Debug, Clone)]
 pub struct IntakeBatcher {
     sender: mpsc::Sender<(BookingRequest, Option<String>, Reply)>,
+    lookups: mpsc::Sender<(uuid::Uuid, oneshot::Sender<Option<bool>>)>,
 }
 
 impl IntakeBatcher {
-    /// Starts the batching task, which ends when the last handle is dropped.
+    /// Starts the batching tasks, which end when the last handle is dropped.
     pub fn start(store: Store, publisher: Arc<Publisher>) -> Self {
-        let (sender, mut receiver) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(async move {
-            while let Some(first) = receiver.recv().await {
-                // Whatever arrived while the last batch was busy joins this one.
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match receiver.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                record_and_publish(&store, &publisher, batch).await;
-            }
+        let sender = {
+            let store = store.clone();
+            in_batches(move |batch| {
+                let (store, publisher) = (store.clone(), publisher.clone());
+                async move { record_and_publish(&store, &publisher, batch).await }
+            })
+        };
+        let lookups = in_batches(move |batch| {
+            let store = store.clone();
+            async move { look_up(&store, batch).await }
         });
-        Self { sender }
+        Self { sender, lookups }
+    }
+
+    /// Whether a reservation has this id; `None` when the database could not say.
+    pub async fn exists(&self, id: uuid::Uuid) -> Option<bool> {
+        let (reply, answer) = oneshot::channel();
+        self.lookups.send((id, reply)).await.ok()?;
+        answer.await.ok().flatten()
     }
 
     /// Records a new request and relays its command, with whatever else is arriving.
@@ -74,6 +80,41 @@ impl IntakeBatcher {
             return Batched::Alone; // the task is gone (shutting down)
         }
         answer.await.unwrap_or(Batched::Alone)
+    }
+}
+
+/// A task that hands `handle` everything that has arrived (up to [`MAX_BATCH`]) while the
+/// previous batch was busy. It ends when every sender is gone.
+fn in_batches<T, F, Fut>(handle: F) -> mpsc::Sender<T>
+where
+    T: Send + 'static,
+    F: Fn(Vec<T>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let (sender, mut receiver) = mpsc::channel(MAX_BATCH * 4);
+    tokio::spawn(async move {
+        while let Some(first) = receiver.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            handle(batch).await;
+        }
+    });
+    sender
+}
+
+async fn look_up(store: &Store, batch: Vec<(uuid::Uuid, oneshot::Sender<Option<bool>>)>) {
+    let ids: Vec<uuid::Uuid> = batch.iter().map(|(id, _)| *id).collect();
+    let found = store.existing_reservations(&ids).await;
+    if let Err(error) = &found {
+        tracing::warn!(%error, "could not look reservation ids up");
+    }
+    for (id, reply) in batch {
+        let _ = reply.send(found.as_ref().ok().map(|found| found.contains(&id)));
     }
 }
 

@@ -167,6 +167,21 @@ impl Store {
         .await
     }
 
+    /// Which of these ids have a reservation.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn existing_reservations(
+        &self,
+        ids: &[Uuid],
+    ) -> sqlx::Result<std::collections::HashSet<Uuid>> {
+        let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM reservation WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(found.into_iter().collect())
+    }
+
     /// The broker confirmed these requests' commands: nothing is left to publish for them.
     ///
     /// # Errors
