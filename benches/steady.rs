@@ -597,7 +597,8 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
     let accepted: Vec<&Sent> = load
         .sent
         .iter()
-        .filter(|s| s.status == 200 || s.status == 202)
+        // 409: maitred's sold-out answer, final when given (nothing is recorded).
+        .filter(|s| s.status == 200 || s.status == 202 || s.status == 409)
         .collect();
     if name == "maitred" {
         let deadline = Instant::now() + Duration::from_secs(600);
@@ -626,6 +627,11 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
                 let since = (at - start_wall).to_std().unwrap_or_default();
                 finals.insert(id, (status == "confirmed", since, at));
             }
+        }
+        for s in accepted.iter().filter(|s| s.status == 409) {
+            let at =
+                s.sent_wall + chrono::Duration::from_std(s.answered - s.sent).unwrap_or_default();
+            finals.insert(s.id, (false, s.answered, at));
         }
     } else {
         for s in &accepted {
@@ -663,7 +669,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
         let errors = load
             .sent
             .iter()
-            .filter(|s| s.step == step && s.status != 200 && s.status != 202)
+            .filter(|s| s.step == step && ![200, 202, 409].contains(&s.status))
             .count();
         // Sustained: kept up with the offered rate, answered in time, nothing shed or failed.
         let sustained = decisions_per_s >= 0.95 * offered
