@@ -1,13 +1,15 @@
-//! Steady load (issue 6), first version: 1,000 restaurants with Zipf-skewed popularity, requests
-//! spread over 30 dates and 3 evening slots, at an open arrival rate stepped up until
-//! saturation. maitred end to end beside the correct in-request peers (`for_update`,
-//! `conditional`), one process, one database, each contender on its own fresh restaurants and
-//! its own pool.
+//! Steady load (issue 6): 1,000 restaurants with Zipf-skewed popularity, requests spread over
+//! 30 dates and 3 evening slots, at an open arrival rate stepped up until saturation. maitred
+//! end to end beside the correct in-request peers (`for_update`, `conditional`), one process,
+//! one database, each contender on its own restaurants (with a month of past bookings, so the
+//! database is in a running state) and its own pool.
 //!
 //! `cargo bench --bench steady -- --rates 100,200,400,800 --step-secs 15`
 //!
 //! Flags: `--restaurants N` (1000), `--rates a,b,c` (requests/s per step), `--step-secs S`
-//! (15), `--pool S` (20), `--partitions P` (16), `--prefetch K` (32), `--max-in-flight M`
+//! (15), `--pool S` (20), `--worker-pool K` (8: maitred's workers get K of the S connections to
+//! themselves, as `maitred up` gives them a pool of their own; 0: one shared pool),
+//! `--partitions P` (16), `--prefetch K` (32), `--max-in-flight M`
 //! (2000: beyond it the load generator sheds and counts), `--zipf S` (1.1),
 //! `--only for_update,conditional,maitred`, `--out FILE` (target/bench-results/steady.json).
 
@@ -44,6 +46,7 @@ struct Args {
     rates: Vec<u32>,
     step: Duration,
     pool: u32,
+    worker_pool: u32,
     partitions: u16,
     prefetch: u16,
     max_in_flight: usize,
@@ -58,6 +61,7 @@ fn parse_args() -> Args {
         rates: vec![100, 200, 400, 800],
         step: Duration::from_secs(15),
         pool: 20,
+        worker_pool: 8,
         partitions: 16,
         prefetch: 32,
         max_in_flight: 2000,
@@ -81,6 +85,7 @@ fn parse_args() -> Args {
             }
             "--step-secs" => args.step = Duration::from_secs(value().parse().expect("--step-secs")),
             "--pool" => args.pool = value().parse().expect("--pool"),
+            "--worker-pool" => args.worker_pool = value().parse().expect("--worker-pool"),
             "--partitions" => args.partitions = value().parse().expect("--partitions"),
             "--prefetch" => args.prefetch = value().parse().expect("--prefetch"),
             "--max-in-flight" => args.max_in_flight = value().parse().expect("--max-in-flight"),
@@ -206,6 +211,7 @@ async fn seed(pool: &PgPool, label: &str, n: usize) -> Chain {
     .execute(pool)
     .await
     .unwrap();
+    seed_history(pool, label, &type_ids).await;
     let mut by_restaurant: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (t, r) in types {
         by_restaurant.entry(r).or_default().push(t);
@@ -217,6 +223,62 @@ async fn seed(pool: &PgPool, label: &str, n: usize) -> Chain {
             .collect(),
         first_date: Utc::now().date_naive() + chrono::Duration::days(1),
     }
+}
+
+/// A month of past bookings (one confirmed reservation, by its own diner, in every slot of every
+/// type, with its inventory row), then fresh planner statistics: a steady state is a database
+/// that has been running, not one created a second ago. In an empty database the plans cached
+/// in the first seconds are made for tiny tables and kept while they grow (the foreign-key
+/// check on `guest` becomes a sequential scan per inserted row), which is not the production
+/// regime, for any contender.
+async fn seed_history(pool: &PgPool, label: &str, type_ids: &[Uuid]) {
+    let slots: Vec<String> = SLOTS
+        .iter()
+        .map(|(h, m)| format!("{h:02}:{m:02}"))
+        .collect();
+    let today = Utc::now().date_naive();
+    sqlx::query(
+        "INSERT INTO inventory (table_type_id, slot_start, total_inventory, total_reserved,
+             overbooking_pct)
+         SELECT t, ($3::date - d) + s::time, $4, 1, $5
+         FROM unnest($1::uuid[]) t, generate_series(1, $2) d, unnest($6::text[]) s",
+    )
+    .bind(type_ids)
+    .bind(DATES as i32)
+    .bind(today)
+    .bind(TABLES_PER_TYPE)
+    .bind(OVERBOOKING_PCT)
+    .bind(&slots)
+    .execute(pool)
+    .await
+    .unwrap();
+    // One past diner per booking, as a running chain has.
+    sqlx::query(
+        "WITH past AS (
+             SELECT gen_random_uuid() AS guest, tt.restaurant_id, tt.id AS table_type,
+                    $3::date - d AS service_date, s::time AS start_time,
+                    'past.' || $5 || '.' || tt.id || '.' || d || '.' || s || '@example.com' AS email
+             FROM table_type tt, generate_series(1, $2) d, unnest($4::text[]) s
+             WHERE tt.id = ANY($1)
+         ), g AS (
+             INSERT INTO guest (id, name, email) SELECT guest, 'Past Diner', email FROM past
+         )
+         INSERT INTO reservation (id, restaurant_id, table_type_id, guest_id, guest_name,
+             guest_email, table_count, party_size, service_date, start_time, duration_minutes,
+             status, price_cents, currency)
+         SELECT gen_random_uuid(), restaurant_id, table_type, guest, 'Past Diner', email, 1, 2,
+                service_date, start_time, 90, 'confirmed', 2500, 'EUR'
+         FROM past",
+    )
+    .bind(type_ids)
+    .bind(DATES as i32)
+    .bind(today)
+    .bind(&slots)
+    .bind(label)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
 }
 
 /// A small deterministic generator (xorshift64*), so runs draw the same request mix.
@@ -479,7 +541,22 @@ async fn open_loop(url: String, chain: &Chain, args: &Args, run: &str, start: In
 /// Per contender: step figures, CPU and gates.
 async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) -> Value {
     let database = db_url.rsplit('/').next().unwrap_or_default().to_string();
-    let pool = fair_pool(db_url, args.pool).await;
+    // maitred's S connections: intake S − K and the workers K (--worker-pool), or all shared.
+    let split = name == "maitred" && args.worker_pool > 0 && args.worker_pool < args.pool;
+    let pool = fair_pool(
+        db_url,
+        if split {
+            args.pool - args.worker_pool
+        } else {
+            args.pool
+        },
+    )
+    .await;
+    let worker_pool = if split {
+        fair_pool(db_url, args.worker_pool).await
+    } else {
+        pool.clone()
+    };
     let chain = seed(admin, name, args.restaurants).await;
     let restaurant_ids: Vec<Uuid> = chain.restaurants.iter().map(|(r, _)| *r).collect();
     let mut maitred = None;
@@ -537,7 +614,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             concurrency: 8,
         };
         let context = Arc::new(worker::Context {
-            store: store.clone(),
+            store: Store::new(worker_pool.clone()),
             config: worker::WorkerConfig {
                 amqp_url: amqp_url(),
                 topology: topology.clone(),
@@ -550,7 +627,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
                 webhooks: webhook_config.clone(),
             },
             gateway: Arc::new(payments::SimulatedGateway::new(
-                pool.clone(),
+                worker_pool.clone(),
                 Duration::from_millis(10),
             )),
             sender: webhooks::Sender::new(policy, Duration::from_secs(5)).unwrap(),
@@ -604,9 +681,11 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             let pending: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM reservation WHERE restaurant_id = ANY($1) AND status = 'pending'",
+                "SELECT count(*) FROM reservation
+                 WHERE restaurant_id = ANY($1) AND service_date >= $2 AND status = 'pending'",
             )
             .bind(&restaurant_ids)
+            .bind(chain.first_date)
             .fetch_one(admin)
             .await
             .unwrap();
@@ -616,9 +695,11 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let rows: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT id, status, updated_at FROM reservation WHERE restaurant_id = ANY($1)",
+            "SELECT id, status, updated_at FROM reservation
+             WHERE restaurant_id = ANY($1) AND service_date >= $2",
         )
         .bind(&restaurant_ids)
+        .bind(chain.first_date)
         .fetch_all(admin)
         .await
         .unwrap();
@@ -757,6 +838,7 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
         connection.close(200, "ok".into()).await.unwrap();
     }
     pool.close().await;
+    worker_pool.close().await;
 
     let decided = finals.len();
     let result = json!({
@@ -827,7 +909,7 @@ async fn async_main(args: Args) {
     api::monitoring::prometheus();
     println!(
         "steady: {} restaurants (Zipf s = {}), {} types × {TABLES_PER_TYPE} tables, {DATES} dates × {} slots, \
-         steps {:?} req/s × {:?}, pool {}, {} partitions, database {database}",
+         steps {:?} req/s × {:?}, pool {} (maitred's workers {} of it), {} partitions, database {database}",
         args.restaurants,
         args.zipf,
         TYPES_PER_RESTAURANT,
@@ -835,6 +917,7 @@ async fn async_main(args: Args) {
         args.rates,
         args.step,
         args.pool,
+        args.worker_pool,
         args.partitions
     );
     let mut results = Vec::new();
@@ -863,6 +946,7 @@ async fn async_main(args: Args) {
         "rates": args.rates,
         "step_s": args.step.as_secs_f64(),
         "pool_per_contender": args.pool,
+        "maitred_worker_pool": args.worker_pool,
         "partitions": args.partitions,
         "results": results,
     });

@@ -37,12 +37,14 @@ pub async fn submit(
     }
     turn_away_if_sold_out(state, &form).await?;
     let store = &state.store;
+    // Read at most seconds ago (`booking::CATALOG_FRESH_FOR`): the decision re-reads both
+    // under locks, so an old read can queue a request the worker then refuses, never book one.
     let restaurant = store
-        .restaurant(form.restaurant_id)
+        .recent_restaurant(form.restaurant_id)
         .await?
         .ok_or_else(|| Invalid::new("restaurantId", "no restaurant has this id"))?;
     let table_type = store
-        .table_type(restaurant.id, form.table_type_id)
+        .recent_table_type(restaurant.id, form.table_type_id)
         .await?
         .ok_or_else(|| {
             Invalid::new(

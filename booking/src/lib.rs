@@ -31,6 +31,7 @@ pub use store::{
     is_unavailable, DecidedBatch, Decision, DecisionPolicy, Destination, InventorySync,
     OutboundClaim, OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome,
     PaymentStatus, Recorded, Refusal, ReservationEvent, Settled, Store, WebhookEndpoint,
+    CATALOG_FRESH_FOR,
 };
 
 /// The database schema, embedded so every binary and test migrates the same way.

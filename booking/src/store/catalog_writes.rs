@@ -107,6 +107,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let inserted = insert_restaurant_rows(&mut tx, restaurant).await?;
         tx.commit().await?;
+        self.recent.forget_all();
         Ok(inserted)
     }
 
@@ -123,7 +124,9 @@ impl Store {
     ) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
         insert_table_type_rows(&mut tx, table_type, tables, label_prefix).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.recent.forget_all();
+        Ok(())
     }
 
     /// Sets the price of a table type for every date in `from..=to`.
@@ -168,7 +171,7 @@ impl Store {
             reloaded_restaurant(&mut tx, id).await
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Replaces a restaurant's fields and opening hours. A new overbooking percentage queues
@@ -186,7 +189,7 @@ impl Store {
     ) -> Written<Restaurant> {
         let mut tx = self.pool.begin().await?;
         let result = replace_restaurant_in(&mut tx, id, expected, draft).await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Deletes a restaurant and its table types (softly: reservations refer to them). Refused
@@ -215,7 +218,7 @@ impl Store {
             soft_delete(&mut tx, id, None, force, actor).await
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Creates a table type with its first tables.
@@ -265,7 +268,7 @@ impl Store {
             reloaded_table_type(&mut tx, restaurant_id, id).await
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Replaces a table type's fields (not its tables).
@@ -316,7 +319,7 @@ impl Store {
             reloaded_table_type(&mut tx, restaurant_id, id).await
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Deletes a table type (softly). Refused while upcoming reservations of it are held or
@@ -344,7 +347,7 @@ impl Store {
             soft_delete(&mut tx, restaurant_id, Some(id), force, actor).await
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// A page of a table type's tables in id order, after `after`.
@@ -432,7 +435,7 @@ impl Store {
             Ok(Ok(table))
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Replaces a table's label, area and active flag. Putting it in or out of service queues
@@ -487,7 +490,7 @@ impl Store {
             Ok(Ok(table))
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Removes a table for good (nothing refers to a physical table). Removing an active one
@@ -524,7 +527,7 @@ impl Store {
             Ok(Ok(()))
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// Sets one price for every date of a range. Returns the number of dates set.
@@ -554,7 +557,7 @@ impl Store {
             Ok(Ok(days))
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 
     /// The rates set on the dates of a range, in date order.
@@ -613,24 +616,32 @@ impl Store {
             Ok(Ok(removed))
         }
         .await;
-        finish(tx, result).await
+        self.finish(tx, result).await
     }
 }
 
-/// Commits when the write went through; otherwise rolls back (by dropping the transaction)
-/// and turns a constraint violation into the refusal it means.
-async fn finish<T>(tx: Transaction<'static, Postgres>, result: Written<T>) -> Written<T> {
-    let result = match result {
-        Err(error) => match refusal_of(&error) {
-            Some(refusal) => return Ok(Err(refusal)),
-            None => return Err(error),
-        },
-        Ok(result) => result,
-    };
-    if result.is_ok() {
-        tx.commit().await?;
+impl Store {
+    /// Commits when the write went through; otherwise rolls back (by dropping the transaction)
+    /// and turns a constraint violation into the refusal it means.
+    /// Intake's recent catalog forgets everything once a write is committed.
+    async fn finish<T>(
+        &self,
+        tx: Transaction<'static, Postgres>,
+        result: Written<T>,
+    ) -> Written<T> {
+        let result = match result {
+            Err(error) => match refusal_of(&error) {
+                Some(refusal) => return Ok(Err(refusal)),
+                None => return Err(error),
+            },
+            Ok(result) => result,
+        };
+        if result.is_ok() {
+            tx.commit().await?;
+            self.recent.forget_all();
+        }
+        Ok(result)
     }
-    Ok(result)
 }
 
 /// The refusal a database error stands for, when it is about the data rather than the

@@ -347,6 +347,9 @@ impl SlotInventory {
                         (SELECT count(*) FROM dining_table d WHERE d.table_type_id = w.t AND d.active),
                         w.pct
                  FROM unnest($1::uuid[], $2::timestamp[], $3::int4[]) AS w(t, s, pct)
+                 -- Most rows exist: count the tables only for the ones that do not.
+                 WHERE NOT EXISTS (SELECT 1 FROM inventory i
+                                   WHERE i.table_type_id = w.t AND i.slot_start = w.s)
                  ON CONFLICT DO NOTHING",
             )
             .bind(&types)

@@ -12,6 +12,7 @@
 //! - [`guest_history`]: a guest's reservations, newest first;
 //! - [`outbound`]: the outbox of follow-up messages that transitions send;
 //! - [`pace`]: the workers' time per command, for estimated waits;
+//! - [`recent`]: the catalog as intake checks requests against it, read at most seconds ago;
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant.
 
@@ -25,6 +26,7 @@ mod lifecycle;
 mod outbound;
 mod pace;
 mod payments;
+mod recent;
 mod transition;
 mod webhook_endpoints;
 
@@ -40,12 +42,14 @@ pub use inventory::InventorySync;
 pub use lifecycle::{Refusal, ReservationEvent, Settled};
 pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
+pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
 pub use webhook_endpoints::WebhookEndpoint;
 
 /// The store: a connection pool and the queries. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: PgPool,
+    recent: std::sync::Arc<recent::RecentCatalog>,
 }
 
 const RESTAURANT_COLUMNS: &str =
@@ -66,7 +70,10 @@ const TABLE_TYPE_SELECT: &str = "SELECT t.id, t.restaurant_id, t.name, t.seats_m
 
 impl Store {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            recent: std::sync::Arc::default(),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
