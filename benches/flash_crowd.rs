@@ -7,8 +7,8 @@
 //!
 //! Flags: `--requests N` (100000), `--concurrency C` (64), `--pool S` (database connections
 //! per contender, 20 = maitred's default), `--partitions P` (4), `--prefetch K` (32),
-//! `--worker-pool K` (0: maitred's intake and worker share the pool, as in `maitred up`; K: the
-//! worker gets K of the pool's connections to itself, as a separate `maitred work` would),
+//! `--worker-pool K` (0: maitred's intake and worker share the pool; K: the worker gets K of
+//! the pool's connections to itself, as `maitred up` and a separate `maitred work` do),
 //! `--only naive,for_update,conditional,optimistic,maitred`, `--out FILE`
 //! (target/bench-results/flash_crowd.json), `--drain-timeout SECS` (1800).
 //! Environment: `BENCH_PG_URL` (postgres://postgres@127.0.0.1:5432), `AMQP_URL`.
@@ -781,9 +781,9 @@ fn database_name(db_url: &str) -> String {
 // maitred, end to end
 
 async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
-    // One pool shared by intake and the worker, as `maitred up` runs; or, with
-    // --worker-pool K, the worker's own K connections and intake's pool − K, as separate
-    // `maitred serve` and `maitred work` processes would have (the same total).
+    // One pool shared by intake and the worker; or, with --worker-pool K, the worker's own K
+    // connections and intake's pool − K, as `maitred up` and separate `maitred serve` and
+    // `maitred work` processes have (here within the same total).
     let api_size = args.pool - args.worker_pool.min(args.pool - 1);
     let pool = fair_pool(db_url, api_size).await;
     let store = Store::new(pool.clone());

@@ -23,10 +23,11 @@ use crate::{relay_decision, Relayed, Relayer};
 /// Requests recorded in one statement at most.
 const MAX_BATCH: usize = 256;
 
-/// Batches under way at once. One at a time made every request wait for the whole previous
-/// batch (insert, confirms, delete: ~250 ms at 800 requests/s on 2 cores); a few overlap
-/// those round trips and fsyncs, and batches still grow while all are busy.
-const BATCHES_IN_FLIGHT: usize = 4;
+/// Recording batches under way at once. One at a time made every request wait for the whole
+/// previous batch (insert, confirms, delete: ~250 ms at 800 requests/s on 2 cores); a few
+/// overlap those round trips and fsyncs, and batches still grow while all are busy. Lookups
+/// are one quick statement: one at a time keeps their batches as large as possible.
+const RECORDING_BATCHES_IN_FLIGHT: usize = 4;
 
 /// What batching did with one request.
 #[derive(Debug)]
@@ -55,12 +56,12 @@ impl IntakeBatcher {
     pub fn start(store: Store, publisher: Arc<Publisher>) -> Self {
         let sender = {
             let store = store.clone();
-            in_batches(move |batch| {
+            in_batches(RECORDING_BATCHES_IN_FLIGHT, move |batch| {
                 let (store, publisher) = (store.clone(), publisher.clone());
                 async move { record_and_publish(&store, &publisher, batch).await }
             })
         };
-        let lookups = in_batches(move |batch| {
+        let lookups = in_batches(1, move |batch| {
             let store = store.clone();
             async move { look_up(&store, batch).await }
         });
@@ -90,16 +91,16 @@ impl IntakeBatcher {
 }
 
 /// A task that hands `handle` everything that has arrived (up to [`MAX_BATCH`]) while the
-/// batches under way were busy, with at most [`BATCHES_IN_FLIGHT`] under way. It ends when
-/// every sender is gone.
-fn in_batches<T, F, Fut>(handle: F) -> mpsc::Sender<T>
+/// batches under way were busy, with at most `in_flight` under way. It ends when every sender
+/// is gone.
+fn in_batches<T, F, Fut>(in_flight: usize, handle: F) -> mpsc::Sender<T>
 where
     T: Send + 'static,
     F: Fn(Vec<T>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (sender, mut receiver) = mpsc::channel(MAX_BATCH * 4);
-    let in_flight = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
+    let in_flight = Arc::new(Semaphore::new(in_flight));
     tokio::spawn(async move {
         loop {
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
