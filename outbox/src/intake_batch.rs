@@ -2,7 +2,7 @@
 //! commands published together (the confirms are pipelined on one channel), and their outbox
 //! rows cleared in one statement. Under a crowd that is three round trips for dozens of
 //! requests instead of eight for each; alone, a request waits for nothing but its own batch.
-//! A few batches are under way at once, so a request does not wait for the previous batch.
+//! A few recording batches are under way at once, so a request does not wait for the previous one.
 //!
 //! The promises are intake's own: a request is answered `Accepted` only once it is recorded
 //! and its command is confirmed or left in the outbox for the sweeper; `Withdrawn` only when
