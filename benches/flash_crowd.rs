@@ -15,7 +15,7 @@
 
 mod support;
 
-use support::{amqp_url, fair_pool, percentile, serve};
+use support::{fair_pool, percentile, serve, Maitred};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,7 +30,6 @@ use booking::{OpeningInterval, Restaurant, Store, TableType};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgPool};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 const TABLES_PER_TYPE: u32 = 200;
@@ -794,95 +793,15 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
     };
     let worker_store = Store::new(worker_pool.clone());
     let scene = seed(&store, "maitred").await;
-    let topology = rabbitmq::Topology {
-        prefix: format!("bench-{}.", &Uuid::new_v4().simple().to_string()[..12]),
-        partitions: args.partitions,
-        max_length: u32::try_from(args.requests).unwrap_or(u32::MAX).max(10_000) + 10_000,
-        delivery_limit: 5,
-    };
-    let connection = rabbitmq::connect(&amqp_url(), "maitred-bench")
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    topology.declare(&channel).await.unwrap();
-
-    let shutdown = CancellationToken::new();
-    let publisher = Arc::new(rabbitmq::Publisher::new(amqp_url(), topology.clone()));
-    let relay = outbox::Relay::new(store.clone(), publisher.clone());
-    let waker = relay.waker();
-    let mut background = vec![tokio::spawn(
-        relay.run(Duration::from_secs(1), shutdown.clone()),
-    )];
-    background.push(tokio::spawn(outbox::run_sweeper(
+    let maitred = Maitred::start(
         store.clone(),
-        publisher.clone(),
-        outbox::SweeperConfig {
-            interval: Duration::from_secs(5),
-            min_age: Duration::from_secs(15),
-            hold_grace: Duration::from_secs(30),
-        },
-        shutdown.clone(),
-    )));
-    let policy = webhooks::UrlPolicy::parse_allow_list("").unwrap();
-    let auth = Arc::new(
-        api::Authority::new(&"bench-jwt-secret-bench-jwt-secret-0123456789".into(), None).unwrap(),
-    );
-    let sold_out = Arc::new(api::sold_out::SoldOutView::default());
-    background.push(tokio::spawn(sold_out.clone().follow(
-        amqp_url(),
-        topology.clone(),
-        shutdown.clone(),
-    )));
-    let app = api::app(api::AppState {
-        store: store.clone(),
-        publisher: publisher.clone(),
-        relay: waker.clone(),
-        url_policy: policy.clone(),
-        callbacks_enabled: false,
-        gateway: "simulated".into(),
-        auth,
-        pricing: booking::PricingSteps::default(),
-        intake: outbox::IntakeBatcher::start(store.clone(), publisher.clone()),
-        queue_insight: Arc::default(),
-        sold_out,
-        dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
-    });
-    let hold_for = Duration::from_secs(600);
-    let webhook_config = worker::webhooks::WebhookConfig {
-        callback_secret: None,
-        max_attempts: 3,
-        first_backoff: Duration::from_secs(5),
-        max_backoff: Duration::from_secs(60),
-        concurrency: 8,
-    };
-    let context = Arc::new(worker::Context {
-        store: worker_store.clone(),
-        config: worker::WorkerConfig {
-            amqp_url: amqp_url(),
-            topology: topology.clone(),
-            prefetch: args.prefetch,
-            hold_for,
-            pricing: booking::PricingSteps::default(),
-            home: None,
-            payment_concurrency: 4,
-            gateway_timeout: Duration::from_secs(10),
-            webhooks: webhook_config.clone(),
-        },
-        gateway: Arc::new(payments::SimulatedGateway::new(
-            pool.clone(),
-            Duration::from_millis(10),
-        )),
-        sender: webhooks::Sender::new(policy, Duration::from_secs(5)).unwrap(),
-        publisher: publisher.clone(),
-        pace: worker::pace::Pace::default(),
-        notices: worker::notices::InventoryNotices::default(),
-        relay: waker,
-    });
-    background.push(tokio::spawn(worker::run(context, shutdown.clone())));
-    let (addr, server, stop) = serve(app).await;
-    let url = format!("http://{addr}/v1/reservations");
-    // Let the worker subscribe before the crowd arrives.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+        worker_store.clone(),
+        args.partitions,
+        u32::try_from(args.requests).unwrap_or(u32::MAX).max(10_000) + 10_000,
+        args.prefetch,
+    )
+    .await;
+    let url = maitred.url.clone();
 
     let database = database_name(db_url);
     let cpu_before = cpu_snapshot(&database);
@@ -973,17 +892,7 @@ async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
     .await
     .unwrap();
 
-    stop.cancel();
-    server.await.unwrap();
-    shutdown.cancel();
-    for task in background {
-        let _ = task.await;
-    }
-    let delays: Vec<Duration> = std::iter::once(hold_for)
-        .chain((1..=webhook_config.max_attempts).map(|a| webhook_config.backoff(a)))
-        .collect();
-    topology.delete(&channel, &delays).await.unwrap();
-    connection.close(200, "ok".into()).await.unwrap();
+    maitred.stop().await;
     pool.close().await;
     worker_pool.close().await;
 

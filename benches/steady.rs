@@ -15,7 +15,7 @@
 
 mod support;
 
-use support::{amqp_url, fair_pool, percentile, serve};
+use support::{fair_pool, percentile, serve, Maitred};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,7 +29,6 @@ use booking::Store;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgPool};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 const TYPES_PER_RESTAURANT: usize = 2;
@@ -560,96 +559,19 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
     let chain = seed(admin, name, args.restaurants).await;
     let restaurant_ids: Vec<Uuid> = chain.restaurants.iter().map(|(r, _)| *r).collect();
     let mut maitred = None;
-    let (base, server, stop) = if name == "maitred" {
-        let store = Store::new(pool.clone());
-        let topology = rabbitmq::Topology {
-            prefix: format!("bench-{}.", &Uuid::new_v4().simple().to_string()[..12]),
-            partitions: args.partitions,
-            max_length: 1_000_000,
-            delivery_limit: 5,
-        };
-        let connection = rabbitmq::connect(&amqp_url(), "maitred-bench")
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        topology.declare(&channel).await.unwrap();
-        let shutdown = CancellationToken::new();
-        let publisher = Arc::new(rabbitmq::Publisher::new(amqp_url(), topology.clone()));
-        let relay = outbox::Relay::new(store.clone(), publisher.clone());
-        let waker = relay.waker();
-        let mut background = vec![tokio::spawn(
-            relay.run(Duration::from_secs(1), shutdown.clone()),
-        )];
-        let policy = webhooks::UrlPolicy::parse_allow_list("").unwrap();
-        let auth = Arc::new(
-            api::Authority::new(&"bench-jwt-secret-bench-jwt-secret-0123456789".into(), None)
-                .unwrap(),
-        );
-        let sold_out = Arc::new(api::sold_out::SoldOutView::default());
-        background.push(tokio::spawn(sold_out.clone().follow(
-            amqp_url(),
-            topology.clone(),
-            shutdown.clone(),
-        )));
-        let app = api::app(api::AppState {
-            store: store.clone(),
-            publisher: publisher.clone(),
-            relay: waker.clone(),
-            url_policy: policy.clone(),
-            callbacks_enabled: false,
-            gateway: "simulated".into(),
-            auth,
-            pricing: booking::PricingSteps::default(),
-            intake: outbox::IntakeBatcher::start(store.clone(), publisher.clone()),
-            queue_insight: Arc::default(),
-            sold_out,
-            dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
-        });
-        let hold_for = Duration::from_secs(600);
-        let webhook_config = worker::webhooks::WebhookConfig {
-            callback_secret: None,
-            max_attempts: 3,
-            first_backoff: Duration::from_secs(5),
-            max_backoff: Duration::from_secs(60),
-            concurrency: 8,
-        };
-        let context = Arc::new(worker::Context {
-            store: Store::new(worker_pool.clone()),
-            config: worker::WorkerConfig {
-                amqp_url: amqp_url(),
-                topology: topology.clone(),
-                prefetch: args.prefetch,
-                hold_for,
-                pricing: booking::PricingSteps::default(),
-                home: None,
-                payment_concurrency: 4,
-                gateway_timeout: Duration::from_secs(10),
-                webhooks: webhook_config.clone(),
-            },
-            gateway: Arc::new(payments::SimulatedGateway::new(
-                worker_pool.clone(),
-                Duration::from_millis(10),
-            )),
-            sender: webhooks::Sender::new(policy, Duration::from_secs(5)).unwrap(),
-            publisher: publisher.clone(),
-            pace: worker::pace::Pace::default(),
-            notices: worker::notices::InventoryNotices::default(),
-            relay: waker,
-        });
-        background.push(tokio::spawn(worker::run(context, shutdown.clone())));
-        let (addr, server, stop) = serve(app).await;
-        let base = format!("http://{addr}");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        maitred = Some((
-            topology,
-            connection,
-            channel,
-            shutdown,
-            background,
-            hold_for,
-            webhook_config,
-        ));
-        (format!("{base}/v1/reservations"), server, stop)
+    let mut peer_server = None;
+    let url = if name == "maitred" {
+        let started = Maitred::start(
+            Store::new(pool.clone()),
+            Store::new(worker_pool.clone()),
+            args.partitions,
+            1_000_000,
+            args.prefetch,
+        )
+        .await;
+        let url = started.url.clone();
+        maitred = Some(started);
+        url
     } else {
         let app = Router::new()
             .route("/book", post(peer_book))
@@ -658,14 +580,14 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
                 pool: pool.clone(),
             });
         let (addr, server, stop) = serve(app).await;
-        let base = format!("http://{addr}");
-        (format!("{base}/book"), server, stop)
+        peer_server = Some((server, stop));
+        format!("http://{addr}/book")
     };
 
     let cpu_before = cpu_snapshot(&database);
     let start = Instant::now();
     let start_wall = Utc::now();
-    let load = open_loop(base, &chain, args, name, start).await;
+    let load = open_loop(url, &chain, args, name, start).await;
     let load_end = start.elapsed();
 
     // Final states: peers at the answer; maitred at the decision (updated_at), drained with a
@@ -823,19 +745,12 @@ async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) ->
         (confirmed.len() as i64 - rows) as usize
     };
 
-    stop.cancel();
-    server.await.unwrap();
-    if let Some((topology, connection, channel, shutdown, background, hold_for, webhooks)) = maitred
-    {
-        shutdown.cancel();
-        for task in background {
-            let _ = task.await;
-        }
-        let delays: Vec<Duration> = std::iter::once(hold_for)
-            .chain((1..=webhooks.max_attempts).map(|a| webhooks.backoff(a)))
-            .collect();
-        topology.delete(&channel, &delays).await.unwrap();
-        connection.close(200, "ok".into()).await.unwrap();
+    if let Some((server, stop)) = peer_server {
+        stop.cancel();
+        server.await.unwrap();
+    }
+    if let Some(maitred) = maitred {
+        maitred.stop().await;
     }
     pool.close().await;
     worker_pool.close().await;
