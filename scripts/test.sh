@@ -7,6 +7,15 @@ source scripts/services.sh
 # sqlx::test creates one database per test from this server.
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+# Tests delete their queues even when they fail, but a run that was killed cannot: delete what
+# earlier runs left (test-*, bench-*), or quorum queues pile up until the broker runs out of
+# file handles.
+leftovers=$(as_root rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
+  | grep -E '^(test|bench)-[0-9a-f]+\.' || true)
+if [ -n "$leftovers" ]; then
+  echo "deleting $(wc -l <<<"$leftovers") queues left by earlier test runs"
+  xargs -P 4 -I{} sh -c 'rabbitmqctl delete_queue -q "$1" >/dev/null || true' _ {} <<<"$leftovers"
+fi
 # First every test that leaves the shared servers alone, in parallel; then, alone, the ones that
 # disturb them (they restart the broker), marked #[ignore] so a plain `cargo test` skips them.
 if cargo nextest --version >/dev/null 2>&1; then

@@ -21,7 +21,7 @@ use rabbitmq::{DeadLetterQueue, DeadLetters};
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
-use crate::cli::Settings;
+use crate::settings::Settings;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DlqCommand {
@@ -448,12 +448,16 @@ mod tests {
 
     #[test]
     fn replay_and_purge_need_ids_or_all_and_purge_parses_its_flags() {
-        let parse = |args: &[&str]| crate::cli::Cli::try_parse_from(args);
-        assert!(parse(&["maitred", "dlq", "replay"]).is_err());
-        assert!(parse(&["maitred", "dlq", "replay", "--id", "a", "--all"]).is_err());
-        assert!(parse(&["maitred", "dlq", "list", "--reason", "bored"]).is_err());
-        let cli = parse(&[
-            "maitred",
+        #[derive(Debug, clap::Parser)]
+        struct Dlq {
+            #[command(subcommand)]
+            command: DlqCommand,
+        }
+        let parse = |args: &[&str]| Dlq::try_parse_from(args);
+        assert!(parse(&["dlq", "replay"]).is_err());
+        assert!(parse(&["dlq", "replay", "--id", "a", "--all"]).is_err());
+        assert!(parse(&["dlq", "list", "--reason", "bored"]).is_err());
+        let dlq = parse(&[
             "dlq",
             "purge",
             "--queue",
@@ -467,13 +471,13 @@ mod tests {
             "--yes",
         ])
         .unwrap();
-        let crate::cli::Subcommand::Dlq(DlqCommand::Purge {
+        let DlqCommand::Purge {
             filters,
             selection,
             yes,
             dry_run,
             ..
-        }) = cli.command
+        } = dlq.command
         else {
             panic!("not a purge");
         };

@@ -2,25 +2,29 @@
 //! with subcommands.
 //!
 //! Layout:
-//! - [`cli`]: subcommands and settings (flags and environment);
-//! - [`startup`]: connecting, migrating, declaring the topology, and running the API, the
-//!   sweeper and the workers until a shutdown signal;
+//! - [`cli`]: the subcommands;
+//! - [`settings`]: every setting, as a flag and an environment variable;
+//! - [`application`]: the one builder of a running maitred (API, relay, sweeper, workers),
+//!   which `main`, the tests and the benches share, and its supervised tasks;
 //! - [`demo`]: a few demo restaurants;
 //! - [`dlq`]: `maitred dlq`, the dead-letter tooling;
 //! - [`listen`]: a webhook receiver for development;
 //! - [`telemetry`]: logging, as text or JSON.
 
+pub mod application;
 pub mod cli;
 pub mod demo;
 pub mod dlq;
 pub mod listen;
-pub mod startup;
+pub mod settings;
 pub mod telemetry;
 
 use std::time::Duration;
 
+use application::{Application, Databases, Roles};
 use base64::Engine;
 use cli::{Cli, Subcommand, TokenCommand};
+use settings::Settings;
 
 /// Runs a subcommand to completion.
 ///
@@ -30,28 +34,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command {
         Subcommand::Up { demo } => {
-            let store = startup::prepare(&settings).await?;
+            let store = application::migrate(&settings).await?;
             if demo {
                 demo::load(&store).await?;
             }
-            startup::run(&settings, store, startup::Roles::all()).await
+            store.pool().close().await;
+            run_roles(settings, Roles::ALL).await
         }
-        Subcommand::Serve => {
-            let store = startup::connect_store(&settings).await?;
-            startup::run(&settings, store, startup::Roles::api()).await
-        }
-        Subcommand::Work => {
-            let store = startup::connect_store(&settings).await?;
-            startup::run(&settings, store, startup::Roles::worker()).await
-        }
+        Subcommand::Serve => run_roles(settings, Roles::API).await,
+        Subcommand::Work => run_roles(settings, Roles::WORKER).await,
         Subcommand::Migrate => {
-            startup::prepare(&settings).await?;
-            startup::declare_topology(&settings).await?;
+            application::migrate(&settings).await?;
+            application::declare_topology(&settings).await?;
             tracing::info!("database migrated and topology declared");
             Ok(())
         }
         Subcommand::Demo => {
-            let store = startup::prepare(&settings).await?;
+            let store = application::migrate(&settings).await?;
             demo::load(&store).await
         }
         Subcommand::ListenWebhooks { addr, secret } => {
@@ -60,7 +59,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => settings.callback_secret()?,
             };
             let shutdown = tokio_util::sync::CancellationToken::new();
-            tokio::spawn(startup::cancel_on_signal(shutdown.clone()));
+            let cancel = shutdown.clone();
+            tokio::spawn(async move {
+                application::signal().await;
+                cancel.cancel();
+            });
             listen::listen(addr, secret, shutdown).await
         }
         Subcommand::Dlq(command) => dlq::run(&settings, command).await,
@@ -71,7 +74,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn mint_token(settings: &cli::Settings, command: TokenCommand) -> anyhow::Result<String> {
+/// Runs `roles` until a signal, or until one of its tasks fails.
+async fn run_roles(settings: Settings, roles: Roles) -> anyhow::Result<()> {
+    let databases = Databases::connect(&settings, roles).await?;
+    let mut app = Application::build(settings, roles, databases.clone()).await?;
+    let ran = match app.start().await {
+        Ok(()) => app.run_until(application::signal()).await,
+        Err(error) => {
+            let _ = app.stop().await;
+            Err(error)
+        }
+    };
+    databases.intake.pool().close().await;
+    databases.worker.pool().close().await;
+    ran
+}
+
+fn mint_token(settings: &Settings, command: TokenCommand) -> anyhow::Result<String> {
     let hours = |h: u64| Duration::from_secs(h.saturating_mul(3600));
     Ok(match command {
         TokenCommand::Secret => {

@@ -88,13 +88,7 @@ async fn transitions(harness: &Harness, id: Uuid) -> Vec<String> {
 
 /// Waits until every partition is drained and the worker has settled what it took.
 async fn wait_partitions_empty(harness: &Harness) {
-    for p in 0..harness.topology.partitions {
-        harness
-            .wait_for_depth(&harness.topology.partition_queue(p), |depth| depth == 0)
-            .await;
-    }
-    // Ready 0 can still mean one in the worker's hands.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    harness.wait_settled(&harness.partition_queues()).await;
 }
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
@@ -170,7 +164,7 @@ async fn a_command_that_failed_is_fixed_replayed_and_decided_exactly_once(pool: 
     assert_eq!(dry.body["matched"], 1);
     assert_eq!(dry.body["replayed"], 0);
     assert_eq!(dry.body["messages"][0]["outcome"], "would_replay");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A replay takes the message off the dead-letter queue before it answers.
     assert_eq!(harness.queue_depth(&dlq).await, 1);
     assert_eq!(harness.partition_depths().await, 0);
     assert_eq!(transitions(&harness, id).await, ["pending"]);
@@ -501,7 +495,7 @@ async fn a_webhook_dead_letter_is_listed_and_replayed_once_the_receiver_is_fixed
         seen.iter().all(|(webhook_id, _)| *webhook_id == seen[0].0),
         "the same webhook-id every time: {seen:?}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    harness.wait_settled(&harness.webhook_queues()).await;
     assert_eq!(receiver.seen().len(), attempts + 1, "delivered once more");
     assert_eq!(harness.queue_depth(&dlq).await, 0);
     harness.finish().await;

@@ -13,12 +13,49 @@ use uuid::Uuid;
 
 /// The value of the series whose line starts with `series` (name and labels, as rendered).
 fn value(metrics: &str, series: &str) -> f64 {
+    find(metrics, series).unwrap_or_else(|| panic!("no series {series} in:\n{metrics}"))
+}
+
+fn find(metrics: &str, series: &str) -> Option<f64> {
     metrics
         .lines()
         .find(|line| line.starts_with(series) && line[series.len()..].starts_with(' '))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("no series {series} in:\n{metrics}"))
+}
+
+/// `/metrics` as text, once `ready` holds for it (or panics after 30 s).
+async fn wait_for_metrics(harness: &Harness, ready: impl Fn(&str) -> bool) -> String {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = harness
+            .app
+            .clone()
+            .oneshot(
+                axum::http::Request::get("/metrics")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        if ready(&text) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "metrics never got there:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
@@ -52,39 +89,25 @@ async fn metrics_count_requests_decisions_latency_and_queues_after_a_burst(pool:
         )
         .await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-    tokio::time::sleep(Duration::from_millis(300)).await; // a poll after the queue drained
-
-    let reply = harness.request(Method::GET, "/metrics", None).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert!(reply.headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
-    // The harness's reply parser only keeps JSON; read the text again.
-    let text = {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let response = harness
-            .app
-            .clone()
-            .oneshot(
-                axum::http::Request::get("/metrics")
-                    .body(axum::body::Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        String::from_utf8(
-            response
-                .into_body()
-                .collect()
-                .await
-                .unwrap()
-                .to_bytes()
-                .to_vec(),
-        )
-        .unwrap()
-    };
+    let partition = harness
+        .topology
+        .partition_queue(harness.topology.partition_of(restaurant));
+    let depth_series = format!(r#"maitred_queue_depth{{queue="{partition}"}}"#);
+    // Counted once each decision is acked, and the depth polled after the queue drained.
+    let text = wait_for_metrics(&harness, |text| {
+        let decided = [r#"outcome="held""#, r#"outcome="no_availability""#]
+            .iter()
+            .map(|outcome| {
+                find(
+                    text,
+                    &format!("maitred_commands_total{{command=\"decide\",{outcome}}}"),
+                )
+                .unwrap_or(0.0)
+            })
+            .sum::<f64>();
+        decided == 30.0 && find(text, &depth_series) == Some(0.0)
+    })
+    .await;
 
     let accepted = value(
         &text,
@@ -127,16 +150,7 @@ async fn metrics_count_requests_decisions_latency_and_queues_after_a_burst(pool:
         latency_sum > 0.0 && latency_sum < 22.0 * 30.0,
         "{latency_sum}"
     );
-    let partition = harness
-        .topology
-        .partition_queue(harness.topology.partition_of(restaurant));
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"maitred_queue_depth{{queue="{partition}"}}"#)
-        ),
-        0.0
-    );
+    assert_eq!(value(&text, &depth_series), 0.0);
     let dead_letters = harness.topology.dead_letter_queue();
     assert_eq!(
         value(

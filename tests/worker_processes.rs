@@ -1,6 +1,7 @@
 //! Real `maitred work` processes against real servers: a worker killed with SIGKILL mid-load
 //! hands its partitions to the survivor with nothing lost or decided twice, and SIGTERM stops a
-//! worker cleanly. The API runs in the test; the workers are the built binary.
+//! worker cleanly. The API runs in the test; the workers are the built binary. And a process
+//! whose task dies early stops as a whole.
 
 mod common;
 
@@ -43,7 +44,7 @@ fn spawn_worker(harness: &Harness, pool: &PgPool, index: u16, count: u16) -> Chi
         )
         .env("MAITRED_WORKER_INDEX", index.to_string())
         .env("MAITRED_WORKER_COUNT", count.to_string())
-        .env("MAITRED_GATEWAY_LATENCY_MS", "5")
+        .env("MAITRED_GATEWAY_LATENCY", "5ms")
         .env("MAITRED_DB_POOL_SIZE", "8")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -228,4 +229,54 @@ async fn sigterm_stops_a_worker_cleanly_and_the_next_one_finishes_the_queue(pool
     harness.wait_decided(&accepted, SETTLE_TIMEOUT).await;
     assert_decided_once(&harness, &accepted, &seeded).await;
     harness.finish().await;
+}
+
+/// A task that ends or panics before shutdown stops the whole application with an error that
+/// names it (so `main` exits non-zero), and its HTTP server stops answering: never half a
+/// process left running.
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_task_that_dies_early_stops_the_whole_application(pool: PgPool) {
+    use maitred::application::{Application, Databases, Roles};
+
+    for panics in [false, true] {
+        let mut settings = test_settings(100);
+        settings.http_addr = "127.0.0.1:0".parse().unwrap();
+        let mut cleanup = QueueCleanup::for_settings(&settings);
+        let databases = Databases::shared(booking::Store::new(pool.clone()));
+        let mut application = Application::build(settings, Roles::ALL, databases)
+            .await
+            .unwrap();
+        application.start().await.unwrap();
+        let addr = application.http_addr().unwrap();
+        let healthy = reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap();
+        assert_eq!(healthy.status(), 200);
+
+        let (die, dies) = tokio::sync::oneshot::channel::<()>();
+        application.spawn("doomed task", async move {
+            let _ = dies.await;
+            assert!(!panics, "the doomed task panics");
+        });
+        let running = tokio::spawn(application.run_until(std::future::pending()));
+        die.send(()).unwrap();
+        let error = tokio::time::timeout(Duration::from_secs(60), running)
+            .await
+            .expect("the application stops by itself")
+            .unwrap()
+            .expect_err("an early end is an error");
+        let expected = if panics {
+            "the doomed task panicked"
+        } else {
+            "the doomed task stopped on its own"
+        };
+        assert!(format!("{error:#}").contains(expected), "{error:#}");
+        assert!(
+            reqwest::get(format!("http://{addr}/healthz"))
+                .await
+                .is_err(),
+            "the HTTP server stopped with it"
+        );
+        cleanup.delete().await;
+    }
 }

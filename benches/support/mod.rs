@@ -122,20 +122,15 @@ pub async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>, Can
     (addr, server, stop)
 }
 
-/// maitred end to end in this process, as `maitred up` runs it: intake served on a local port,
-/// the outbox relay and sweeper, the sold-out view, and the worker on its own store (which may
-/// share intake's pool).
+/// maitred end to end in this process, built as `maitred up` builds it: intake served on a
+/// local port, the outbox relay and sweeper, the sold-out view, and the worker on its own store
+/// (which may share intake's pool).
 pub struct Maitred {
     /// Where bookings are posted.
     pub url: String,
+    application: maitred::application::Application,
     topology: rabbitmq::Topology,
-    connection: rabbitmq::lapin::Connection,
-    channel: rabbitmq::lapin::Channel,
-    shutdown: CancellationToken,
-    background: Vec<tokio::task::JoinHandle<()>>,
-    server: tokio::task::JoinHandle<()>,
-    stop_serving: CancellationToken,
-    worker_config: worker::WorkerConfig,
+    delays: Vec<Duration>,
 }
 
 impl Maitred {
@@ -148,122 +143,57 @@ impl Maitred {
         max_length: u32,
         prefetch: u16,
     ) -> Self {
-        use std::sync::Arc;
+        use maitred::application::{Application, Databases, Roles};
 
-        let topology = rabbitmq::Topology {
-            prefix: format!("bench-{}.", &Uuid::new_v4().simple().to_string()[..12]),
-            partitions,
-            max_length,
-            delivery_limit: 5,
-        };
-        let connection = rabbitmq::connect(&amqp_url(), "maitred-bench")
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        topology.declare(&channel).await.unwrap();
-
-        let shutdown = CancellationToken::new();
-        let publisher = Arc::new(rabbitmq::Publisher::new(amqp_url(), topology.clone()));
-        let relay = outbox::Relay::new(intake.clone(), publisher.clone());
-        let waker = relay.waker();
-        let mut background = vec![tokio::spawn(
-            relay.run(Duration::from_secs(1), shutdown.clone()),
-        )];
-        background.push(tokio::spawn(outbox::run_sweeper(
-            intake.clone(),
-            publisher.clone(),
-            outbox::SweeperConfig {
-                interval: Duration::from_secs(5),
-                min_age: Duration::from_secs(15),
-                hold_grace: Duration::from_secs(30),
-            },
-            shutdown.clone(),
-        )));
-        let policy = webhooks::UrlPolicy::parse_allow_list("").unwrap();
-        let auth = Arc::new(
-            api::Authority::new(&"bench-jwt-secret-bench-jwt-secret-0123456789".into(), None)
-                .unwrap(),
-        );
-        let sold_out = Arc::new(api::sold_out::SoldOutView::default());
-        background.push(tokio::spawn(sold_out.clone().follow(
-            amqp_url(),
-            topology.clone(),
-            shutdown.clone(),
-        )));
-        let app = api::app(api::AppState {
-            store: intake.clone(),
-            publisher: publisher.clone(),
-            relay: waker.clone(),
-            url_policy: policy.clone(),
-            callbacks_enabled: false,
-            gateway: "simulated".into(),
-            auth,
-            pricing: booking::PricingSteps::default(),
-            intake: outbox::IntakeBatcher::start(intake.clone(), publisher.clone()),
-            queue_insight: Arc::default(),
-            sold_out,
-            dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
-        });
-        let worker_config = worker::WorkerConfig {
-            amqp_url: amqp_url(),
-            topology: topology.clone(),
-            prefetch,
-            hold_for: Duration::from_secs(600),
-            pricing: booking::PricingSteps::default(),
-            home: None,
-            payment_concurrency: 4,
-            gateway_timeout: Duration::from_secs(10),
-            webhooks: worker::webhooks::WebhookConfig {
-                callback_secret: None,
-                max_attempts: 3,
-                first_backoff: Duration::from_secs(5),
-                max_backoff: Duration::from_secs(60),
-                concurrency: 8,
-            },
-        };
-        let context = Arc::new(worker::Context {
-            gateway: Arc::new(payments::SimulatedGateway::new(
-                worker.pool().clone(),
-                Duration::from_millis(10),
-            )),
-            store: worker,
-            config: worker_config.clone(),
-            sender: webhooks::Sender::new(policy, Duration::from_secs(5)).unwrap(),
-            publisher,
-            pace: worker::pace::Pace::default(),
-            notices: worker::notices::InventoryNotices::default(),
-            relay: waker,
-        });
-        background.push(tokio::spawn(worker::run(context, shutdown.clone())));
-        let (addr, server, stop_serving) = serve(app).await;
+        let mut settings = maitred::settings::Settings::from_env().unwrap();
+        settings.amqp_url = amqp_url();
+        settings.amqp_prefix = format!("bench-{}.", &Uuid::new_v4().simple().to_string()[..12]);
+        settings.partitions = partitions;
+        settings.max_queue_length = max_length;
+        settings.delivery_limit = 5;
+        settings.prefetch = prefetch;
+        settings.http_addr = "127.0.0.1:0".parse().unwrap();
+        settings.pricing_steps = booking::PricingSteps::default();
+        settings.hold_for = Duration::from_secs(600);
+        settings.payment_concurrency = 4;
+        settings.gateway_latency = Duration::from_millis(10);
+        settings.webhook_secret = None;
+        settings.webhook_allowed_networks = String::new();
+        settings.webhook_max_attempts = 3;
+        settings.webhook_max_backoff = Duration::from_secs(60);
+        settings.webhook_timeout = Duration::from_secs(5);
+        settings.webhook_concurrency = 8;
+        settings.jwt_secret = Some("bench-jwt-secret-bench-jwt-secret-0123456789".into());
+        settings.admin_token = None;
+        let topology = settings.topology();
+        let webhooks = settings.webhook_config().unwrap();
+        let delays = std::iter::once(settings.hold_for)
+            .chain((1..=webhooks.max_attempts).map(|a| webhooks.backoff(a)))
+            .collect();
+        let mut application =
+            Application::build(settings, Roles::ALL, Databases { intake, worker })
+                .await
+                .unwrap();
+        application.start().await.unwrap();
+        let addr = application.http_addr().unwrap();
         // Let the worker subscribe before the requests arrive.
         tokio::time::sleep(Duration::from_secs(1)).await;
         Self {
             url: format!("http://{addr}/v1/reservations"),
+            application,
             topology,
-            connection,
-            channel,
-            shutdown,
-            background,
-            server,
-            stop_serving,
-            worker_config,
+            delays,
         }
     }
 
     /// Stops serving, stops every task, and deletes the topology.
     pub async fn stop(self) {
-        self.stop_serving.cancel();
-        self.server.await.unwrap();
-        self.shutdown.cancel();
-        for task in self.background {
-            let _ = task.await;
-        }
-        let webhooks = &self.worker_config.webhooks;
-        let delays: Vec<Duration> = std::iter::once(self.worker_config.hold_for)
-            .chain((1..=webhooks.max_attempts).map(|a| webhooks.backoff(a)))
-            .collect();
-        self.topology.delete(&self.channel, &delays).await.unwrap();
-        self.connection.close(200, "ok".into()).await.unwrap();
+        self.application.stop().await.unwrap();
+        let connection = rabbitmq::connect(&amqp_url(), "maitred-bench")
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        self.topology.delete(&channel, &self.delays).await.unwrap();
+        connection.close(200, "ok".into()).await.unwrap();
     }
 }

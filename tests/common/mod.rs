@@ -11,11 +11,11 @@ use axum::Router;
 use booking::{OpeningInterval, Restaurant, Store, TableType};
 use chrono::{NaiveTime, Utc};
 use http_body_util::BodyExt;
+use maitred::application::{Application, Databases, Roles};
+use maitred::settings::Settings;
 use rabbitmq::{Publisher, Topology};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -50,14 +50,50 @@ pub struct Harness {
     pub relay: outbox::RelayWaker,
     /// Intake's sold-out view; silent until [`Harness::follow_inventory`].
     pub sold_out: Arc<api::sold_out::SoldOutView>,
-    shutdown: CancellationToken,
-    /// Workers, relays and sweepers, stopped by [`Harness::finish`].
-    workers: Vec<JoinHandle<()>>,
+    /// The application under test, built as `maitred up` builds it; `None` once stopped.
+    application: Option<Application>,
+    /// Deletes the test's queues and exchanges when the harness goes away, even when the test
+    /// fails before [`Harness::finish`].
+    cleanup: QueueCleanup,
 }
 
 /// Tests deliver webhooks to servers on loopback, which production refuses by default.
+pub const LOOPBACK_NETWORKS: &str = "127.0.0.0/8,::1/128";
+
 pub fn loopback_policy() -> webhooks::UrlPolicy {
-    webhooks::UrlPolicy::parse_allow_list("127.0.0.0/8,::1/128").unwrap()
+    webhooks::UrlPolicy::parse_allow_list(LOOPBACK_NETWORKS).unwrap()
+}
+
+/// The settings of every test's application: a topology of 4 partitions under a prefix of its
+/// own, quick timers, loopback webhooks and the test secrets.
+pub fn test_settings(max_length: u32) -> Settings {
+    let mut settings = Settings::from_env().unwrap();
+    settings.amqp_url = amqp_url();
+    settings.amqp_prefix = format!("test-{}.", Uuid::new_v4().simple());
+    settings.partitions = 4;
+    settings.max_queue_length = max_length;
+    settings.delivery_limit = 3;
+    settings.prefetch = 16;
+    settings.relay_interval = Duration::from_millis(200);
+    settings.sweep_interval = Duration::from_millis(100);
+    settings.sweep_min_age = Duration::ZERO;
+    settings.hold_grace = Duration::from_secs(1);
+    settings.hold_for = Duration::from_secs(600);
+    settings.pricing_steps = booking::PricingSteps::default();
+    settings.payment_concurrency = 4;
+    settings.gateway_latency = Duration::from_millis(10);
+    settings.gateway_timeout = Duration::from_secs(10);
+    settings.webhook_secret = Some(CALLBACK_SECRET.into());
+    settings.webhook_allowed_networks = LOOPBACK_NETWORKS.into();
+    settings.webhook_max_attempts = 3;
+    settings.webhook_first_backoff = Duration::from_millis(300);
+    settings.webhook_max_backoff = Duration::from_secs(5);
+    settings.webhook_timeout = Duration::from_secs(5);
+    settings.webhook_concurrency = 8;
+    settings.jwt_secret = Some(JWT_SECRET.into());
+    settings.admin_token = Some(STAFF_TOKEN.into());
+    settings.shutdown_grace = Duration::from_secs(30);
+    settings
 }
 
 impl Harness {
@@ -67,61 +103,43 @@ impl Harness {
     }
 
     pub async fn with_max_length(pool: PgPool, max_length: u32) -> Self {
-        let topology = Topology {
-            prefix: format!("test-{}.", Uuid::new_v4().simple()),
-            partitions: 4,
-            max_length,
-            delivery_limit: 3,
-        };
-        let connection = rabbitmq::connect(&amqp_url(), "maitred-test")
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        topology.declare(&channel).await.unwrap();
-        connection.close(200, "ok".into()).await.unwrap();
+        let settings = test_settings(max_length);
+        let topology = settings.topology();
+        // Armed before anything is declared, so a failing build still cleans up.
+        let cleanup = QueueCleanup::new(topology.clone());
         let store = Store::new(pool);
-        let publisher = Arc::new(Publisher::new(amqp_url(), topology.clone()));
-        let shutdown = CancellationToken::new();
-        let relay = outbox::Relay::new(store.clone(), publisher.clone());
-        let waker = relay.waker();
-        let relay_task = tokio::spawn(relay.run(Duration::from_millis(200), shutdown.clone()));
-        let auth =
-            Arc::new(api::Authority::new(&JWT_SECRET.into(), Some(STAFF_TOKEN.into())).unwrap());
-        let sold_out = Arc::new(api::sold_out::SoldOutView::default());
-        let app = api::app(api::AppState {
-            store: store.clone(),
-            publisher: publisher.clone(),
-            relay: waker.clone(),
-            url_policy: loopback_policy(),
-            callbacks_enabled: true,
-            gateway: "simulated".into(),
-            auth: auth.clone(),
-            pricing: booking::PricingSteps::default(),
-            intake: outbox::IntakeBatcher::start(store.clone(), publisher.clone()),
-            queue_insight: Arc::default(),
-            sold_out: sold_out.clone(),
-            dead_letters: Arc::new(rabbitmq::DeadLetters::new(amqp_url(), topology.clone())),
-        });
-        Self {
+        let mut application =
+            Application::build(settings, Roles::ALL, Databases::shared(store.clone()))
+                .await
+                .unwrap();
+        application.spawn_relay();
+        let state = application.api_state().unwrap();
+        let (auth, sold_out) = (state.auth.clone(), state.sold_out.clone());
+        let worker = application.settings.worker_config().unwrap();
+        let mut harness = Self {
             store,
-            app,
+            app: application.router().unwrap(),
             topology,
-            publisher,
+            publisher: application.publisher().clone(),
             auth,
-            hold_for: Duration::from_secs(600),
-            webhooks: worker::webhooks::WebhookConfig {
-                callback_secret: Some(webhooks::Secret::parse(CALLBACK_SECRET).unwrap()),
-                max_attempts: 3,
-                first_backoff: Duration::from_millis(300),
-                max_backoff: Duration::from_secs(5),
-                concurrency: 8,
-            },
-            gateway_latency: Duration::from_millis(10),
-            relay: waker,
+            hold_for: worker.hold_for,
+            webhooks: worker.webhooks,
+            gateway_latency: application.settings.gateway_latency,
+            relay: application.relay_waker().clone(),
             sold_out,
-            shutdown,
-            workers: vec![relay_task],
-        }
+            application: Some(application),
+            cleanup,
+        };
+        harness
+            .cleanup
+            .remember_delays(&harness.hold_for, &harness.webhooks);
+        harness
+    }
+
+    fn application(&mut self) -> &mut Application {
+        self.application
+            .as_mut()
+            .expect("the application was stopped")
     }
 
     /// Lets intake hear the workers' inventory notices, as `maitred serve` does. Returns once
@@ -130,8 +148,9 @@ impl Harness {
         let view = self.sold_out.clone();
         let (bound, mut on_bound) = tokio::sync::watch::channel(false);
         let topology = self.topology.clone();
-        let shutdown = self.shutdown.clone();
-        self.workers.push(tokio::spawn(async move {
+        let application = self.application();
+        let shutdown = application.shutdown_token();
+        application.spawn("sold-out view", async move {
             rabbitmq::inventory::follow(&amqp_url(), &topology, shutdown, |heard| match heard {
                 rabbitmq::inventory::Heard::Notice(body) => view.apply(body),
                 rabbitmq::inventory::Heard::Gap => {
@@ -140,55 +159,36 @@ impl Harness {
                 }
             })
             .await;
-        }));
+        });
         on_bound.wait_for(|bound| *bound).await.unwrap();
     }
 
-    pub fn worker_config(&self) -> worker::WorkerConfig {
-        worker::WorkerConfig {
-            amqp_url: amqp_url(),
-            topology: self.topology.clone(),
-            prefetch: 16,
-            hold_for: self.hold_for,
-            pricing: booking::PricingSteps::default(),
-            home: None,
-            payment_concurrency: 4,
-            gateway_timeout: Duration::from_secs(10),
-            webhooks: self.webhooks.clone(),
-        }
-    }
-
+    /// Starts a worker with the harness's hold, gateway latency and webhook settings.
     pub fn start_worker(&mut self) {
-        let context = Arc::new(worker::Context {
-            store: self.store.clone(),
-            config: self.worker_config(),
-            gateway: Arc::new(payments::SimulatedGateway::new(
-                self.store.pool().clone(),
-                self.gateway_latency,
-            )),
-            sender: webhooks::Sender::new(loopback_policy(), Duration::from_secs(5)).unwrap(),
-            publisher: self.publisher.clone(),
-            pace: worker::pace::Pace::default(),
-            notices: worker::notices::InventoryNotices::default(),
-            relay: self.relay.clone(),
-        });
-        let handle = tokio::spawn(worker::run(context, self.shutdown.clone()));
-        self.workers.push(handle);
+        let (hold_for, latency, webhooks) =
+            (self.hold_for, self.gateway_latency, self.webhooks.clone());
+        self.cleanup.remember_delays(&hold_for, &webhooks);
+        let settings = &mut self.application().settings;
+        settings.hold_for = hold_for;
+        settings.gateway_latency = latency;
+        settings.webhook_max_attempts = webhooks.max_attempts;
+        settings.webhook_first_backoff = webhooks.first_backoff;
+        settings.webhook_max_backoff = webhooks.max_backoff;
+        settings.webhook_concurrency = webhooks.concurrency;
+        self.application().spawn_worker().unwrap();
     }
 
     /// Runs the sweeper with no minimum age, stopped by [`Harness::finish`].
     pub fn start_sweeper(&mut self) {
-        let handle = tokio::spawn(outbox::run_sweeper(
-            self.store.clone(),
-            self.publisher.clone(),
-            outbox::SweeperConfig {
-                interval: Duration::from_millis(100),
-                min_age: Duration::ZERO,
-                hold_grace: Duration::from_secs(1),
-            },
-            self.shutdown.clone(),
-        ));
-        self.workers.push(handle);
+        self.application().spawn_sweeper();
+    }
+
+    /// Stops the workers, relay and sweepers, and waits until they have settled what they had
+    /// in hand: after this, nothing more happens. Panics if one of them failed.
+    pub async fn stop_workers(&mut self) {
+        if let Some(application) = self.application.take() {
+            application.stop().await.unwrap();
+        }
     }
 
     /// A request with the staff bearer token.
@@ -352,6 +352,66 @@ impl Harness {
         }
     }
 
+    /// Waits until none of `queues` holds a message, ready or in a consumer's hands: every
+    /// message that was in them has been handled and acked (workers ack after their commit),
+    /// so whatever they were going to do is done. Asks `rabbitmqctl`, because AMQP only tells
+    /// the ready count.
+    pub async fn wait_settled(&self, queues: &[String]) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let output = tokio::task::spawn_blocking(|| {
+                std::process::Command::new("rabbitmqctl")
+                    .args([
+                        "list_queues",
+                        "-q",
+                        "--no-table-headers",
+                        "name",
+                        "messages",
+                    ])
+                    .output()
+            })
+            .await
+            .unwrap()
+            .expect("rabbitmqctl runs (the broker is local)");
+            assert!(output.status.success(), "rabbitmqctl list_queues failed");
+            let listing = String::from_utf8_lossy(&output.stdout);
+            let busy: Vec<&str> = listing
+                .lines()
+                .filter(|line| {
+                    let mut columns = line.split_whitespace();
+                    let (name, messages) = (columns.next(), columns.next());
+                    name.is_some_and(|name| queues.iter().any(|queue| queue == name))
+                        && messages != Some("0")
+                })
+                .collect();
+            if busy.is_empty() {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still holding messages after a minute: {busy:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every partition queue of the test's topology.
+    pub fn partition_queues(&self) -> Vec<String> {
+        (0..self.topology.partitions)
+            .map(|p| self.topology.partition_queue(p))
+            .collect()
+    }
+
+    /// The webhooks queue and the delay queues its retries wait in.
+    pub fn webhook_queues(&self) -> Vec<String> {
+        std::iter::once(self.topology.webhooks_queue())
+            .chain(
+                (1..=self.webhooks.max_attempts)
+                    .map(|attempt| self.topology.delay_queue(self.webhooks.backoff(attempt))),
+            )
+            .collect()
+    }
+
     pub async fn partition_depths(&self) -> u32 {
         let mut total = 0;
         for p in 0..self.topology.partitions {
@@ -361,20 +421,84 @@ impl Harness {
     }
 
     /// Stops the workers and deletes the test's queues and exchanges.
-    pub async fn finish(self) {
-        self.shutdown.cancel();
-        for worker in self.workers {
-            worker.await.unwrap();
+    pub async fn finish(mut self) {
+        self.stop_workers().await;
+        self.cleanup.delete().await;
+    }
+}
+
+/// The test's queues and exchanges, deleted by [`QueueCleanup::delete`] or, when a test fails
+/// before that, on drop: leftover quorum queues pile up on a reused broker until it runs out
+/// of file handles.
+pub struct QueueCleanup {
+    topology: Topology,
+    /// Every delay queue the test may have declared (hold expiry, webhook back-offs).
+    delays: Vec<Duration>,
+    done: bool,
+}
+
+impl QueueCleanup {
+    /// For an application built from `settings` whose workers keep those settings.
+    pub fn for_settings(settings: &Settings) -> Self {
+        let mut cleanup = Self::new(settings.topology());
+        let webhooks = settings.webhook_config().unwrap();
+        cleanup.remember_delays(&settings.hold_for, &webhooks);
+        cleanup
+    }
+
+    fn new(topology: Topology) -> Self {
+        Self {
+            topology,
+            delays: Vec::new(),
+            done: false,
         }
-        let connection = rabbitmq::connect(&amqp_url(), "maitred-test")
+    }
+
+    fn remember_delays(&mut self, hold_for: &Duration, webhooks: &worker::webhooks::WebhookConfig) {
+        let delays = std::iter::once(*hold_for)
+            .chain((1..=webhooks.max_attempts).map(|attempt| webhooks.backoff(attempt)));
+        for delay in delays {
+            if !self.delays.contains(&delay) {
+                self.delays.push(delay);
+            }
+        }
+    }
+
+    pub async fn delete(&mut self) {
+        let connection = rabbitmq::connect(&amqp_url(), "maitred-test-cleanup")
             .await
             .unwrap();
         let channel = connection.create_channel().await.unwrap();
-        let delays: Vec<Duration> = std::iter::once(self.hold_for)
-            .chain((1..=self.webhooks.max_attempts).map(|a| self.webhooks.backoff(a)))
-            .collect();
-        self.topology.delete(&channel, &delays).await.unwrap();
+        self.topology.delete(&channel, &self.delays).await.unwrap();
         connection.close(200, "ok".into()).await.unwrap();
+        self.done = true;
+    }
+}
+
+impl Drop for QueueCleanup {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // Drop cannot await, and the test's runtime may be unwinding: delete from a runtime of
+        // our own on another thread.
+        let mut cleanup = Self {
+            topology: self.topology.clone(),
+            delays: std::mem::take(&mut self.delays),
+            done: false,
+        };
+        self.done = true;
+        let deleted = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(cleanup.delete());
+        })
+        .join();
+        if deleted.is_err() {
+            eprintln!("could not delete the queues of {}", self.topology.prefix);
+        }
     }
 }
 

@@ -1,0 +1,384 @@
+//! Settings: every one is a flag and an environment variable. Durations are written as people
+//! write them (`10m`, `500ms`, `1h 30m`), parsed by humantime.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+use rabbitmq::Topology;
+use secrecy::SecretString;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        hide_default_value = true,
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/maitred"
+    )]
+    pub database_url: String,
+    #[arg(
+        long,
+        env = "MAITRED_DB_POOL_SIZE",
+        global = true,
+        default_value_t = 20
+    )]
+    pub db_pool_size: u32,
+    /// Under `maitred up`, the workers' own pool, so decisions never wait for a connection
+    /// behind a crowd at intake (`maitred work` uses `MAITRED_DB_POOL_SIZE`).
+    #[arg(
+        long,
+        env = "MAITRED_WORKER_DB_POOL_SIZE",
+        global = true,
+        default_value_t = 8
+    )]
+    pub worker_db_pool_size: u32,
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        global = true,
+        hide_env_values = true,
+        hide_default_value = true,
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    pub amqp_url: String,
+    /// Put before every exchange and queue name.
+    #[arg(long, env = "MAITRED_AMQP_PREFIX", global = true, default_value = "")]
+    pub amqp_prefix: String,
+    /// Partition queues. Fixed per installation: changing it re-routes restaurants.
+    #[arg(long, env = "MAITRED_PARTITIONS", global = true, default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=999))]
+    pub partitions: u16,
+    /// Messages a partition holds before intake answers 503.
+    #[arg(
+        long,
+        env = "MAITRED_MAX_QUEUE_LENGTH",
+        global = true,
+        default_value_t = 100_000
+    )]
+    pub max_queue_length: u32,
+    /// Failed deliveries before a message is dead-lettered.
+    #[arg(
+        long,
+        env = "MAITRED_DELIVERY_LIMIT",
+        global = true,
+        default_value_t = 5
+    )]
+    pub delivery_limit: u32,
+    /// Where the API listens (port 0: any free port).
+    #[arg(
+        long,
+        env = "MAITRED_HTTP_ADDR",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
+    pub http_addr: SocketAddr,
+    /// Where a worker-only process (`maitred work`) serves `/metrics` and `/healthz`. The API
+    /// serves them on its own address.
+    #[arg(long, env = "MAITRED_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Deliveries in flight per partition (still decided one at a time).
+    #[arg(long, env = "MAITRED_PREFETCH", global = true, default_value_t = 32)]
+    pub prefetch: u16,
+    /// How long a held reservation keeps its tables unpaid.
+    #[arg(long, env = "MAITRED_HOLD_FOR", global = true, default_value = "10m",
+          value_parser = humantime::parse_duration)]
+    pub hold_for: Duration,
+    /// How often the outbox relay looks for messages nobody woke it for.
+    #[arg(long, env = "MAITRED_RELAY_INTERVAL", global = true, default_value = "1s",
+          value_parser = humantime::parse_duration)]
+    pub relay_interval: Duration,
+    /// How often the outbox sweeper looks for requests left unpublished.
+    #[arg(long, env = "MAITRED_SWEEP_INTERVAL", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub sweep_interval: Duration,
+    /// How old an unpublished request must be before the sweeper publishes it (younger ones
+    /// are still in their intake's hands).
+    #[arg(long, env = "MAITRED_SWEEP_MIN_AGE", global = true, default_value = "15s",
+          value_parser = humantime::parse_duration)]
+    pub sweep_min_age: Duration,
+    /// How long past its expiry a hold may stay before the sweeper queues its expiry again.
+    #[arg(long, env = "MAITRED_HOLD_GRACE", global = true, default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    pub hold_grace: Duration,
+    /// How often queue depths are polled into metrics.
+    #[arg(long, env = "MAITRED_QUEUE_DEPTH_INTERVAL", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub queue_depth_interval: Duration,
+    /// How long a stopping process waits for in-flight requests and messages.
+    #[arg(long, env = "MAITRED_SHUTDOWN_GRACE", global = true, default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+    /// This worker's index among `MAITRED_WORKER_COUNT`, to subscribe its home partitions first.
+    #[arg(
+        long,
+        env = "MAITRED_WORKER_INDEX",
+        global = true,
+        requires = "worker_count"
+    )]
+    pub worker_index: Option<u16>,
+    #[arg(long, env = "MAITRED_WORKER_COUNT", global = true)]
+    pub worker_count: Option<u16>,
+    /// The payment gateway.
+    #[arg(
+        long,
+        env = "MAITRED_PAYMENT_GATEWAY",
+        global = true,
+        value_enum,
+        default_value_t = PaymentGateway::Simulated
+    )]
+    pub payment_gateway: PaymentGateway,
+    /// How long the simulated gateway takes to answer.
+    #[arg(long, env = "MAITRED_GATEWAY_LATENCY", global = true, default_value = "100ms",
+          value_parser = humantime::parse_duration)]
+    pub gateway_latency: Duration,
+    /// How long a gateway call may take before its outcome counts as unknown (it is retried
+    /// with the same idempotency key).
+    #[arg(long, env = "MAITRED_GATEWAY_TIMEOUT", global = true, default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub gateway_timeout: Duration,
+    /// Payment jobs each worker handles at once.
+    #[arg(
+        long,
+        env = "MAITRED_PAYMENT_CONCURRENCY",
+        global = true,
+        default_value_t = 16
+    )]
+    pub payment_concurrency: u16,
+    /// Dynamic pricing: `THRESHOLD:MULTIPLIER` steps over a stay's occupancy before the
+    /// booking (`70:1.2,90:1.5` is ×1.2 over 70% full, ×1.5 over 90%). Empty: no surcharge.
+    #[arg(
+        long,
+        env = "MAITRED_PRICING_STEPS",
+        global = true,
+        default_value = "70:1.2,90:1.5"
+    )]
+    pub pricing_steps: booking::PricingSteps,
+    /// Signs webhooks sent to a reservation's `callbackUrl` ("whsec_" + base64). Without it,
+    /// requests with a `callbackUrl` are refused.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// Networks that webhooks may be sent to although they are private or loopback
+    /// (comma-separated CIDRs, for example `127.0.0.0/8,::1/128`). Empty: public addresses only.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_ALLOWED_NETWORKS",
+        global = true,
+        default_value = ""
+    )]
+    pub webhook_allowed_networks: String,
+    /// Delivery attempts per webhook, the first included; then it is dead-lettered.
+    #[arg(long, env = "MAITRED_WEBHOOK_MAX_ATTEMPTS", global = true, default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_max_attempts: u32,
+    /// The wait before a webhook's second attempt; each later wait doubles.
+    #[arg(long, env = "MAITRED_WEBHOOK_FIRST_BACKOFF", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub webhook_first_backoff: Duration,
+    /// The longest wait between two attempts of a webhook.
+    #[arg(long, env = "MAITRED_WEBHOOK_MAX_BACKOFF", global = true, default_value = "1h",
+          value_parser = humantime::parse_duration)]
+    pub webhook_max_backoff: Duration,
+    /// How long a receiver has to answer.
+    #[arg(long, env = "MAITRED_WEBHOOK_TIMEOUT", global = true, default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+    /// Webhook deliveries each worker makes at once.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_CONCURRENCY",
+        global = true,
+        default_value_t = 32
+    )]
+    pub webhook_concurrency: u16,
+    /// Signs and verifies bearer tokens (HS256; at least 32 bytes). Required by the API and
+    /// by `maitred token`; `maitred token secret` makes one.
+    #[arg(long, env = "MAITRED_JWT_SECRET", global = true, hide_env_values = true,
+          value_parser = secret)]
+    pub jwt_secret: Option<SecretString>,
+    /// A bootstrap staff credential for every restaurant, so a fresh install can be scripted.
+    #[arg(long, env = "MAITRED_ADMIN_TOKEN", global = true, hide_env_values = true,
+          value_parser = secret)]
+    pub admin_token: Option<SecretString>,
+    #[arg(
+        long,
+        env = "MAITRED_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// The payment gateways maitred can charge through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaymentGateway {
+    /// Card-test conventions: `tok_visa` approves, `tok_chargeDeclined` declines,
+    /// `tok_timeout` never answers.
+    Simulated,
+}
+
+impl PaymentGateway {
+    /// The name recorded on payments.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Simulated => "simulated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the current span.
+    Json,
+}
+
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
+/// Settings on their own, for programs that are not the CLI (tests, benches).
+#[derive(Debug, Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+impl Settings {
+    /// The defaults, with whatever the environment sets (`DATABASE_URL`, `MAITRED_*`), as
+    /// `maitred` would read them with no flags.
+    ///
+    /// # Errors
+    /// When an environment variable does not parse.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        SettingsOnly::try_parse_from(["maitred"]).map(|only| only.settings)
+    }
+
+    /// The token authority of the API and of `maitred token`.
+    ///
+    /// # Errors
+    /// When MAITRED_JWT_SECRET is missing or too short, or the admin token is empty.
+    pub fn authority(&self) -> anyhow::Result<api::Authority> {
+        let secret = self.jwt_secret.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "MAITRED_JWT_SECRET is not set: the API signs and verifies bearer tokens with it. \
+                 Make one with `maitred token secret`"
+            )
+        })?;
+        api::Authority::new(secret, self.admin_token.clone())
+            .map_err(|e| anyhow::anyhow!("MAITRED_JWT_SECRET / MAITRED_ADMIN_TOKEN: {e}"))
+    }
+
+    pub fn topology(&self) -> Topology {
+        Topology {
+            prefix: self.amqp_prefix.clone(),
+            partitions: self.partitions,
+            max_length: self.max_queue_length,
+            delivery_limit: self.delivery_limit,
+        }
+    }
+
+    /// The callback signing secret, if one is configured.
+    ///
+    /// # Errors
+    /// When it is set but is not a usable secret.
+    pub fn callback_secret(&self) -> anyhow::Result<Option<webhooks::Secret>> {
+        self.webhook_secret
+            .as_deref()
+            .filter(|secret| !secret.trim().is_empty())
+            .map(webhooks::Secret::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("MAITRED_WEBHOOK_SECRET: {e}"))
+    }
+
+    /// # Errors
+    /// When the allow-list does not parse.
+    pub fn url_policy(&self) -> anyhow::Result<webhooks::UrlPolicy> {
+        webhooks::UrlPolicy::parse_allow_list(&self.webhook_allowed_networks)
+            .map_err(|e| anyhow::anyhow!("MAITRED_WEBHOOK_ALLOWED_NETWORKS: {e}"))
+    }
+
+    pub fn home_partitions(&self) -> Option<(u16, u16)> {
+        self.worker_index.zip(self.worker_count)
+    }
+
+    /// How webhooks are retried.
+    ///
+    /// # Errors
+    /// When the callback secret is set but unusable.
+    pub fn webhook_config(&self) -> anyhow::Result<worker::webhooks::WebhookConfig> {
+        Ok(worker::webhooks::WebhookConfig {
+            callback_secret: self.callback_secret()?,
+            max_attempts: self.webhook_max_attempts.max(1),
+            first_backoff: self.webhook_first_backoff,
+            max_backoff: self.webhook_max_backoff,
+            concurrency: self.webhook_concurrency,
+        })
+    }
+
+    /// How this process's workers run.
+    ///
+    /// # Errors
+    /// When the callback secret is set but unusable.
+    pub fn worker_config(&self) -> anyhow::Result<worker::WorkerConfig> {
+        Ok(worker::WorkerConfig {
+            amqp_url: self.amqp_url.clone(),
+            topology: self.topology(),
+            prefetch: self.prefetch,
+            hold_for: self.hold_for,
+            pricing: self.pricing_steps.clone(),
+            home: self.home_partitions(),
+            payment_concurrency: self.payment_concurrency,
+            gateway_timeout: self.gateway_timeout,
+            webhooks: self.webhook_config()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_as_people_write_them() {
+        let settings = SettingsOnly::try_parse_from([
+            "maitred",
+            "--hold-for",
+            "1h 30m",
+            "--gateway-latency",
+            "250ms",
+        ])
+        .unwrap()
+        .settings;
+        assert_eq!(settings.hold_for, Duration::from_secs(5400));
+        assert_eq!(settings.gateway_latency, Duration::from_millis(250));
+        assert_eq!(settings.sweep_interval, Duration::from_secs(5));
+        let error = SettingsOnly::try_parse_from(["maitred", "--hold-for", "10"]).unwrap_err();
+        assert!(error.to_string().contains("hold-for"), "{error}");
+    }
+
+    #[test]
+    fn choices_are_a_closed_list() {
+        let settings = SettingsOnly::try_parse_from(["maitred", "--log-format", "json"]).unwrap();
+        assert_eq!(settings.settings.log_format, LogFormat::Json);
+        assert!(SettingsOnly::try_parse_from(["maitred", "--payment-gateway", "stripe"]).is_err());
+    }
+
+    #[test]
+    fn help_never_prints_connection_strings() {
+        let help = SettingsOnly::try_parse_from(["maitred", "--help"])
+            .unwrap_err()
+            .to_string();
+        assert!(!help.contains("guest:guest"), "{help}");
+        assert!(!help.contains("postgres:postgres"), "{help}");
+    }
+}
