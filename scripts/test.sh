@@ -14,7 +14,8 @@ leftovers=$(as_root rabbitmqctl list_queues -q --no-table-headers name 2>/dev/nu
   | grep -E '^(test|bench)-[0-9a-f]+\.' || true)
 if [ -n "$leftovers" ]; then
   echo "deleting $(wc -l <<<"$leftovers") queues left by earlier test runs"
-  xargs -P 4 -I{} sh -c 'rabbitmqctl delete_queue -q "$1" >/dev/null || true' _ {} <<<"$leftovers"
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  xargs -P 4 -I{} sh -c '$0 rabbitmqctl delete_queue -q "$1" >/dev/null || true' "${sudo:-env}" {} <<<"$leftovers"
 fi
 # First every test that leaves the shared servers alone, in parallel; then, alone, the ones that
 # disturb them (they restart the broker), marked #[ignore] so a plain `cargo test` skips them.
