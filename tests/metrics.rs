@@ -164,3 +164,34 @@ async fn metrics_count_requests_decisions_latency_and_queues_after_a_burst(pool:
     poller.await.unwrap();
     harness.finish().await;
 }
+
+/// Made-up methods and unknown paths cannot add series: they are counted as `other` and
+/// `unmatched`, however many there are.
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn made_up_methods_and_paths_add_no_series(pool: PgPool) {
+    api::monitoring::prometheus();
+    let harness = Harness::new(pool).await;
+    let huge = "M".repeat(400 * 1024);
+    let methods: Vec<String> = (1..=50).map(|n| format!("A{n}")).chain([huge]).collect();
+    for (n, method) in methods.iter().enumerate() {
+        let request = axum::http::Request::builder()
+            .method(method.as_str())
+            .uri(format!("/v1/reservations/{}/x{n}", Uuid::new_v4()))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let reply = send(&harness.app, request).await;
+        assert!(reply.status.is_client_error(), "{method:.8}: {}", reply.status);
+    }
+    let text = wait_for_metrics(&harness, |_| true).await;
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("maitred_http_requests_total"))
+        .collect();
+    assert!(
+        series.iter().all(|line| !line.contains("A1") && !line.contains("MMMM")),
+        "{series:#?}"
+    );
+    let other = r#"maitred_http_requests_total{method="other",route="unmatched",status="404"}"#;
+    assert_eq!(value(&text, other), 51.0);
+    harness.finish().await;
+}

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -48,10 +49,11 @@ pub fn render() -> String {
     handle.render()
 }
 
-/// Counts and times every request by its route template, so ids do not explode the labels.
+/// Counts and times every request by its route template and a known method, so neither ids
+/// nor made-up methods (`A1`, `A2`, … or a 400 KB one) can add series until memory runs out.
 pub async fn track_http(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -60,7 +62,7 @@ pub async fn track_http(request: Request, next: Next) -> Response {
     let status = response.status().as_u16().to_string();
     metrics::counter!(
         "maitred_http_requests_total",
-        "method" => method.clone(), "route" => route.clone(), "status" => status
+        "method" => method, "route" => route.clone(), "status" => status
     )
     .increment(1);
     metrics::histogram!(
@@ -69,4 +71,31 @@ pub async fn track_http(request: Request, next: Next) -> Response {
     )
     .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: one of the standard methods, or `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for made_up in ["A1", "TRACE", "CONNECT", &"X".repeat(4096)] {
+            assert_eq!(method_label(&made_up.parse().unwrap()), "other", "{made_up}");
+        }
+    }
 }
