@@ -180,6 +180,7 @@ impl Application {
                     &settings.amqp_url,
                     settings.topology(),
                 )),
+                limits: settings.http_limits(),
             })
         } else {
             None
@@ -353,9 +354,9 @@ impl Application {
         self.http_addr = Some(local);
         tracing::info!(addr = %local, "API listening");
         let stop = self.shutdown.clone();
+        let header_timeout = self.settings.http_header_timeout;
         self.spawn_fallible("HTTP server", async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop.cancelled_owned())
+            api::server::serve(listener, router, header_timeout, stop)
                 .await
                 .context("HTTP server failed")
         });
@@ -374,9 +375,9 @@ impl Application {
             )
             .route("/healthz", axum::routing::get(|| async { "ok" }));
         let stop = self.shutdown.clone();
+        let header_timeout = self.settings.http_header_timeout;
         self.spawn_fallible("metrics server", async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
+            api::server::serve(listener, app, header_timeout, stop)
                 .await
                 .context("metrics server failed")
         });

@@ -75,6 +75,34 @@ pub struct Settings {
         default_value = "127.0.0.1:8080"
     )]
     pub http_addr: SocketAddr,
+    /// How long a client may take to send a request's headers before it is cut off.
+    #[arg(long, env = "MAITRED_HTTP_HEADER_TIMEOUT", global = true, default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub http_header_timeout: Duration,
+    /// How long a request may take, its body included (then 408).
+    #[arg(long, env = "MAITRED_HTTP_REQUEST_TIMEOUT", global = true, default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    pub http_request_timeout: Duration,
+    /// Requests in flight at once; more are answered 503 at once.
+    #[arg(long, env = "MAITRED_HTTP_MAX_REQUESTS", global = true, default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_requests: u32,
+    /// The largest request body in bytes, but on bulk staff routes (then 413).
+    #[arg(
+        long,
+        env = "MAITRED_HTTP_BODY_LIMIT",
+        global = true,
+        default_value_t = 16 * 1024
+    )]
+    pub http_body_limit: usize,
+    /// The largest body of a bulk staff route (rates over a range, dead-letter selections).
+    #[arg(
+        long,
+        env = "MAITRED_HTTP_BULK_BODY_LIMIT",
+        global = true,
+        default_value_t = 1024 * 1024
+    )]
+    pub http_bulk_body_limit: usize,
     /// Where a worker-only process (`maitred work`) serves `/metrics` and `/healthz`. The API
     /// serves them on its own address.
     #[arg(long, env = "MAITRED_METRICS_ADDR", global = true)]
@@ -309,6 +337,17 @@ impl Settings {
 
     pub fn home_partitions(&self) -> Option<(u16, u16)> {
         self.worker_index.zip(self.worker_count)
+    }
+
+    /// The HTTP server's bounds.
+    pub fn http_limits(&self) -> api::server::HttpLimits {
+        api::server::HttpLimits {
+            header_read_timeout: self.http_header_timeout,
+            request_timeout: self.http_request_timeout,
+            max_concurrent_requests: self.http_max_requests as usize,
+            body_limit: self.http_body_limit,
+            bulk_body_limit: self.http_bulk_body_limit,
+        }
     }
 
     /// How webhooks are retried.

@@ -180,7 +180,11 @@ async fn made_up_methods_and_paths_add_no_series(pool: PgPool) {
             .body(axum::body::Body::empty())
             .unwrap();
         let reply = send(&harness.app, request).await;
-        assert!(reply.status.is_client_error(), "{method:.8}: {}", reply.status);
+        assert!(
+            reply.status.is_client_error(),
+            "{method:.8}: {}",
+            reply.status
+        );
     }
     let text = wait_for_metrics(&harness, |_| true).await;
     let series: Vec<&str> = text
@@ -188,7 +192,9 @@ async fn made_up_methods_and_paths_add_no_series(pool: PgPool) {
         .filter(|line| line.starts_with("maitred_http_requests_total"))
         .collect();
     assert!(
-        series.iter().all(|line| !line.contains("A1") && !line.contains("MMMM")),
+        series
+            .iter()
+            .all(|line| !line.contains("A1") && !line.contains("MMMM")),
         "{series:#?}"
     );
     let other = r#"maitred_http_requests_total{method="other",route="unmatched",status="404"}"#;

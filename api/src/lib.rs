@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod paging;
 pub mod queue_place;
 pub mod routes;
+pub mod server;
 pub mod sold_out;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct AppState {
     /// What the workers said is sold out (empty, and so silent, unless something follows the
     /// inventory notices: [`sold_out::SoldOutView::follow`]).
     pub sold_out: Arc<sold_out::SoldOutView>,
+    /// Request deadlines, body limits and the cap on requests in flight.
+    pub limits: server::HttpLimits,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,
@@ -96,9 +99,12 @@ async fn drop_unusable_request_id(
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    openapi::with_docs(routes::router())
+    let limits = state.limits.clone();
+    let routes = openapi::with_docs(routes::router(&limits))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.body_limit));
+    server::limit(routes, &limits)
         .layer(axum::middleware::from_fn(monitoring::track_http))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

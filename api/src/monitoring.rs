@@ -95,7 +95,11 @@ mod tests {
     fn made_up_methods_share_one_label() {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
         for made_up in ["A1", "TRACE", "CONNECT", &"X".repeat(4096)] {
-            assert_eq!(method_label(&made_up.parse().unwrap()), "other", "{made_up}");
+            assert_eq!(
+                method_label(&made_up.parse().unwrap()),
+                "other",
+                "{made_up}"
+            );
         }
     }
 }

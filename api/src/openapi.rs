@@ -78,7 +78,7 @@ pub fn with_docs(routes: OpenApiRouter<AppState>) -> Router<AppState> {
 /// The document alone, for tests and tooling.
 pub fn document() -> Document {
     let (_, document) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(crate::routes::router())
+        .merge(crate::routes::router(&crate::server::HttpLimits::default()))
         .split_for_parts();
     document
 }

@@ -10,19 +10,23 @@ mod table_types;
 mod tables;
 mod webhook_endpoints;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::server::HttpLimits;
 use crate::AppState;
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// Every route; the bulk staff routes take larger bodies than the rest.
+pub fn router(limits: &HttpLimits) -> OpenApiRouter<AppState> {
+    let bulk = DefaultBodyLimit::max(limits.bulk_body_limit);
     OpenApiRouter::new()
         .merge(reservations::router())
         .merge(restaurants::router())
         .merge(table_types::router())
         .merge(tables::router())
-        .merge(rates::router())
+        .merge(rates::router().layer(bulk))
         .merge(availability::router())
         .merge(webhook_endpoints::router())
-        .merge(dead_letters::router())
+        .merge(dead_letters::router().layer(bulk))
         .merge(health::router())
 }
