@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+# Development mode accepts the values below; production (the default) refuses to start with them.
+export MAITRED_ENV="${MAITRED_ENV:-development}"
 export MAITRED_JWT_SECRET="${MAITRED_JWT_SECRET:-dev-only-jwt-secret-never-use-in-production}"
 export MAITRED_ADMIN_TOKEN="${MAITRED_ADMIN_TOKEN:-dev-staff-token}"
 export MAITRED_WEBHOOK_SECRET="${MAITRED_WEBHOOK_SECRET:-whsec_ZGV2LW9ubHktY2FsbGJhY2stc2VjcmV0LTEyMzQ=}"

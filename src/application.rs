@@ -154,6 +154,7 @@ impl Application {
         roles: Roles,
         databases: Databases,
     ) -> anyhow::Result<Self> {
+        settings.refuse_unsafe()?;
         // Installed before anything records a metric.
         api::monitoring::prometheus();
         declare_topology(&settings).await?;

@@ -80,3 +80,10 @@ pub enum TokenCommand {
     /// A new random secret for MAITRED_JWT_SECRET.
     Secret,
 }
+
+impl Subcommand {
+    /// Whether it runs the API or the workers, which must not start with unsafe settings.
+    pub fn runs_services(&self) -> bool {
+        matches!(self, Self::Up { .. } | Self::Serve | Self::Work)
+    }
+}

@@ -32,6 +32,9 @@ use settings::Settings;
 /// When start-up fails (a server cannot be reached, a migration fails, the port is taken).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
+    if cli.command.runs_services() {
+        settings.refuse_unsafe()?;
+    }
     match cli.command {
         Subcommand::Up { demo } => {
             let store = application::migrate(&settings).await?;

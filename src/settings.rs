@@ -8,8 +8,29 @@ use clap::{Args, Parser, ValueEnum};
 use rabbitmq::Topology;
 use secrecy::SecretString;
 
+/// The values `scripts/up.sh` sets for a developer's machine. Outside development mode maitred
+/// refuses to start with them: everyone who has read the script knows them.
+pub const DEVELOPMENT_SECRETS: [&str; 3] = [
+    "dev-only-jwt-secret-never-use-in-production",
+    "dev-staff-token",
+    "whsec_ZGV2LW9ubHktY2FsbGJhY2stc2VjcmV0LTEyMzQ=",
+];
+
+/// The shortest bootstrap staff token accepted outside development.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
+    /// `production` refuses development secrets, short tokens and webhooks to loopback;
+    /// `development` (set by `scripts/up.sh`) accepts them.
+    #[arg(
+        long = "env",
+        env = "MAITRED_ENV",
+        global = true,
+        value_enum,
+        default_value_t = Environment::Production
+    )]
+    pub environment: Environment,
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -263,6 +284,12 @@ impl PaymentGateway {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Production,
+    Development,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
     Text,
@@ -289,6 +316,56 @@ impl Settings {
     /// When an environment variable does not parse.
     pub fn from_env() -> Result<Self, clap::Error> {
         SettingsOnly::try_parse_from(["maitred"]).map(|only| only.settings)
+    }
+
+    /// Refuses, outside development, what is only safe on a developer's machine: the
+    /// development secrets, a short bootstrap staff token, webhooks allowed to loopback.
+    ///
+    /// # Errors
+    /// The first such setting, and why, in one line.
+    pub fn refuse_unsafe(&self) -> anyhow::Result<()> {
+        use secrecy::ExposeSecret;
+        if self.environment == Environment::Development {
+            return Ok(());
+        }
+        let outside = "outside development (MAITRED_ENV=development)";
+        let secrets = [
+            (
+                "MAITRED_JWT_SECRET",
+                self.jwt_secret.as_ref().map(|s| s.expose_secret()),
+            ),
+            (
+                "MAITRED_ADMIN_TOKEN",
+                self.admin_token.as_ref().map(|s| s.expose_secret()),
+            ),
+            ("MAITRED_WEBHOOK_SECRET", self.webhook_secret.as_deref()),
+        ];
+        for (name, value) in secrets {
+            if value.is_some_and(|value| DEVELOPMENT_SECRETS.contains(&value.trim())) {
+                anyhow::bail!(
+                    "{name} is a development value from scripts/up.sh: refusing it {outside}"
+                );
+            }
+        }
+        if let Some(token) = &self.admin_token {
+            if token.expose_secret().trim().chars().count() < MIN_ADMIN_TOKEN_CHARS {
+                anyhow::bail!(
+                    "MAITRED_ADMIN_TOKEN is shorter than {MIN_ADMIN_TOKEN_CHARS} characters: \
+                     refusing it {outside}"
+                );
+            }
+        }
+        let policy = self.url_policy()?;
+        let loopback = [
+            std::net::IpAddr::from([127, 0, 0, 1]),
+            std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ];
+        if loopback.into_iter().any(|ip| policy.allows_ip(ip)) {
+            anyhow::bail!(
+                "MAITRED_WEBHOOK_ALLOWED_NETWORKS lets webhooks reach loopback: refusing it {outside}"
+            );
+        }
+        Ok(())
     }
 
     /// The token authority of the API and of `maitred token`.
@@ -410,6 +487,61 @@ mod tests {
         let settings = SettingsOnly::try_parse_from(["maitred", "--log-format", "json"]).unwrap();
         assert_eq!(settings.settings.log_format, LogFormat::Json);
         assert!(SettingsOnly::try_parse_from(["maitred", "--payment-gateway", "stripe"]).is_err());
+    }
+
+    fn production(args: &[&str]) -> anyhow::Result<()> {
+        let args = ["maitred", "--env", "production"].iter().chain(args);
+        SettingsOnly::try_parse_from(args)
+            .unwrap()
+            .settings
+            .refuse_unsafe()
+    }
+
+    #[test]
+    fn production_refuses_development_secrets_short_tokens_and_loopback_webhooks() {
+        let strong = "a-bootstrap-token-of-forty-characters-xx";
+        assert!(production(&["--admin-token", strong]).is_ok());
+        for (args, says) in [
+            (
+                &["--jwt-secret", DEVELOPMENT_SECRETS[0]][..],
+                "MAITRED_JWT_SECRET is a development value",
+            ),
+            (
+                &["--admin-token", DEVELOPMENT_SECRETS[1]],
+                "MAITRED_ADMIN_TOKEN is a development",
+            ),
+            (
+                &["--webhook-secret", DEVELOPMENT_SECRETS[2]],
+                "MAITRED_WEBHOOK_SECRET is a dev",
+            ),
+            (
+                &["--admin-token", "short-token"],
+                "shorter than 32 characters",
+            ),
+            (
+                &["--webhook-allowed-networks", "127.0.0.0/8"],
+                "lets webhooks reach loopback",
+            ),
+            (&["--webhook-allowed-networks", "::1/128"], "reach loopback"),
+        ] {
+            let error = production(args).unwrap_err().to_string();
+            assert!(error.contains(says), "{args:?}: {error}");
+            assert!(!error.contains('\n'), "one line: {error}");
+        }
+        let development = SettingsOnly::try_parse_from([
+            "maitred",
+            "--env",
+            "development",
+            "--admin-token",
+            "short",
+            "--jwt-secret",
+            DEVELOPMENT_SECRETS[0],
+            "--webhook-allowed-networks",
+            "127.0.0.0/8",
+        ])
+        .unwrap()
+        .settings;
+        assert!(development.refuse_unsafe().is_ok());
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub fn loopback_policy() -> webhooks::UrlPolicy {
 /// own, quick timers, loopback webhooks and the test secrets.
 pub fn test_settings(max_length: u32) -> Settings {
     let mut settings = Settings::from_env().unwrap();
+    // The short test tokens and loopback webhooks are for development only.
+    settings.environment = maitred::settings::Environment::Development;
     settings.amqp_url = amqp_url();
     settings.amqp_prefix = format!("test-{}.", Uuid::new_v4().simple());
     settings.partitions = 4;
