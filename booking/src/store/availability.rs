@@ -9,6 +9,7 @@ use super::Store;
 use crate::availability::{availability, InventoryRow, SlotAvailability, Snapshot};
 use crate::pricing::PricingSteps;
 use crate::Restaurant;
+use crate::Result;
 
 impl Store {
     /// The bookable start times on `date` (the restaurant's local date) for a party of
@@ -27,7 +28,7 @@ impl Store {
         table_type_id: Option<Uuid>,
         pricing: &PricingSteps,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<Vec<SlotAvailability>> {
+    ) -> Result<Vec<SlotAvailability>> {
         let mut table_types = self.table_types(restaurant.id).await?;
         table_types.retain(|t| table_type_id.is_none_or(|id| t.id == id));
         // Slots from the date's midnight until a stay that starts at its end is over.

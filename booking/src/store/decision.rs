@@ -16,6 +16,7 @@ use crate::availability::{self, InventoryRow};
 use crate::messages::{Command, SlotLeft};
 use crate::pricing::{Occupancy, PricingSteps};
 use crate::{schedule, RejectReason, Restaurant, Status, TableType};
+use crate::{Error, Result};
 
 /// What deciding a command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,12 +67,8 @@ impl Store {
     /// Decides one command: [`Store::decide_batch`] of one.
     ///
     /// # Errors
-    /// On a database error; then nothing changed.
-    pub async fn decide(
-        &self,
-        reservation_id: Uuid,
-        policy: &DecisionPolicy,
-    ) -> sqlx::Result<Decision> {
+    /// On a database error, or an [`Error::Invariant`]; then nothing changed.
+    pub async fn decide(&self, reservation_id: Uuid, policy: &DecisionPolicy) -> Result<Decision> {
         let batch = self.decide_batch(&[reservation_id], policy).await?;
         Ok(batch
             .decisions
@@ -88,13 +85,14 @@ impl Store {
     /// alone, which makes redelivery harmless.
     ///
     /// # Errors
-    /// On a database error; then nothing changed, for any of them.
+    /// On a database error, or an [`Error::Invariant`] (inventory that changed under the row
+    /// locks, an illegal transition); then nothing changed, for any of them.
     #[tracing::instrument(skip_all, fields(commands = ids.len()))]
     pub async fn decide_batch(
         &self,
         ids: &[Uuid],
         policy: &DecisionPolicy,
-    ) -> sqlx::Result<DecidedBatch> {
+    ) -> Result<DecidedBatch> {
         let mut tx = self.pool.begin().await?;
         let mut found: HashMap<Uuid, Locked> = transition::lock_all(&mut tx, ids)
             .await?
@@ -243,7 +241,7 @@ struct Catalog {
 }
 
 impl Catalog {
-    async fn load(conn: &mut PgConnection, pending: &[Locked]) -> sqlx::Result<Self> {
+    async fn load(conn: &mut PgConnection, pending: &[Locked]) -> Result<Self> {
         let mut restaurant_ids: Vec<Uuid> = pending.iter().map(|l| l.restaurant_id).collect();
         let mut type_ids: Vec<Uuid> = pending.iter().map(|l| l.table_type_id).collect();
         restaurant_ids.sort_unstable();
@@ -318,11 +316,7 @@ struct SlotInventory {
 impl SlotInventory {
     /// Makes the missing rows (from the type's active tables at this moment) and locks them
     /// all, in key order.
-    async fn lock(
-        conn: &mut PgConnection,
-        pending: &[Locked],
-        plans: &[Plan<'_>],
-    ) -> sqlx::Result<Self> {
+    async fn lock(conn: &mut PgConnection, pending: &[Locked], plans: &[Plan<'_>]) -> Result<Self> {
         let mut wanted: HashMap<(Uuid, NaiveDateTime), i32> = HashMap::new();
         let mut restaurant_of = HashMap::new();
         for (locked, plan) in pending.iter().zip(plans) {
@@ -411,7 +405,7 @@ impl SlotInventory {
 
     /// Writes what the run took. The update is conditional on the limit, and must match every
     /// row: the guard that still holds if two workers ever overlap (the CHECK is the last one).
-    async fn write(&self, conn: &mut PgConnection) -> sqlx::Result<()> {
+    async fn write(&self, conn: &mut PgConnection) -> Result<()> {
         if self.taken.is_empty() {
             return Ok(());
         }
@@ -431,7 +425,7 @@ impl SlotInventory {
         .await?
         .rows_affected();
         if updated != self.taken.len() as u64 {
-            return Err(sqlx::Error::Protocol(format!(
+            return Err(Error::invariant(format!(
                 "the inventory changed under the decision's row locks: {updated} of {} slots \
                  could take their tables",
                 self.taken.len()
@@ -460,7 +454,7 @@ impl SlotInventory {
 async fn load_rates(
     conn: &mut PgConnection,
     pending: &[Locked],
-) -> sqlx::Result<HashMap<(Uuid, NaiveDate), i64>> {
+) -> Result<HashMap<(Uuid, NaiveDate), i64>> {
     if pending.is_empty() {
         return Ok(HashMap::new());
     }
@@ -487,7 +481,7 @@ async fn record_grants(
     pending: &mut [Locked],
     outcomes: &[Result<Grant, RejectReason>],
     hold_for: Duration,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let granted: Vec<(&mut Locked, &Grant)> = pending
         .iter_mut()
         .zip(outcomes)
@@ -543,7 +537,7 @@ async fn start_hold(
     conn: &mut PgConnection,
     locked: &Locked,
     policy: &DecisionPolicy,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
     outbound::enqueue_command(
         conn,
         locked.restaurant_id,

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use super::{Store, RESERVATION_COLUMNS};
 use crate::Reservation;
+use crate::Result;
 
 impl Store {
     /// Up to `limit` reservations booked with `email` (lower-case), newest first, starting
@@ -17,9 +18,9 @@ impl Store {
         email: &str,
         after: Option<Uuid>,
         limit: i64,
-    ) -> sqlx::Result<Vec<Reservation>> {
+    ) -> Result<Vec<Reservation>> {
         // Keyset paging on (created_at, id): stable while new bookings arrive.
-        sqlx::query_as(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {RESERVATION_COLUMNS} FROM reservation
              WHERE guest_email = $1
                AND ($2::uuid IS NULL OR (created_at, id) <
@@ -31,6 +32,6 @@ impl Store {
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 }

@@ -8,6 +8,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{Store, RESERVATION_COLUMNS};
+use crate::Result;
 use crate::{BookingRequest, Reservation};
 
 /// What recording a request found.
@@ -38,7 +39,7 @@ impl Store {
         &self,
         request: &BookingRequest,
         request_id: Option<&str>,
-    ) -> sqlx::Result<Recorded> {
+    ) -> Result<Recorded> {
         for _ in 0..RECORD_ATTEMPTS {
             // The new row comes back from the insert itself: once it is committed, no further
             // read can fail and make intake answer as if nothing had been recorded.
@@ -49,7 +50,7 @@ impl Store {
                 return Ok(Recorded::Existing(existing));
             }
         }
-        Err(sqlx::Error::RowNotFound)
+        Err(sqlx::Error::RowNotFound.into())
     }
 
     /// Inserts the guest, the reservation, its first event and its outbox row. Returns the new
@@ -58,7 +59,7 @@ impl Store {
         &self,
         request: &BookingRequest,
         request_id: Option<&str>,
-    ) -> sqlx::Result<Option<Reservation>> {
+    ) -> Result<Option<Reservation>> {
         Ok(self
             .record_pending_many(&[(request, request_id)])
             .await?
@@ -77,7 +78,7 @@ impl Store {
     pub async fn record_pending_many(
         &self,
         requests: &[(&BookingRequest, Option<&str>)],
-    ) -> sqlx::Result<Vec<Reservation>> {
+    ) -> Result<Vec<Reservation>> {
         let mut seen = std::collections::HashSet::new();
         let requests: Vec<&(&BookingRequest, Option<&str>)> = requests
             .iter()
@@ -116,7 +117,7 @@ impl Store {
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give an existing guest's id; one row per
         // email, since an upsert may not touch a row twice.
-        sqlx::query_as(&format!(
+        Ok(sqlx::query_as(&format!(
             "WITH input AS (
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
                      $6::text[], $7::text[], $8::int4[], $9::int4[], $10::date[], $11::time[],
@@ -164,7 +165,7 @@ impl Store {
         .bind(&tokens)
         .bind(&request_ids)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// Which of these ids have a reservation.
@@ -174,7 +175,7 @@ impl Store {
     pub async fn existing_reservations(
         &self,
         ids: &[Uuid],
-    ) -> sqlx::Result<std::collections::HashSet<Uuid>> {
+    ) -> Result<std::collections::HashSet<Uuid>> {
         let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM reservation WHERE id = ANY($1)")
             .bind(ids)
             .fetch_all(&self.pool)
@@ -187,7 +188,7 @@ impl Store {
     /// # Errors
     /// On a database error; the rows then stay and the sweeper publishes them again, which
     /// the worker tolerates.
-    pub async fn published_many(&self, reservation_ids: &[Uuid]) -> sqlx::Result<()> {
+    pub async fn published_many(&self, reservation_ids: &[Uuid]) -> Result<()> {
         sqlx::query("DELETE FROM outbox WHERE reservation_id = ANY($1)")
             .bind(reservation_ids)
             .execute(&self.pool)
@@ -200,13 +201,13 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn reservation(&self, id: Uuid) -> sqlx::Result<Option<Reservation>> {
-        sqlx::query_as(&format!(
+    pub async fn reservation(&self, id: Uuid) -> Result<Option<Reservation>> {
+        Ok(sqlx::query_as(&format!(
             "SELECT {RESERVATION_COLUMNS} FROM reservation WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
+        .await?)
     }
 
     /// Locks the outbox row of a reservation for publishing, waiting for another publisher of
@@ -214,7 +215,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn claim_outbox(&self, reservation_id: Uuid) -> sqlx::Result<Option<OutboxClaim>> {
+    pub async fn claim_outbox(&self, reservation_id: Uuid) -> Result<Option<OutboxClaim>> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query_as(&format!(
             "{CLAIM_SELECT} WHERE o.reservation_id = $1 FOR UPDATE OF o"
@@ -230,7 +231,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn claim_stale_outbox(&self, min_age: Duration) -> sqlx::Result<Option<OutboxClaim>> {
+    pub async fn claim_stale_outbox(&self, min_age: Duration) -> Result<Option<OutboxClaim>> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query_as(&format!(
             "{CLAIM_SELECT} WHERE o.created_at < now() - make_interval(secs => $1) \
@@ -277,12 +278,12 @@ impl OutboxClaim {
     /// # Errors
     /// On a database error; the row then stays and the sweeper publishes again, which the
     /// worker tolerates (it decides a reservation only while it is pending).
-    pub async fn published(mut self) -> sqlx::Result<()> {
+    pub async fn published(mut self) -> Result<()> {
         sqlx::query("DELETE FROM outbox WHERE reservation_id = $1")
             .bind(self.row.reservation_id)
             .execute(&mut *self.tx)
             .await?;
-        self.tx.commit().await
+        Ok(self.tx.commit().await?)
     }
 
     /// The broker refused the command. Unless the row is pinned, the request is withdrawn (the reservation is deleted) so the client can be told that
@@ -290,7 +291,7 @@ impl OutboxClaim {
     ///
     /// # Errors
     /// On a database error; the request then stays and will be decided.
-    pub async fn withdraw(mut self) -> sqlx::Result<bool> {
+    pub async fn withdraw(mut self) -> Result<bool> {
         if self.row.pinned {
             self.tx.rollback().await?;
             return Ok(false);
@@ -309,11 +310,11 @@ impl OutboxClaim {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn pin(mut self) -> sqlx::Result<()> {
+    pub async fn pin(mut self) -> Result<()> {
         sqlx::query("UPDATE outbox SET pinned = true WHERE reservation_id = $1")
             .bind(self.row.reservation_id)
             .execute(&mut *self.tx)
             .await?;
-        self.tx.commit().await
+        Ok(self.tx.commit().await?)
     }
 }

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::Store;
+use crate::Result;
 
 /// What a sync changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,7 @@ impl Store {
     /// # Errors
     /// On a database error; then nothing changed.
     #[tracing::instrument(skip(self))]
-    pub async fn sync_inventory(&self, restaurant_id: Uuid) -> sqlx::Result<InventorySync> {
+    pub async fn sync_inventory(&self, restaurant_id: Uuid) -> Result<InventorySync> {
         let (updated, overbooked): (i64, i64) = sqlx::query_as(
             "WITH counted AS (
                  SELECT i.table_type_id, i.slot_start, i.total_reserved, r.overbooking_pct AS pct,

@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use crate::{OpeningInterval, Restaurant, TableType};
 
+use crate::Result;
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
 pub use decision::{DecidedBatch, Decision, DecisionPolicy};
 pub use intake::{OutboxClaim, Recorded};
@@ -85,7 +86,7 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn restaurant(&self, id: Uuid) -> sqlx::Result<Option<Restaurant>> {
+    pub async fn restaurant(&self, id: Uuid) -> Result<Option<Restaurant>> {
         load_restaurant(&mut *self.pool.acquire().await?, id).await
     }
 
@@ -94,11 +95,7 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn restaurants(
-        &self,
-        after: Option<Uuid>,
-        limit: i64,
-    ) -> sqlx::Result<Vec<Restaurant>> {
+    pub async fn restaurants(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Restaurant>> {
         let query = format!(
             "SELECT {RESTAURANT_COLUMNS} FROM restaurant \
              WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
@@ -117,13 +114,13 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn table_types(&self, restaurant_id: Uuid) -> sqlx::Result<Vec<TableType>> {
-        sqlx::query_as(&format!(
+    pub async fn table_types(&self, restaurant_id: Uuid) -> Result<Vec<TableType>> {
+        Ok(sqlx::query_as(&format!(
             "{TABLE_TYPE_SELECT} AND t.restaurant_id = $1 ORDER BY t.name"
         ))
         .bind(restaurant_id)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// One table type, only if it belongs to the restaurant.
@@ -135,7 +132,7 @@ impl Store {
         &self,
         restaurant_id: Uuid,
         table_type_id: Uuid,
-    ) -> sqlx::Result<Option<TableType>> {
+    ) -> Result<Option<TableType>> {
         load_table_type(
             &mut *self.pool.acquire().await?,
             restaurant_id,
@@ -150,7 +147,7 @@ impl Store {
 pub(crate) async fn load_restaurant(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<Restaurant>> {
+) -> Result<Option<Restaurant>> {
     load_restaurant_where(conn, id, "AND deleted_at IS NULL").await
 }
 
@@ -158,7 +155,7 @@ pub(crate) async fn load_restaurant(
 pub(crate) async fn load_restaurant_including_deleted(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<Restaurant>> {
+) -> Result<Option<Restaurant>> {
     load_restaurant_where(conn, id, "").await
 }
 
@@ -166,7 +163,7 @@ async fn load_restaurant_where(
     conn: &mut PgConnection,
     id: Uuid,
     condition: &str,
-) -> sqlx::Result<Option<Restaurant>> {
+) -> Result<Option<Restaurant>> {
     let query = format!("SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = $1 {condition}");
     let Some(mut restaurant) = sqlx::query_as::<_, Restaurant>(&query)
         .bind(id)
@@ -189,7 +186,7 @@ async fn load_restaurant_where(
 pub(crate) async fn load_restaurants(
     conn: &mut PgConnection,
     ids: &[Uuid],
-) -> sqlx::Result<Vec<Restaurant>> {
+) -> Result<Vec<Restaurant>> {
     let mut restaurants = sqlx::query_as::<_, Restaurant>(&format!(
         "SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL"
     ))
@@ -200,7 +197,7 @@ pub(crate) async fn load_restaurants(
     Ok(restaurants)
 }
 
-async fn attach_hours(conn: &mut PgConnection, restaurants: &mut [Restaurant]) -> sqlx::Result<()> {
+async fn attach_hours(conn: &mut PgConnection, restaurants: &mut [Restaurant]) -> Result<()> {
     let ids: Vec<Uuid> = restaurants.iter().map(|r| r.id).collect();
     let hours: Vec<HoursRow> = sqlx::query_as(
         "SELECT restaurant_id, weekday, opens_at, closes_at FROM opening_hours \
@@ -223,25 +220,27 @@ async fn attach_hours(conn: &mut PgConnection, restaurants: &mut [Restaurant]) -
 pub(crate) async fn load_table_types(
     conn: &mut PgConnection,
     ids: &[Uuid],
-) -> sqlx::Result<Vec<TableType>> {
-    sqlx::query_as(&format!("{TABLE_TYPE_SELECT} AND t.id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(conn)
-        .await
+) -> Result<Vec<TableType>> {
+    Ok(
+        sqlx::query_as(&format!("{TABLE_TYPE_SELECT} AND t.id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 pub(crate) async fn load_table_type(
     conn: &mut PgConnection,
     restaurant_id: Uuid,
     table_type_id: Uuid,
-) -> sqlx::Result<Option<TableType>> {
-    sqlx::query_as(&format!(
+) -> Result<Option<TableType>> {
+    Ok(sqlx::query_as(&format!(
         "{TABLE_TYPE_SELECT} AND t.restaurant_id = $1 AND t.id = $2"
     ))
     .bind(restaurant_id)
     .bind(table_type_id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -249,18 +248,4 @@ struct HoursRow {
     restaurant_id: Uuid,
     #[sqlx(flatten)]
     interval: OpeningInterval,
-}
-
-/// Whether a database error means "the database cannot be reached right now" rather than "this
-/// statement is wrong": the caller should back off and retry, and nothing was written.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        // SQLSTATE class 08 is connection exceptions; 57P01-57P03 are shutdowns and "cannot
-        // connect now" while the server starts.
-        sqlx::Error::Database(e) => e
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-        _ => false,
-    }
 }

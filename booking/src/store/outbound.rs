@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::Store;
 use crate::messages::{Command, Envelope, PaymentJob, WebhookJob};
+use crate::Result;
 
 /// Where an outbound message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ async fn enqueue<T: Serialize>(
     kind: &str,
     body: &T,
     reservation_id: Option<Uuid>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let (name, restaurant_id, delay) = match destination {
         Destination::Partition {
             restaurant_id,
@@ -110,7 +111,7 @@ pub(crate) async fn enqueue_command(
     restaurant_id: Uuid,
     command: Command,
     delay: Duration,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let destination = Destination::Partition {
         restaurant_id,
         delay,
@@ -128,7 +129,7 @@ pub(crate) async fn enqueue_payment(
     conn: &mut PgConnection,
     job: PaymentJob,
     reservation_id: Uuid,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     enqueue(
         conn,
         Destination::Payments,
@@ -139,7 +140,7 @@ pub(crate) async fn enqueue_payment(
     .await
 }
 
-pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> sqlx::Result<()> {
+pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> Result<()> {
     enqueue(
         conn,
         Destination::Webhooks,
@@ -158,7 +159,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn claim_outbound(&self) -> sqlx::Result<OutboundClaim> {
+    pub async fn claim_outbound(&self) -> Result<OutboundClaim> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<OutboundRow> = sqlx::query_as(
             "SELECT id, destination, restaurant_id, delay_ms, kind, body, correlation_id
@@ -179,10 +180,10 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn outbound_backlog(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM outbound_message")
+    pub async fn outbound_backlog(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM outbound_message")
             .fetch_one(&self.pool)
-            .await
+            .await?)
     }
 }
 
@@ -198,13 +199,13 @@ impl OutboundClaim {
     /// # Errors
     /// On a database error; the messages are then published again by a later pass, which
     /// every consumer tolerates.
-    pub async fn finish(mut self, confirmed: &[Uuid]) -> sqlx::Result<()> {
+    pub async fn finish(mut self, confirmed: &[Uuid]) -> Result<()> {
         if !confirmed.is_empty() {
             sqlx::query("DELETE FROM outbound_message WHERE id = ANY($1)")
                 .bind(confirmed)
                 .execute(&mut *self.tx)
                 .await?;
         }
-        self.tx.commit().await
+        Ok(self.tx.commit().await?)
     }
 }

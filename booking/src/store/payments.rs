@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::transition::Locked;
 use super::{outbound, Store};
 use crate::messages::{Command, PaymentJob};
+use crate::{Error, Result};
 
 /// Charge or refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
@@ -78,7 +79,15 @@ pub(crate) async fn request_charge(
     locked: &Locked,
     token: &str,
     gateway: &str,
-) -> sqlx::Result<Option<Uuid>> {
+) -> Result<Option<Uuid>> {
+    // The decision fixed both before any charge: a default here would charge a wrong amount.
+    let (Some(price_cents), Some(currency)) = (locked.price_cents, locked.currency.as_deref())
+    else {
+        return Err(Error::invariant(format!(
+            "reservation {} is to be charged but has no price or no currency",
+            locked.id
+        )));
+    };
     let payment_id: Option<Uuid> = sqlx::query_scalar(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               token)
@@ -87,8 +96,8 @@ pub(crate) async fn request_charge(
     )
     .bind(Uuid::new_v4())
     .bind(locked.id)
-    .bind(locked.price_cents.unwrap_or_default())
-    .bind(locked.currency.as_deref().unwrap_or("EUR"))
+    .bind(price_cents)
+    .bind(currency)
     .bind(gateway)
     .bind(token)
     .fetch_optional(&mut *conn)
@@ -104,7 +113,7 @@ pub(crate) async fn request_charge(
 pub(crate) async fn request_refund(
     conn: &mut PgConnection,
     reservation_id: Uuid,
-) -> sqlx::Result<Option<Uuid>> {
+) -> Result<Option<Uuid>> {
     let payment_id: Option<Uuid> = sqlx::query_scalar(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway)
          SELECT $1, reservation_id, 'refund', amount_cents, currency, 'requested', gateway
@@ -126,24 +135,24 @@ pub(crate) async fn load_payment(
     conn: &mut PgConnection,
     reservation_id: Uuid,
     kind: PaymentKind,
-) -> sqlx::Result<Option<Payment>> {
-    sqlx::query_as(&format!(
+) -> Result<Option<Payment>> {
+    Ok(sqlx::query_as(&format!(
         "{PAYMENT_SELECT} WHERE p.reservation_id = $1 AND p.kind = $2"
     ))
     .bind(reservation_id)
     .bind(kind)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 pub(crate) async fn load_payment_by_id(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<Payment>> {
-    sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE p.id = $1"))
+) -> Result<Option<Payment>> {
+    Ok(sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE p.id = $1"))
         .bind(id)
         .fetch_optional(conn)
-        .await
+        .await?)
 }
 
 impl Store {
@@ -151,7 +160,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn payment(&self, id: Uuid) -> sqlx::Result<Option<Payment>> {
+    pub async fn payment(&self, id: Uuid) -> Result<Option<Payment>> {
         load_payment_by_id(&mut *self.pool.acquire().await?, id).await
     }
 
@@ -159,20 +168,20 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn payments_of(&self, reservation_id: Uuid) -> sqlx::Result<Vec<Payment>> {
-        sqlx::query_as(&format!(
+    pub async fn payments_of(&self, reservation_id: Uuid) -> Result<Vec<Payment>> {
+        Ok(sqlx::query_as(&format!(
             "{PAYMENT_SELECT} WHERE p.reservation_id = $1 ORDER BY p.created_at"
         ))
         .bind(reservation_id)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// The charge a refund gives back.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn charge_of(&self, reservation_id: Uuid) -> sqlx::Result<Option<Payment>> {
+    pub async fn charge_of(&self, reservation_id: Uuid) -> Result<Option<Payment>> {
         load_payment(
             &mut *self.pool.acquire().await?,
             reservation_id,
@@ -192,7 +201,7 @@ impl Store {
         &self,
         payment_id: Uuid,
         outcome: &PaymentOutcome,
-    ) -> sqlx::Result<bool> {
+    ) -> Result<bool> {
         let (status, reference, failure) = match outcome {
             PaymentOutcome::Captured { reference } => ("captured", Some(reference), None),
             PaymentOutcome::Declined { reason } => ("declined", None, Some(reason)),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::outbound;
 use super::RESERVATION_COLUMNS;
 use crate::messages::{WebhookJob, WebhookTarget};
+use crate::{Error, Result};
 use crate::{Reservation, Status};
 
 /// A reservation row locked `FOR UPDATE` for the rest of the transaction.
@@ -42,22 +43,24 @@ const LOCK_SELECT: &str = "SELECT id, status, restaurant_id, table_type_id, tabl
 
 /// Locks a reservation. The row lock makes two deciders (a failover overlap, or the API's
 /// payment request racing the worker) take turns.
-pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Locked>> {
-    sqlx::query_as(&format!("{LOCK_SELECT} WHERE id = $1 FOR UPDATE"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>> {
+    Ok(
+        sqlx::query_as(&format!("{LOCK_SELECT} WHERE id = $1 FOR UPDATE"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// Locks several reservations, in id order so two lockers never wait on each other in a
 /// circle. Ids that match nothing are left out.
-pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Locked>> {
-    sqlx::query_as(&format!(
+pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Locked>> {
+    Ok(sqlx::query_as(&format!(
         "{LOCK_SELECT} WHERE id = ANY($1) ORDER BY id FOR UPDATE"
     ))
     .bind(ids)
     .fetch_all(conn)
-    .await
+    .await?)
 }
 
 /// One reservation's change of state, for [`transition_all`].
@@ -75,7 +78,7 @@ pub(crate) async fn transition(
     to: Status,
     reason: Option<&str>,
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     transition_all(conn, &mut [Move { locked, to, reason }], actor).await
 }
 
@@ -86,12 +89,12 @@ pub(crate) async fn transition_all(
     conn: &mut PgConnection,
     moves: &mut [Move<'_>],
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     if moves.is_empty() {
         return Ok(());
     }
     if let Some(illegal) = moves.iter().find(|m| !m.locked.status.can_become(m.to)) {
-        return Err(sqlx::Error::Protocol(format!(
+        return Err(Error::invariant(format!(
             "illegal transition {} → {} for reservation {}",
             illegal.locked.status.as_str(),
             illegal.to.as_str(),
@@ -165,7 +168,7 @@ pub(crate) async fn note(
     locked: &Locked,
     reason: &str,
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let status = locked.status;
     append_event(conn, locked.id, Some(status), status, Some(reason), actor).await?;
     Ok(())
@@ -178,8 +181,8 @@ pub(crate) async fn append_event(
     to: Status,
     reason: Option<&str>,
     actor: &str,
-) -> sqlx::Result<(i64, DateTime<Utc>)> {
-    sqlx::query_as(
+) -> Result<(i64, DateTime<Utc>)> {
+    Ok(sqlx::query_as(
         "INSERT INTO reservation_event (reservation_id, from_status, to_status, reason, actor)
          VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at",
     )
@@ -189,7 +192,7 @@ pub(crate) async fn append_event(
     .bind(reason)
     .bind(actor)
     .fetch_one(conn)
-    .await
+    .await?)
 }
 
 /// The body of every webhook, in the Standard Webhooks shape.
@@ -208,7 +211,7 @@ async fn queue_webhooks(
     conn: &mut PgConnection,
     moves: &[Move<'_>],
     events: &HashMap<Uuid, (i64, DateTime<Utc>)>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let restaurants: Vec<Uuid> = moves.iter().map(|m| m.locked.restaurant_id).collect();
     let endpoints: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "SELECT restaurant_id, id FROM webhook_endpoint WHERE restaurant_id = ANY($1)",
@@ -262,7 +265,7 @@ async fn queue_webhooks(
             data: reservation,
         };
         let payload = serde_json::to_string(&event)
-            .map_err(|e| sqlx::Error::Protocol(format!("webhook payload: {e}")))?;
+            .map_err(|e| Error::invariant(format!("webhook payload: {e}")))?;
         for target in targets_of(locked) {
             let job = WebhookJob {
                 webhook_id: format!("evt_{event_id}"),
@@ -279,10 +282,7 @@ async fn queue_webhooks(
 
 /// Gives back every slot the reservation holds. Idempotent: the slots are forgotten as they
 /// are released, so a second release finds nothing.
-pub(crate) async fn release_inventory(
-    conn: &mut PgConnection,
-    locked: &mut Locked,
-) -> sqlx::Result<()> {
+pub(crate) async fn release_inventory(conn: &mut PgConnection, locked: &mut Locked) -> Result<()> {
     let Some(slots) = locked.reserved_slots.take() else {
         return Ok(());
     };

@@ -6,6 +6,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::Store;
+use crate::Result;
 
 /// A registered endpoint. The secret is shown once, when the endpoint is made.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -35,8 +36,8 @@ impl Store {
         url: &str,
         secret: &str,
         description: &str,
-    ) -> sqlx::Result<WebhookEndpoint> {
-        sqlx::query_as(
+    ) -> Result<WebhookEndpoint> {
+        Ok(sqlx::query_as(
             "INSERT INTO webhook_endpoint (id, restaurant_id, url, secret, description)
              VALUES ($1, $2, $3, $4, $5)
              RETURNING id, restaurant_id, url, secret, description, created_at",
@@ -47,34 +48,31 @@ impl Store {
         .bind(secret)
         .bind(description)
         .fetch_one(&self.pool)
-        .await
+        .await?)
     }
 
     /// The endpoints of a restaurant, oldest first.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn webhook_endpoints(
-        &self,
-        restaurant_id: Uuid,
-    ) -> sqlx::Result<Vec<WebhookEndpoint>> {
-        sqlx::query_as(&format!(
+    pub async fn webhook_endpoints(&self, restaurant_id: Uuid) -> Result<Vec<WebhookEndpoint>> {
+        Ok(sqlx::query_as(&format!(
             "{ENDPOINT_SELECT} WHERE restaurant_id = $1 ORDER BY created_at, id"
         ))
         .bind(restaurant_id)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// One endpoint, for a delivery.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn webhook_endpoint(&self, id: Uuid) -> sqlx::Result<Option<WebhookEndpoint>> {
-        sqlx::query_as(&format!("{ENDPOINT_SELECT} WHERE id = $1"))
+    pub async fn webhook_endpoint(&self, id: Uuid) -> Result<Option<WebhookEndpoint>> {
+        Ok(sqlx::query_as(&format!("{ENDPOINT_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await
+            .await?)
     }
 
     /// Removes an endpoint of a restaurant. Deliveries already queued for it are dropped when
@@ -82,11 +80,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn remove_webhook_endpoint(
-        &self,
-        restaurant_id: Uuid,
-        id: Uuid,
-    ) -> sqlx::Result<bool> {
+    pub async fn remove_webhook_endpoint(&self, restaurant_id: Uuid, id: Uuid) -> Result<bool> {
         let deleted =
             sqlx::query("DELETE FROM webhook_endpoint WHERE id = $1 AND restaurant_id = $2")
                 .bind(id)

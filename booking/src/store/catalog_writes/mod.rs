@@ -40,10 +40,11 @@ pub use rates::Rate;
 pub use refusal::CatalogRefusal;
 pub use tables::DiningTable;
 
+use crate::Result;
 use refusal::refusal_of;
 
 /// What a staff write returns: the outer error is the database's, the inner one the caller's.
-pub type Written<T> = sqlx::Result<Result<T, CatalogRefusal>>;
+pub type Written<T> = Result<Result<T, CatalogRefusal>>;
 
 /// What a deletion did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +70,11 @@ impl Store {
         result: Written<T>,
     ) -> Written<T> {
         let result = match result {
-            Err(error) => match refusal_of(&error) {
+            Err(crate::Error::Database(error)) => match refusal_of(&error) {
                 Some(refusal) => return Ok(Err(refusal)),
-                None => return Err(error),
+                None => return Err(error.into()),
             },
+            Err(error) => return Err(error),
             Ok(result) => result,
         };
         if result.is_ok() {
@@ -92,7 +94,7 @@ pub(super) async fn soft_delete(
     table_type_id: Option<Uuid>,
     force: bool,
     actor: &str,
-) -> sqlx::Result<Result<Deleted, CatalogRefusal>> {
+) -> Result<Result<Deleted, CatalogRefusal>> {
     let booked = upcoming_reservations(conn, restaurant_id, table_type_id, &BOOKED).await?;
     if !booked.is_empty() && !force {
         return Ok(Err(CatalogRefusal::StillBooked {
@@ -131,9 +133,9 @@ pub(super) async fn upcoming_reservations(
     restaurant_id: Uuid,
     table_type_id: Option<Uuid>,
     statuses: &[Status],
-) -> sqlx::Result<Vec<Uuid>> {
+) -> Result<Vec<Uuid>> {
     let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "SELECT r.id FROM reservation r JOIN restaurant rest ON rest.id = r.restaurant_id
          WHERE r.restaurant_id = $1 AND ($2::uuid IS NULL OR r.table_type_id = $2)
            AND r.status = ANY($3)
@@ -145,7 +147,7 @@ pub(super) async fn upcoming_reservations(
     .bind(table_type_id)
     .bind(&statuses)
     .fetch_all(conn)
-    .await
+    .await?)
 }
 
 /// Queues the cancellation, with a full refund, of each reservation on the restaurant's lane.
@@ -154,7 +156,7 @@ async fn cancel_all(
     restaurant_id: Uuid,
     reservations: &[Uuid],
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     for &reservation_id in reservations {
         outbound::enqueue_command(
             conn,
@@ -175,7 +177,7 @@ async fn cancel_all(
 pub(super) async fn sync_inventory_later(
     conn: &mut PgConnection,
     restaurant_id: Uuid,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     outbound::enqueue_command(
         conn,
         restaurant_id,

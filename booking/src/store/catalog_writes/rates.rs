@@ -10,6 +10,7 @@ use super::table_types::table_type_is_live;
 use super::Written;
 use crate::catalog_forms::{DateRange, RatesDraft};
 use crate::store::Store;
+use crate::Result;
 
 /// The price of a table type on one date; dates without a rate take the base price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -31,7 +32,7 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
         price_cents: i64,
-    ) -> sqlx::Result<()> {
+    ) -> Result<()> {
         upsert_rates(
             &mut *self.pool.acquire().await?,
             table_type_id,
@@ -139,7 +140,7 @@ async fn upsert_rates(
     from: NaiveDate,
     to: NaiveDate,
     price_cents: i64,
-) -> sqlx::Result<u64> {
+) -> Result<u64> {
     Ok(sqlx::query(
         "INSERT INTO rate (table_type_id, service_date, price_cents)
          SELECT $1, d::date, $4 FROM generate_series($2::date, $3::date, '1 day') AS d

@@ -10,13 +10,14 @@ use super::{
 use crate::catalog_forms::RestaurantDraft;
 use crate::store::Store;
 use crate::Restaurant;
+use crate::Result;
 
 impl Store {
     /// Inserts a restaurant with its opening hours. Returns whether it was new.
     ///
     /// # Errors
     /// On a database error, including a CHECK that refuses a value.
-    pub async fn insert_restaurant(&self, restaurant: &Restaurant) -> sqlx::Result<bool> {
+    pub async fn insert_restaurant(&self, restaurant: &Restaurant) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let inserted = insert_restaurant_rows(&mut tx, restaurant).await?;
         tx.commit().await?;
@@ -95,10 +96,7 @@ impl Store {
     }
 }
 
-async fn insert_restaurant_rows(
-    conn: &mut PgConnection,
-    restaurant: &Restaurant,
-) -> sqlx::Result<bool> {
+async fn insert_restaurant_rows(conn: &mut PgConnection, restaurant: &Restaurant) -> Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO restaurant (id, name, address, latitude, longitude, time_zone,
              slot_minutes, default_duration_minutes, overbooking_pct, booking_horizon_days,
@@ -132,7 +130,7 @@ async fn insert_opening_hours(
     conn: &mut PgConnection,
     restaurant_id: Uuid,
     hours: &[crate::OpeningInterval],
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let weekdays: Vec<i16> = hours.iter().map(|h| h.weekday).collect();
     let opens: Vec<chrono::NaiveTime> = hours.iter().map(|h| h.opens_at).collect();
     let closes: Vec<chrono::NaiveTime> = hours.iter().map(|h| h.closes_at).collect();
@@ -158,17 +156,14 @@ struct RestaurantLock {
     overbooking_pct: i32,
 }
 
-async fn lock_restaurant(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> sqlx::Result<Option<RestaurantLock>> {
-    sqlx::query_as(
+async fn lock_restaurant(conn: &mut PgConnection, id: Uuid) -> Result<Option<RestaurantLock>> {
+    Ok(sqlx::query_as(
         "SELECT version, slot_minutes, overbooking_pct FROM restaurant
          WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
     )
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 async fn replace_restaurant_in(

@@ -7,6 +7,7 @@ use super::refusal::{check_version, no_restaurant, no_table_type, CatalogRefusal
 use super::{soft_delete, Deleted, Written};
 use crate::catalog_forms::{InitialTables, TableTypeDraft};
 use crate::store::Store;
+use crate::Result;
 use crate::TableType;
 
 impl Store {
@@ -20,7 +21,7 @@ impl Store {
         table_type: &TableType,
         tables: u32,
         label_prefix: &str,
-    ) -> sqlx::Result<()> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         insert_table_type_rows(&mut tx, table_type, tables, label_prefix).await?;
         tx.commit().await?;
@@ -163,7 +164,7 @@ async fn insert_table_type_rows(
     table_type: &TableType,
     tables: u32,
     label_prefix: &str,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO table_type (id, restaurant_id, name, seats_min, seats_max,
              base_price_cents, currency)
@@ -210,8 +211,8 @@ pub(super) async fn lock_table_type(
     conn: &mut PgConnection,
     restaurant_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<i32>> {
-    sqlx::query_scalar(
+) -> Result<Option<i32>> {
+    Ok(sqlx::query_scalar(
         "SELECT t.version FROM table_type t JOIN restaurant r ON r.id = t.restaurant_id
          WHERE t.id = $2 AND t.restaurant_id = $1
            AND t.deleted_at IS NULL AND r.deleted_at IS NULL
@@ -220,7 +221,7 @@ pub(super) async fn lock_table_type(
     .bind(restaurant_id)
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 /// Whether a table type is live and belongs to a live restaurant. With `hold`, it stays so
@@ -230,7 +231,7 @@ pub(super) async fn table_type_is_live(
     restaurant_id: Uuid,
     id: Uuid,
     hold: bool,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
     let query = format!(
         "SELECT 1 FROM table_type t JOIN restaurant r ON r.id = t.restaurant_id
          WHERE t.id = $2 AND t.restaurant_id = $1
@@ -252,7 +253,7 @@ async fn check_type_name(
     restaurant_id: Uuid,
     except: Option<Uuid>,
     draft: &TableTypeDraft,
-) -> sqlx::Result<Result<(), CatalogRefusal>> {
+) -> Result<Result<(), CatalogRefusal>> {
     let taken: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM table_type
              WHERE restaurant_id = $1 AND name = $2 AND deleted_at IS NULL

@@ -10,6 +10,7 @@ use super::table_types::table_type_is_live;
 use super::{sync_inventory_later, Written};
 use crate::catalog_forms::TableDraft;
 use crate::store::Store;
+use crate::Result;
 
 /// A physical table of a table type.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -71,7 +72,7 @@ impl Store {
         restaurant_id: Uuid,
         table_type_id: Uuid,
         id: Uuid,
-    ) -> sqlx::Result<Option<DiningTable>> {
+    ) -> Result<Option<DiningTable>> {
         let mut conn = self.pool.acquire().await?;
         if !table_type_is_live(&mut conn, restaurant_id, table_type_id, false).await? {
             return Ok(None);
@@ -219,32 +220,32 @@ async fn lock_dining_table(
     restaurant_id: Uuid,
     table_type_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<(i32, bool)>> {
+) -> Result<Option<(i32, bool)>> {
     if !table_type_is_live(conn, restaurant_id, table_type_id, true).await? {
         return Ok(None);
     }
-    sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT version, active FROM dining_table WHERE id = $1 AND table_type_id = $2
          FOR NO KEY UPDATE",
     )
     .bind(id)
     .bind(table_type_id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 async fn load_dining_table(
     conn: &mut PgConnection,
     table_type_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<DiningTable>> {
-    sqlx::query_as(&format!(
+) -> Result<Option<DiningTable>> {
+    Ok(sqlx::query_as(&format!(
         "SELECT {DINING_TABLE_COLUMNS} FROM dining_table WHERE id = $1 AND table_type_id = $2"
     ))
     .bind(id)
     .bind(table_type_id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 async fn check_label(
@@ -252,7 +253,7 @@ async fn check_label(
     table_type_id: Uuid,
     except: Option<Uuid>,
     draft: &TableDraft,
-) -> sqlx::Result<Result<(), CatalogRefusal>> {
+) -> Result<Result<(), CatalogRefusal>> {
     let taken: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM dining_table
              WHERE table_type_id = $1 AND label = $2 AND ($3::uuid IS NULL OR id <> $3))",
