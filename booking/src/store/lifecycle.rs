@@ -373,11 +373,12 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn events(&self, reservation_id: Uuid) -> Result<Option<Vec<ReservationEvent>>> {
-        let events: Vec<ReservationEvent> = sqlx::query_as(
+        let events = sqlx::query_as!(
+            ReservationEvent,
             "SELECT id, from_status, to_status, reason, actor, created_at
              FROM reservation_event WHERE reservation_id = $1 ORDER BY id",
+            reservation_id,
         )
-        .bind(reservation_id)
         .fetch_all(&self.pool)
         .await?;
         if events.is_empty() && self.reservation(reservation_id).await?.is_none() {
@@ -398,7 +399,7 @@ impl Store {
         renudge_after: std::time::Duration,
         limit: i64,
     ) -> Result<Vec<(Uuid, Uuid)>> {
-        Ok(sqlx::query_as(
+        let nudged = sqlx::query!(
             "UPDATE reservation SET expiry_nudged_at = now()
              WHERE id IN (
                  SELECT id FROM reservation
@@ -408,12 +409,16 @@ impl Store {
                  ORDER BY hold_expires_at LIMIT $3
                  FOR UPDATE SKIP LOCKED)
              RETURNING id, restaurant_id",
+            grace.as_secs_f64(),
+            renudge_after.as_secs_f64(),
+            limit,
         )
-        .bind(grace.as_secs_f64())
-        .bind(renudge_after.as_secs_f64())
-        .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(nudged
+            .into_iter()
+            .map(|hold| (hold.id, hold.restaurant_id))
+            .collect())
     }
 }
 

@@ -39,14 +39,13 @@ pub struct OutboundMessage {
     pub correlation_id: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct OutboundRow {
     id: Uuid,
     destination: String,
     restaurant_id: Option<Uuid>,
     delay_ms: i64,
     kind: String,
-    body: sqlx::types::Json<serde_json::Value>,
+    body: serde_json::Value,
     correlation_id: Option<String>,
 }
 
@@ -66,7 +65,7 @@ impl OutboundRow {
             id: self.id,
             destination,
             kind: self.kind,
-            body: crate::messages::to_json(&self.body.0),
+            body: crate::messages::to_json(&self.body),
             correlation_id: self.correlation_id,
         })
     }
@@ -89,18 +88,19 @@ async fn enqueue<T: Serialize>(
         Destination::Payments => ("payments", None, Duration::ZERO),
         Destination::Webhooks => ("webhooks", None, Duration::ZERO),
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body,
              correlation_id)
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT request_id FROM reservation WHERE id = $7))",
+        Uuid::new_v4(),
+        name,
+        restaurant_id,
+        i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+        kind,
+        // Any Serialize body, written as jsonb without a detour through serde_json::Value.
+        sqlx::types::Json(body) as _,
+        reservation_id,
     )
-    .bind(Uuid::new_v4())
-    .bind(name)
-    .bind(restaurant_id)
-    .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
-    .bind(kind)
-    .bind(sqlx::types::Json(body))
-    .bind(reservation_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -161,12 +161,13 @@ impl Store {
     /// On a database error.
     pub async fn claim_outbound(&self) -> Result<OutboundClaim> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<OutboundRow> = sqlx::query_as(
+        let rows = sqlx::query_as!(
+            OutboundRow,
             "SELECT id, destination, restaurant_id, delay_ms, kind, body, correlation_id
              FROM outbound_message
              ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+            CLAIM_BATCH,
         )
-        .bind(CLAIM_BATCH)
         .fetch_all(&mut *tx)
         .await?;
         let messages = rows
@@ -181,9 +182,11 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn outbound_backlog(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM outbound_message")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM outbound_message"#)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -201,8 +204,7 @@ impl OutboundClaim {
     /// every consumer tolerates.
     pub async fn finish(mut self, confirmed: &[Uuid]) -> Result<()> {
         if !confirmed.is_empty() {
-            sqlx::query("DELETE FROM outbound_message WHERE id = ANY($1)")
-                .bind(confirmed)
+            sqlx::query!("DELETE FROM outbound_message WHERE id = ANY($1)", confirmed)
                 .execute(&mut *self.tx)
                 .await?;
         }

@@ -17,13 +17,13 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn record_pace(&self, worker_id: Uuid, per_command: Duration) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO worker_pace (worker_id, seconds_per_command) VALUES ($1, $2)
              ON CONFLICT (worker_id) DO UPDATE
              SET seconds_per_command = EXCLUDED.seconds_per_command, updated_at = now()",
+            worker_id,
+            per_command.as_secs_f64(),
         )
-        .bind(worker_id)
-        .bind(per_command.as_secs_f64())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -34,11 +34,11 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn pace(&self) -> Result<Option<Duration>> {
-        let seconds: Option<f64> = sqlx::query_scalar(
+        let seconds = sqlx::query_scalar!(
             "SELECT avg(seconds_per_command) FROM worker_pace
              WHERE updated_at > now() - make_interval(secs => $1)",
+            FRESH_FOR_SECS,
         )
-        .bind(FRESH_FOR_SECS)
         .fetch_one(&self.pool)
         .await?;
         Ok(seconds

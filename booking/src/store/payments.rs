@@ -59,10 +59,6 @@ pub struct Payment {
     pub updated_at: DateTime<Utc>,
 }
 
-const PAYMENT_SELECT: &str = "SELECT p.id, p.reservation_id, r.restaurant_id, p.kind, \
-     p.amount_cents, p.currency, p.status, p.gateway, p.token, p.gateway_reference, p.failure, \
-     p.created_at, p.updated_at FROM payment p JOIN reservation r ON r.id = p.reservation_id";
-
 /// What the gateway said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
@@ -88,18 +84,18 @@ pub(crate) async fn request_charge(
             locked.id
         )));
     };
-    let payment_id: Option<Uuid> = sqlx::query_scalar(
+    let payment_id = sqlx::query_scalar!(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               token)
          VALUES ($1, $2, 'charge', $3, $4, 'requested', $5, $6)
          ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        locked.id,
+        price_cents,
+        currency,
+        gateway,
+        token,
     )
-    .bind(Uuid::new_v4())
-    .bind(locked.id)
-    .bind(price_cents)
-    .bind(currency)
-    .bind(gateway)
-    .bind(token)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
@@ -114,14 +110,14 @@ pub(crate) async fn request_refund(
     conn: &mut PgConnection,
     reservation_id: Uuid,
 ) -> Result<Option<Uuid>> {
-    let payment_id: Option<Uuid> = sqlx::query_scalar(
+    let payment_id = sqlx::query_scalar!(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway)
          SELECT $1, reservation_id, 'refund', amount_cents, currency, 'requested', gateway
          FROM payment WHERE reservation_id = $2 AND kind = 'charge' AND status = 'captured'
          ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        reservation_id,
     )
-    .bind(Uuid::new_v4())
-    .bind(reservation_id)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
@@ -136,11 +132,16 @@ pub(crate) async fn load_payment(
     reservation_id: Uuid,
     kind: PaymentKind,
 ) -> Result<Option<Payment>> {
-    Ok(sqlx::query_as(&format!(
-        "{PAYMENT_SELECT} WHERE p.reservation_id = $1 AND p.kind = $2"
-    ))
-    .bind(reservation_id)
-    .bind(kind)
+    Ok(sqlx::query_as!(
+        Payment,
+        r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
+                  p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
+                  p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+           FROM payment p JOIN reservation r ON r.id = p.reservation_id
+           WHERE p.reservation_id = $1 AND p.kind = $2"#,
+        reservation_id,
+        kind as _,
+    )
     .fetch_optional(conn)
     .await?)
 }
@@ -149,10 +150,17 @@ pub(crate) async fn load_payment_by_id(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<Payment>> {
-    Ok(sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_as!(
+        Payment,
+        r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
+                  p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
+                  p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+           FROM payment p JOIN reservation r ON r.id = p.reservation_id
+           WHERE p.id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?)
 }
 
 impl Store {
@@ -169,10 +177,15 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn payments_of(&self, reservation_id: Uuid) -> Result<Vec<Payment>> {
-        Ok(sqlx::query_as(&format!(
-            "{PAYMENT_SELECT} WHERE p.reservation_id = $1 ORDER BY p.created_at"
-        ))
-        .bind(reservation_id)
+        Ok(sqlx::query_as!(
+            Payment,
+            r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
+                      p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
+                      p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+               FROM payment p JOIN reservation r ON r.id = p.reservation_id
+               WHERE p.reservation_id = $1 ORDER BY p.created_at"#,
+            reservation_id,
+        )
         .fetch_all(&self.pool)
         .await?)
     }
@@ -209,22 +222,23 @@ impl Store {
             PaymentOutcome::RefundFailed { reason } => ("failed", None, Some(reason)),
         };
         let mut tx = self.pool.begin().await?;
-        let updated: Option<(Uuid, Uuid)> = sqlx::query_as(
+        let updated = sqlx::query!(
             "UPDATE payment p SET status = $2, gateway_reference = $3, failure = $4,
                  updated_at = now()
              FROM reservation r
              WHERE p.id = $1 AND p.status = 'requested' AND r.id = p.reservation_id
              RETURNING p.reservation_id, r.restaurant_id",
+            payment_id,
+            status,
+            reference,
+            failure,
         )
-        .bind(payment_id)
-        .bind(status)
-        .bind(reference)
-        .bind(failure)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((reservation_id, restaurant_id)) = updated else {
+        let Some(updated) = updated else {
             return Ok(false);
         };
+        let (reservation_id, restaurant_id) = (updated.reservation_id, updated.restaurant_id);
         outbound::enqueue_command(
             &mut tx,
             restaurant_id,

@@ -107,20 +107,20 @@ pub(super) async fn soft_delete(
     }
     cancel_all(conn, restaurant_id, &booked, actor).await?;
     if table_type_id.is_none() {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE restaurant SET deleted_at = now(), version = version + 1, updated_at = now()
              WHERE id = $1 AND deleted_at IS NULL",
+            restaurant_id,
         )
-        .bind(restaurant_id)
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE table_type SET deleted_at = now(), version = version + 1, updated_at = now()
          WHERE restaurant_id = $1 AND ($2::uuid IS NULL OR id = $2) AND deleted_at IS NULL",
+        restaurant_id,
+        table_type_id,
     )
-    .bind(restaurant_id)
-    .bind(table_type_id)
     .execute(&mut *conn)
     .await?;
     Ok(Ok(Deleted { canceled: booked }))
@@ -135,17 +135,17 @@ pub(super) async fn upcoming_reservations(
     statuses: &[Status],
 ) -> Result<Vec<Uuid>> {
     let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "SELECT r.id FROM reservation r JOIN restaurant rest ON rest.id = r.restaurant_id
          WHERE r.restaurant_id = $1 AND ($2::uuid IS NULL OR r.table_type_id = $2)
            AND r.status = ANY($3)
            AND r.service_date + r.start_time + make_interval(mins => r.duration_minutes)
                > (now() AT TIME ZONE rest.time_zone)
          ORDER BY r.service_date, r.start_time, r.id",
+        restaurant_id,
+        table_type_id,
+        &statuses as _,
     )
-    .bind(restaurant_id)
-    .bind(table_type_id)
-    .bind(&statuses)
     .fetch_all(conn)
     .await?)
 }

@@ -89,14 +89,15 @@ impl Store {
         if !table_type_is_live(&mut conn, restaurant_id, table_type_id, false).await? {
             return Ok(Err(no_table_type(restaurant_id, table_type_id)));
         }
-        let rates = sqlx::query_as(
+        let rates = sqlx::query_as!(
+            Rate,
             "SELECT service_date AS date, price_cents FROM rate
              WHERE table_type_id = $1 AND service_date BETWEEN $2 AND $3
              ORDER BY service_date",
+            table_type_id,
+            dates.from(),
+            dates.to(),
         )
-        .bind(table_type_id)
-        .bind(dates.from())
-        .bind(dates.to())
         .fetch_all(&mut *conn)
         .await?;
         Ok(Ok(rates))
@@ -118,12 +119,12 @@ impl Store {
             if !table_type_is_live(&mut tx, restaurant_id, table_type_id, true).await? {
                 return Ok(Err(no_table_type(restaurant_id, table_type_id)));
             }
-            let removed = sqlx::query(
+            let removed = sqlx::query!(
                 "DELETE FROM rate WHERE table_type_id = $1 AND service_date BETWEEN $2 AND $3",
+                table_type_id,
+                dates.from(),
+                dates.to(),
             )
-            .bind(table_type_id)
-            .bind(dates.from())
-            .bind(dates.to())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -141,15 +142,15 @@ async fn upsert_rates(
     to: NaiveDate,
     price_cents: i64,
 ) -> Result<u64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "INSERT INTO rate (table_type_id, service_date, price_cents)
          SELECT $1, d::date, $4 FROM generate_series($2::date, $3::date, '1 day') AS d
          ON CONFLICT (table_type_id, service_date) DO UPDATE SET price_cents = EXCLUDED.price_cents",
+        table_type_id,
+        from,
+        to,
+        price_cents,
     )
-    .bind(table_type_id)
-    .bind(from)
-    .bind(to)
-    .bind(price_cents)
     .execute(conn)
     .await?
     .rows_affected())

@@ -97,25 +97,25 @@ impl Store {
 }
 
 async fn insert_restaurant_rows(conn: &mut PgConnection, restaurant: &Restaurant) -> Result<bool> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO restaurant (id, name, address, latitude, longitude, time_zone,
              slot_minutes, default_duration_minutes, overbooking_pct, booking_horizon_days,
              refund_window_hours, prepayment_required)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO NOTHING",
+        restaurant.id,
+        &restaurant.name,
+        &restaurant.address,
+        restaurant.latitude,
+        restaurant.longitude,
+        &restaurant.time_zone,
+        restaurant.slot_minutes,
+        restaurant.default_duration_minutes,
+        restaurant.overbooking_pct,
+        restaurant.booking_horizon_days,
+        restaurant.refund_window_hours,
+        restaurant.prepayment_required,
     )
-    .bind(restaurant.id)
-    .bind(&restaurant.name)
-    .bind(&restaurant.address)
-    .bind(restaurant.latitude)
-    .bind(restaurant.longitude)
-    .bind(&restaurant.time_zone)
-    .bind(restaurant.slot_minutes)
-    .bind(restaurant.default_duration_minutes)
-    .bind(restaurant.overbooking_pct)
-    .bind(restaurant.booking_horizon_days)
-    .bind(restaurant.refund_window_hours)
-    .bind(restaurant.prepayment_required)
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -134,14 +134,14 @@ async fn insert_opening_hours(
     let weekdays: Vec<i16> = hours.iter().map(|h| h.weekday).collect();
     let opens: Vec<chrono::NaiveTime> = hours.iter().map(|h| h.opens_at).collect();
     let closes: Vec<chrono::NaiveTime> = hours.iter().map(|h| h.closes_at).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO opening_hours (restaurant_id, weekday, opens_at, closes_at)
          SELECT $1, * FROM unnest($2::smallint[], $3::time[], $4::time[])",
+        restaurant_id,
+        &weekdays,
+        &opens,
+        &closes,
     )
-    .bind(restaurant_id)
-    .bind(&weekdays)
-    .bind(&opens)
-    .bind(&closes)
     .execute(conn)
     .await?;
     Ok(())
@@ -149,7 +149,6 @@ async fn insert_opening_hours(
 
 /// What a restaurant update compares against, locked until the transaction ends. `NO KEY
 /// UPDATE` lets bookings keep referring to the row meanwhile.
-#[derive(sqlx::FromRow)]
 struct RestaurantLock {
     version: i32,
     slot_minutes: i32,
@@ -157,11 +156,12 @@ struct RestaurantLock {
 }
 
 async fn lock_restaurant(conn: &mut PgConnection, id: Uuid) -> Result<Option<RestaurantLock>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        RestaurantLock,
         "SELECT version, slot_minutes, overbooking_pct FROM restaurant
          WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await?)
 }
@@ -192,26 +192,26 @@ async fn replace_restaurant_in(
         }
     }
     let restaurant = draft.to_restaurant(id, current.version + 1);
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE restaurant SET name = $3, address = $4, latitude = $5, longitude = $6,
              time_zone = $7, slot_minutes = $8, default_duration_minutes = $9,
              overbooking_pct = $10, booking_horizon_days = $11, refund_window_hours = $12,
              prepayment_required = $13, version = version + 1, updated_at = now()
          WHERE id = $1 AND version = $2 AND deleted_at IS NULL",
+        id,
+        current.version,
+        &restaurant.name,
+        &restaurant.address,
+        restaurant.latitude,
+        restaurant.longitude,
+        &restaurant.time_zone,
+        restaurant.slot_minutes,
+        restaurant.default_duration_minutes,
+        restaurant.overbooking_pct,
+        restaurant.booking_horizon_days,
+        restaurant.refund_window_hours,
+        restaurant.prepayment_required,
     )
-    .bind(id)
-    .bind(current.version)
-    .bind(&restaurant.name)
-    .bind(&restaurant.address)
-    .bind(restaurant.latitude)
-    .bind(restaurant.longitude)
-    .bind(&restaurant.time_zone)
-    .bind(restaurant.slot_minutes)
-    .bind(restaurant.default_duration_minutes)
-    .bind(restaurant.overbooking_pct)
-    .bind(restaurant.booking_horizon_days)
-    .bind(restaurant.refund_window_hours)
-    .bind(restaurant.prepayment_required)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -221,8 +221,7 @@ async fn replace_restaurant_in(
             current: current.version,
         }));
     }
-    sqlx::query("DELETE FROM opening_hours WHERE restaurant_id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM opening_hours WHERE restaurant_id = $1", id)
         .execute(&mut *tx)
         .await?;
     insert_opening_hours(tx, id, &restaurant.opening_hours).await?;

@@ -43,10 +43,11 @@ impl Store {
     ) -> Written<TableType> {
         let mut tx = self.pool.begin().await?;
         let result = async {
-            let live: Option<i32> = sqlx::query_scalar(
-                "SELECT 1 FROM restaurant WHERE id = $1 AND deleted_at IS NULL FOR SHARE",
+            let live = sqlx::query_scalar!(
+                r#"SELECT 1 AS "live!" FROM restaurant
+                   WHERE id = $1 AND deleted_at IS NULL FOR SHARE"#,
+                restaurant_id,
             )
-            .bind(restaurant_id)
             .fetch_optional(&mut *tx)
             .await?;
             if live.is_none() {
@@ -102,19 +103,19 @@ impl Store {
             if let Err(taken) = check_type_name(&mut tx, restaurant_id, Some(id), draft).await? {
                 return Ok(Err(taken));
             }
-            let updated = sqlx::query(
+            let updated = sqlx::query!(
                 "UPDATE table_type SET name = $3, seats_min = $4, seats_max = $5,
                      base_price_cents = $6, currency = $7,
                      version = version + 1, updated_at = now()
                  WHERE id = $1 AND version = $2 AND deleted_at IS NULL",
+                id,
+                current,
+                draft.name.as_str(),
+                draft.seats_min,
+                draft.seats_max,
+                draft.base_price.get(),
+                draft.currency.code(),
             )
-            .bind(id)
-            .bind(current)
-            .bind(draft.name.as_str())
-            .bind(draft.seats_min)
-            .bind(draft.seats_max)
-            .bind(draft.base_price.get())
-            .bind(draft.currency.code())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -165,31 +166,31 @@ async fn insert_table_type_rows(
     tables: u32,
     label_prefix: &str,
 ) -> Result<bool> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO table_type (id, restaurant_id, name, seats_min, seats_max,
              base_price_cents, currency)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO NOTHING",
+        table_type.id,
+        table_type.restaurant_id,
+        &table_type.name,
+        table_type.seats_min,
+        table_type.seats_max,
+        table_type.base_price_cents,
+        &table_type.currency,
     )
-    .bind(table_type.id)
-    .bind(table_type.restaurant_id)
-    .bind(&table_type.name)
-    .bind(table_type.seats_min)
-    .bind(table_type.seats_max)
-    .bind(table_type.base_price_cents)
-    .bind(&table_type.currency)
     .execute(&mut *conn)
     .await?
     .rows_affected()
         == 1;
     if inserted && tables > 0 {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO dining_table (id, table_type_id, label)
-             SELECT gen_random_uuid(), $1, $2 || n FROM generate_series(1, $3) AS n",
+             SELECT gen_random_uuid(), $1, $2 || n FROM generate_series(1, $3::int8) AS n",
+            table_type.id,
+            label_prefix,
+            i64::from(tables),
         )
-        .bind(table_type.id)
-        .bind(label_prefix)
-        .bind(i64::from(tables))
         .execute(conn)
         .await?;
     }
@@ -212,14 +213,14 @@ pub(super) async fn lock_table_type(
     restaurant_id: Uuid,
     id: Uuid,
 ) -> Result<Option<i32>> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "SELECT t.version FROM table_type t JOIN restaurant r ON r.id = t.restaurant_id
          WHERE t.id = $2 AND t.restaurant_id = $1
            AND t.deleted_at IS NULL AND r.deleted_at IS NULL
          FOR NO KEY UPDATE OF t",
+        restaurant_id,
+        id,
     )
-    .bind(restaurant_id)
-    .bind(id)
     .fetch_optional(conn)
     .await?)
 }
@@ -232,17 +233,28 @@ pub(super) async fn table_type_is_live(
     id: Uuid,
     hold: bool,
 ) -> Result<bool> {
-    let query = format!(
-        "SELECT 1 FROM table_type t JOIN restaurant r ON r.id = t.restaurant_id
-         WHERE t.id = $2 AND t.restaurant_id = $1
-           AND t.deleted_at IS NULL AND r.deleted_at IS NULL {}",
-        if hold { "FOR SHARE OF t" } else { "" }
-    );
-    let found: Option<i32> = sqlx::query_scalar(&query)
-        .bind(restaurant_id)
-        .bind(id)
+    let found = if hold {
+        sqlx::query_scalar!(
+            r#"SELECT 1 AS "live!" FROM table_type t JOIN restaurant r ON r.id = t.restaurant_id
+               WHERE t.id = $2 AND t.restaurant_id = $1
+                 AND t.deleted_at IS NULL AND r.deleted_at IS NULL
+               FOR SHARE OF t"#,
+            restaurant_id,
+            id,
+        )
         .fetch_optional(conn)
-        .await?;
+        .await?
+    } else {
+        sqlx::query_scalar!(
+            r#"SELECT 1 AS "live!" FROM table_type t JOIN restaurant r ON r.id = t.restaurant_id
+               WHERE t.id = $2 AND t.restaurant_id = $1
+                 AND t.deleted_at IS NULL AND r.deleted_at IS NULL"#,
+            restaurant_id,
+            id,
+        )
+        .fetch_optional(conn)
+        .await?
+    };
     Ok(found.is_some())
 }
 
@@ -254,14 +266,14 @@ async fn check_type_name(
     except: Option<Uuid>,
     draft: &TableTypeDraft,
 ) -> Result<Result<(), CatalogRefusal>> {
-    let taken: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM table_type
-             WHERE restaurant_id = $1 AND name = $2 AND deleted_at IS NULL
-               AND ($3::uuid IS NULL OR id <> $3))",
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM table_type
+               WHERE restaurant_id = $1 AND name = $2 AND deleted_at IS NULL
+                 AND ($3::uuid IS NULL OR id <> $3)) AS "taken!""#,
+        restaurant_id,
+        draft.name.as_str(),
+        except,
     )
-    .bind(restaurant_id)
-    .bind(draft.name.as_str())
-    .bind(except)
     .fetch_one(conn)
     .await?;
     Ok(if taken {

@@ -29,9 +29,6 @@ pub struct DiningTable {
     pub updated_at: DateTime<Utc>,
 }
 
-const DINING_TABLE_COLUMNS: &str =
-    "id, table_type_id, label, area, active, version, created_at, updated_at";
-
 impl Store {
     /// A page of a table type's tables in id order, after `after`.
     ///
@@ -49,14 +46,16 @@ impl Store {
         if !table_type_is_live(&mut conn, restaurant_id, table_type_id, false).await? {
             return Ok(Err(no_table_type(restaurant_id, table_type_id)));
         }
-        let tables = sqlx::query_as(&format!(
-            "SELECT {DINING_TABLE_COLUMNS} FROM dining_table
+        let tables = sqlx::query_as!(
+            DiningTable,
+            "SELECT id, table_type_id, label, area, active, version, created_at, updated_at
+             FROM dining_table
              WHERE table_type_id = $1 AND ($2::uuid IS NULL OR id > $2)
-             ORDER BY id LIMIT $3"
-        ))
-        .bind(table_type_id)
-        .bind(after)
-        .bind(limit)
+             ORDER BY id LIMIT $3",
+            table_type_id,
+            after,
+            limit,
+        )
         .fetch_all(&mut *conn)
         .await?;
         Ok(Ok(tables))
@@ -100,16 +99,18 @@ impl Store {
             if let Err(taken) = check_label(&mut tx, table_type_id, None, draft).await? {
                 return Ok(Err(taken));
             }
-            let table: DiningTable = sqlx::query_as(&format!(
+            let table = sqlx::query_as!(
+                DiningTable,
                 "INSERT INTO dining_table (id, table_type_id, label, area, active)
                  VALUES ($1, $2, $3, $4, $5)
-                 RETURNING {DINING_TABLE_COLUMNS}"
-            ))
-            .bind(id)
-            .bind(table_type_id)
-            .bind(draft.label.as_str())
-            .bind(&draft.area)
-            .bind(draft.active)
+                 RETURNING id, table_type_id, label, area, active, version, created_at,
+                           updated_at",
+                id,
+                table_type_id,
+                draft.label.as_str(),
+                draft.area,
+                draft.active,
+            )
             .fetch_one(&mut *tx)
             .await?;
             if table.active {
@@ -148,17 +149,19 @@ impl Store {
             if let Err(taken) = check_label(&mut tx, table_type_id, Some(id), draft).await? {
                 return Ok(Err(taken));
             }
-            let Some(table) = sqlx::query_as::<_, DiningTable>(&format!(
+            let Some(table) = sqlx::query_as!(
+                DiningTable,
                 "UPDATE dining_table SET label = $3, area = $4, active = $5,
                      version = version + 1, updated_at = now()
                  WHERE id = $1 AND version = $2
-                 RETURNING {DINING_TABLE_COLUMNS}"
-            ))
-            .bind(id)
-            .bind(current)
-            .bind(draft.label.as_str())
-            .bind(&draft.area)
-            .bind(draft.active)
+                 RETURNING id, table_type_id, label, area, active, version, created_at,
+                           updated_at",
+                id,
+                current,
+                draft.label.as_str(),
+                draft.area,
+                draft.active,
+            )
             .fetch_optional(&mut *tx)
             .await?
             else {
@@ -199,11 +202,13 @@ impl Store {
             if let Err(stale) = check_version("the table", current, expected) {
                 return Ok(Err(stale));
             }
-            sqlx::query("DELETE FROM dining_table WHERE id = $1 AND version = $2")
-                .bind(id)
-                .bind(current)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "DELETE FROM dining_table WHERE id = $1 AND version = $2",
+                id,
+                current,
+            )
+            .execute(&mut *tx)
+            .await?;
             if was_active {
                 sync_inventory_later(&mut tx, restaurant_id).await?;
             }
@@ -224,14 +229,15 @@ async fn lock_dining_table(
     if !table_type_is_live(conn, restaurant_id, table_type_id, true).await? {
         return Ok(None);
     }
-    Ok(sqlx::query_as(
+    let locked = sqlx::query!(
         "SELECT version, active FROM dining_table WHERE id = $1 AND table_type_id = $2
          FOR NO KEY UPDATE",
+        id,
+        table_type_id,
     )
-    .bind(id)
-    .bind(table_type_id)
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    Ok(locked.map(|table| (table.version, table.active)))
 }
 
 async fn load_dining_table(
@@ -239,11 +245,13 @@ async fn load_dining_table(
     table_type_id: Uuid,
     id: Uuid,
 ) -> Result<Option<DiningTable>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {DINING_TABLE_COLUMNS} FROM dining_table WHERE id = $1 AND table_type_id = $2"
-    ))
-    .bind(id)
-    .bind(table_type_id)
+    Ok(sqlx::query_as!(
+        DiningTable,
+        "SELECT id, table_type_id, label, area, active, version, created_at, updated_at
+         FROM dining_table WHERE id = $1 AND table_type_id = $2",
+        id,
+        table_type_id,
+    )
     .fetch_optional(conn)
     .await?)
 }
@@ -254,13 +262,14 @@ async fn check_label(
     except: Option<Uuid>,
     draft: &TableDraft,
 ) -> Result<Result<(), CatalogRefusal>> {
-    let taken: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM dining_table
-             WHERE table_type_id = $1 AND label = $2 AND ($3::uuid IS NULL OR id <> $3))",
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM dining_table
+               WHERE table_type_id = $1 AND label = $2 AND ($3::uuid IS NULL OR id <> $3))
+           AS "taken!""#,
+        table_type_id,
+        draft.label.as_str(),
+        except,
     )
-    .bind(table_type_id)
-    .bind(draft.label.as_str())
-    .bind(except)
     .fetch_one(conn)
     .await?;
     Ok(if taken {
