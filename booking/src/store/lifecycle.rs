@@ -47,7 +47,7 @@ pub enum Refusal {
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationEvent {
     #[serde(rename = "eventId")]

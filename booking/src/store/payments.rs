@@ -39,7 +39,7 @@ pub enum PaymentStatus {
 }
 
 /// One payment row.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     #[serde(rename = "paymentId")]

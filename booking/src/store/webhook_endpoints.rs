@@ -9,7 +9,7 @@ use super::Store;
 use crate::Result;
 
 /// A registered endpoint. The secret is shown once, when the endpoint is made.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpoint {
     #[serde(rename = "endpointId")]

@@ -43,7 +43,8 @@ pub use tables::DiningTable;
 use crate::Result;
 use refusal::refusal_of;
 
-/// What a staff write returns: the outer error is the database's, the inner one the caller's.
+/// What a staff write returns: the outer error is the store's ([`crate::Error`]), the inner one
+/// the caller's.
 pub type Written<T> = Result<Result<T, CatalogRefusal>>;
 
 /// What a deletion did.

@@ -13,7 +13,7 @@ use crate::store::Store;
 use crate::Result;
 
 /// The price of a table type on one date; dates without a rate take the base price.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rate {
     #[schema(value_type = String, format = Date, example = "2026-12-24")]

@@ -13,7 +13,7 @@ use crate::store::Store;
 use crate::Result;
 
 /// A physical table of a table type.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiningTable {
     pub id: Uuid,
