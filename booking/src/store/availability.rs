@@ -8,8 +8,7 @@ use uuid::Uuid;
 use super::Store;
 use crate::availability::{availability, InventoryRow, SlotAvailability, Snapshot};
 use crate::pricing::PricingSteps;
-use crate::Restaurant;
-use crate::Result;
+use crate::{Restaurant, Result};
 
 impl Store {
     /// The bookable start times on `date` (the restaurant's local date) for a party of

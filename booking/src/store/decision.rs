@@ -15,8 +15,7 @@ use super::{load_restaurants, load_table_types, outbound, payments, Store};
 use crate::availability::{self, InventoryRow};
 use crate::messages::{Command, SlotLeft};
 use crate::pricing::{Occupancy, PricingSteps};
-use crate::{schedule, RejectReason, Restaurant, Status, TableType};
-use crate::{Error, Result};
+use crate::{schedule, Error, RejectReason, Restaurant, Result, Status, TableType};
 
 /// What deciding a command did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,8 +13,7 @@ use super::payments::{self, PaymentKind, PaymentStatus};
 use super::transition::{self, Locked};
 use super::{outbound, Store};
 use crate::messages::Command;
-use crate::Result;
-use crate::{RejectReason, Reservation, Status};
+use crate::{RejectReason, Reservation, Result, Status};
 
 /// Who the audit log names for payment outcomes.
 const PAYMENTS_ACTOR: &str = "payments";

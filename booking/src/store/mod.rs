@@ -41,6 +41,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{OpeningInterval, Restaurant, Result, TableType};
+pub(crate) use rows::ReservationRow;
+use rows::RestaurantRow;
+
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
 pub use decision::{DecidedBatch, Decision, DecisionPolicy};
 pub use intake::{OutboxClaim, Recorded};
@@ -49,8 +52,6 @@ pub use lifecycle::{Refusal, ReservationEvent, Settled};
 pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
 pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
-pub(crate) use rows::ReservationRow;
-use rows::RestaurantRow;
 pub use webhook_endpoints::WebhookEndpoint;
 
 /// The store: a connection pool and the queries. Cheap to clone.

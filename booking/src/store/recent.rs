@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::{load_restaurant, load_table_type, Store};
-use crate::Result;
-use crate::{Restaurant, TableType};
+use crate::{Restaurant, Result, TableType};
 
 /// How long a read counts. Staff changes reach other processes' intake within this.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);

@@ -34,14 +34,12 @@ use uuid::Uuid;
 
 use super::{outbound, Store};
 use crate::messages::Command;
-use crate::Status;
+use crate::{Result, Status};
+use refusal::refusal_of;
 
 pub use rates::Rate;
 pub use refusal::CatalogRefusal;
 pub use tables::DiningTable;
-
-use crate::Result;
-use refusal::refusal_of;
 
 /// What a staff write returns: the outer error is the store's ([`crate::Error`]), the inner one
 /// the caller's.

@@ -9,8 +9,7 @@ use super::{
 };
 use crate::catalog_forms::RestaurantDraft;
 use crate::store::Store;
-use crate::Restaurant;
-use crate::Result;
+use crate::{Restaurant, Result};
 
 impl Store {
     /// Inserts a restaurant with its opening hours. Returns whether it was new.

@@ -7,8 +7,7 @@ use super::refusal::{check_version, no_restaurant, no_table_type, CatalogRefusal
 use super::{soft_delete, Deleted, Written};
 use crate::catalog_forms::{InitialTables, TableTypeDraft};
 use crate::store::Store;
-use crate::Result;
-use crate::TableType;
+use crate::{Result, TableType};
 
 impl Store {
     /// Inserts a table type and `tables` active tables of it, labelled `{prefix}1`,
