@@ -246,6 +246,55 @@ async fn a_command_that_failed_is_fixed_replayed_and_decided_exactly_once(pool: 
 }
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_decision_that_breaks_an_invariant_is_dead_lettered_at_once(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 3).await;
+    let dlq = harness.topology.dead_letter_queue();
+    // The inventory "changes under the decision's row locks": every update of it is lost, so
+    // the conditional update that must match every slot matches none. Retrying cannot help.
+    sqlx::raw_sql(
+        "CREATE FUNCTION lose_the_update() RETURNS trigger LANGUAGE plpgsql
+             AS $$ BEGIN RETURN NULL; END $$;
+         CREATE TRIGGER lost_update BEFORE UPDATE ON inventory
+             FOR EACH ROW EXECUTE FUNCTION lose_the_update();",
+    )
+    .execute(harness.store.pool())
+    .await
+    .unwrap();
+    harness.start_worker();
+    let body = booking_body(restaurant, table_type);
+    let id = harness.record_without_publishing(&body).await;
+    publish_decide(&harness, restaurant, id).await;
+    harness.wait_for_depth(&dlq, |depth| depth == 1).await;
+
+    // Rejected by the worker on its first delivery, not worn out by the delivery limit.
+    let items = list(&harness, "commands").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], id.to_string());
+    assert_eq!(items[0]["reason"], "rejected");
+    assert_eq!(items[0]["deathCount"], 1);
+    let shown = harness
+        .staff_request(
+            Method::GET,
+            &format!("/v1/dead-letters/commands/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let redelivered = shown.body["headers"]["x-delivery-count"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(redelivered, 0, "retried: {}", shown.body["headers"]);
+    // Nothing was committed: the reservation waits, and no table was taken.
+    assert_eq!(transitions(&harness, id).await, ["pending"]);
+    assert!(reserved_per_slot(&harness.store, table_type)
+        .await
+        .iter()
+        .all(|reserved| *reserved == 0));
+    harness.finish().await;
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
 async fn dry_runs_change_nothing_and_a_purge_needs_confirm_and_takes_only_what_it_names(
     pool: PgPool,
 ) {

@@ -46,8 +46,10 @@ pub enum ApiError {
     /// Nothing was done; the same request may be retried later.
     #[error("{0}")]
     Unavailable(String),
+    /// The store failed: a 503 when the database is unreachable, a 500 otherwise (a broken
+    /// invariant included).
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] booking::Error),
     #[error("a handler panicked")]
     Panicked,
 }
@@ -82,7 +84,7 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Database(e) if booking::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Database(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,7 +92,7 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             ApiError::Invalid(invalid) => format!("{}: {}", invalid.field, invalid.message),
-            ApiError::Database(e) if booking::is_unavailable(e) => {
+            ApiError::Database(e) if e.is_unavailable() => {
                 "the database is unavailable; nothing was done, retry later".into()
             }
             ApiError::Database(_) | ApiError::Panicked => {

@@ -17,7 +17,7 @@ use crate::pricing::{Occupancy, PricingSteps};
 use crate::{schedule, Restaurant, TableType};
 
 /// One row of the `inventory` table: a table type's tables in one slot.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InventoryRow {
     pub table_type_id: Uuid,
     /// Local wall-clock start of the slot.

@@ -10,12 +10,14 @@
 //! - [`availability`]: the bookable start times of a date with tables left and prices (pure).
 //! - [`messages`]: the commands, payment jobs and webhook deliveries that travel through
 //!   RabbitMQ, as JSON.
+//! - [`error`]: the store's [`Error`]: the database failed, or an invariant broke.
 //! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, the
 //!   serial decision that reserves inventory, and the rest of a reservation's life.
 
 pub mod availability;
 pub mod catalog;
 pub mod catalog_forms;
+pub mod error;
 pub mod messages;
 pub mod pricing;
 pub mod request;
@@ -24,14 +26,14 @@ pub mod schedule;
 pub mod store;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};
+pub use error::{is_unavailable, Error, Result};
 pub use pricing::PricingSteps;
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};
 pub use store::{
-    is_unavailable, DecidedBatch, Decision, DecisionPolicy, Destination, InventorySync,
-    OutboundClaim, OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome,
-    PaymentStatus, Recorded, Refusal, ReservationEvent, Settled, Store, WebhookEndpoint,
-    CATALOG_FRESH_FOR,
+    DecidedBatch, Decision, DecisionPolicy, Destination, InventorySync, OutboundClaim,
+    OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome, PaymentStatus, Recorded,
+    Refusal, ReservationEvent, Settled, Store, WebhookEndpoint, CATALOG_FRESH_FOR,
 };
 
 /// The database schema, embedded so every binary and test migrates the same way.

@@ -54,7 +54,6 @@ struct Entry<'a> {
     reference: &'a str,
 }
 
-#[derive(sqlx::FromRow)]
 struct Operation {
     outcome: String,
     reference: String,
@@ -68,29 +67,31 @@ impl SimulatedGateway {
     /// Records an operation under its idempotency key, or returns the one recorded first.
     async fn record(&self, entry: Entry<'_>) -> Result<Operation, GatewayError> {
         let unavailable = |e: sqlx::Error| GatewayError::Unavailable(e.to_string());
-        let inserted: Option<Operation> = sqlx::query_as(
+        let inserted = sqlx::query_as!(
+            Operation,
             "INSERT INTO simulated_gateway_operation
                  (idempotency_key, operation, amount_cents, currency, token, outcome, reference)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING outcome, reference",
+            entry.key,
+            entry.operation,
+            entry.amount_cents,
+            entry.currency,
+            entry.token,
+            entry.outcome,
+            entry.reference,
         )
-        .bind(entry.key)
-        .bind(entry.operation)
-        .bind(entry.amount_cents)
-        .bind(entry.currency)
-        .bind(entry.token)
-        .bind(entry.outcome)
-        .bind(entry.reference)
         .fetch_optional(&self.pool)
         .await
         .map_err(unavailable)?;
         match inserted {
             Some(operation) => Ok(operation),
-            None => sqlx::query_as(
+            None => sqlx::query_as!(
+                Operation,
                 "SELECT outcome, reference FROM simulated_gateway_operation
                  WHERE idempotency_key = $1",
+                entry.key,
             )
-            .bind(entry.key)
             .fetch_one(&self.pool)
             .await
             .map_err(unavailable),
@@ -134,11 +135,11 @@ impl SimulatedGateway {
 
     async fn refund_now(&self, request: &RefundRequest) -> Result<RefundOutcome, GatewayError> {
         tokio::time::sleep(self.latency).await;
-        let charged: Option<i64> = sqlx::query_scalar(
+        let charged = sqlx::query_scalar!(
             "SELECT amount_cents FROM simulated_gateway_operation
              WHERE reference = $1 AND operation = 'charge' AND outcome = 'captured'",
+            request.charge_reference,
         )
-        .bind(&request.charge_reference)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| GatewayError::Unavailable(e.to_string()))?;

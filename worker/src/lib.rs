@@ -12,8 +12,10 @@
 //! - [`notices`]: sold-out hints for intake, published after decisions.
 //!
 //! Every handler acks only after its effects are committed, and every effect is idempotent,
-//! so a redelivery is harmless.
+//! so a redelivery is harmless. An unreachable database is waited out in place
+//! ([`with_database`]); a broken invariant is dead-lettered at once ([`failure`]).
 
+pub mod failure;
 pub mod notices;
 pub mod pace;
 pub mod partitions;
@@ -217,15 +219,15 @@ fn partition_order(config: &WorkerConfig) -> (Vec<u16>, Vec<u16>) {
 pub(crate) async fn with_database<T, F, Fut>(
     shutdown: &CancellationToken,
     mut step: F,
-) -> Option<sqlx::Result<T>>
+) -> Option<booking::Result<T>>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = sqlx::Result<T>>,
+    Fut: std::future::Future<Output = booking::Result<T>>,
 {
     let mut backoff = Duration::from_millis(100);
     loop {
         match step().await {
-            Err(error) if booking::is_unavailable(&error) => {
+            Err(error) if error.is_unavailable() => {
                 tracing::warn!(%error, ?backoff, "database unavailable; retrying");
                 tokio::select! {
                     () = shutdown.cancelled() => return None,

@@ -96,7 +96,8 @@ pub async fn handle_run(
 
 /// Decides the queued-up `decide` commands in one transaction and empties the list. If the
 /// transaction fails for a reason other than an outage, each is decided alone, so one bad
-/// command fails by itself and the others go through.
+/// command fails by itself (dead-lettered at once if it broke an invariant) and the others go
+/// through.
 async fn decide_run(
     context: &Context,
     deliveries: &[Delivery],
@@ -149,9 +150,11 @@ async fn decide_run(
         Some(Err(error)) => {
             let (i, envelope) = &run[0];
             dispositions[*i] = conclude(&deliveries[*i], envelope, Err(error), took);
-            // A brief pause so a failing message does not spin; the delivery limit
-            // dead-letters it if it keeps failing.
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if dispositions[*i] == Disposition::Retry {
+                // A brief pause so a failing message does not spin; the delivery limit
+                // dead-letters it if it keeps failing.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
     }
 }
@@ -181,7 +184,6 @@ async fn handle_one(
     match result {
         None => Disposition::Retry,
         Some(result) => {
-            let failed = result.is_err();
             if result.is_ok() {
                 context.pace.observe(took);
                 // It may have given tables back: intake forgets what it knew.
@@ -189,7 +191,7 @@ async fn handle_one(
                 context.relay.wake();
             }
             let disposition = conclude(delivery, &envelope, result, took);
-            if failed {
+            if disposition == Disposition::Retry {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             disposition
@@ -212,12 +214,13 @@ fn command_span(delivery: &Delivery, envelope: &Envelope) -> tracing::Span {
 fn conclude(
     delivery: &Delivery,
     envelope: &Envelope,
-    result: sqlx::Result<Outcome>,
+    result: booking::Result<Outcome>,
     took: std::time::Duration,
 ) -> Disposition {
     let command = envelope.command.kind();
     let label = match &result {
         Ok(outcome) => outcome.label(),
+        Err(booking::Error::Invariant(_)) => "broken_invariant",
         Err(_) => "failed",
     };
     metrics::counter!("maitred_commands_total", "command" => command, "outcome" => label)
@@ -234,11 +237,7 @@ fn conclude(
             tracing::info!(?outcome, "done");
             Disposition::Ack
         }
-        Err(error) => {
-            // The delivery limit dead-letters it if it keeps failing.
-            tracing::error!(error = ?error, "command failed; requeueing");
-            Disposition::Retry
-        }
+        Err(error) => crate::failure::settle(&error, "the command"),
     }
 }
 
@@ -246,7 +245,7 @@ async fn execute(
     context: &Context,
     restaurant_id: uuid::Uuid,
     command: &Command,
-) -> sqlx::Result<Outcome> {
+) -> booking::Result<Outcome> {
     let store = &context.store;
     Ok(match command {
         // `handle_run` sends decisions to `decide_run`; this is the same decision, alone.

@@ -33,6 +33,9 @@ pub async fn handle(context: &Context, delivery: Delivery) -> Disposition {
     async {
         match run(context, job).await {
             Ok(disposition) => disposition,
+            Err(JobError::Store(error)) if error.is_invariant() => {
+                crate::failure::settle(&error, "the payment job")
+            }
             Err(error) => {
                 // Unordered work: requeue after a pause; the delivery limit dead-letters a job
                 // that keeps failing.
@@ -49,7 +52,7 @@ pub async fn handle(context: &Context, delivery: Delivery) -> Disposition {
 #[derive(Debug, thiserror::Error)]
 enum JobError {
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Store(#[from] booking::Error),
     #[error(transparent)]
     Gateway(#[from] GatewayError),
 }

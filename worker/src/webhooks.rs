@@ -84,6 +84,9 @@ async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -
                     tracing::info!("the endpoint was removed: dropping the delivery");
                     return Disposition::Ack;
                 }
+                Err(error) if error.is_invariant() => {
+                    return crate::failure::settle(&error, "loading the endpoint");
+                }
                 Err(error) => {
                     tracing::warn!(%error, "could not load the endpoint; requeueing");
                     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -39,8 +39,8 @@ struct Readiness {
         (status = 503, description = "Not ready; the body says which part", body = Readiness),
     ))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = sqlx::query("SELECT 1")
-        .execute(state.store.pool())
+    let database = sqlx::query_scalar!("SELECT 1")
+        .fetch_one(state.store.pool())
         .await
         .map_or_else(|e| e.to_string(), |_| "ok".to_owned());
     let broker = state

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Store;
 use crate::availability::{availability, InventoryRow, SlotAvailability, Snapshot};
 use crate::pricing::PricingSteps;
-use crate::Restaurant;
+use crate::{Restaurant, Result};
 
 impl Store {
     /// The bookable start times on `date` (the restaurant's local date) for a party of
@@ -27,7 +27,7 @@ impl Store {
         table_type_id: Option<Uuid>,
         pricing: &PricingSteps,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<Vec<SlotAvailability>> {
+    ) -> Result<Vec<SlotAvailability>> {
         let mut table_types = self.table_types(restaurant.id).await?;
         table_types.retain(|t| table_type_id.is_none_or(|id| t.id == id));
         // Slots from the date's midnight until a stay that starts at its end is over.
@@ -41,25 +41,27 @@ impl Store {
         };
         let ids: Vec<Uuid> = table_types.iter().map(|t| t.id).collect();
 
-        let inventory: Vec<InventoryRow> = sqlx::query_as(
+        let inventory = sqlx::query_as!(
+            InventoryRow,
             "SELECT table_type_id, slot_start, total_inventory, total_reserved, overbooking_pct
              FROM inventory
              WHERE table_type_id = ANY($1) AND slot_start >= $2 AND slot_start < $3",
+            &ids,
+            from,
+            until,
         )
-        .bind(&ids)
-        .bind(from)
-        .bind(until)
         .fetch_all(&self.pool)
         .await?;
-        let rates: HashMap<Uuid, i64> = sqlx::query_as::<_, (Uuid, i64)>(
+        let rates: HashMap<Uuid, i64> = sqlx::query!(
             "SELECT table_type_id, price_cents FROM rate
              WHERE table_type_id = ANY($1) AND service_date = $2",
+            &ids,
+            date,
         )
-        .bind(&ids)
-        .bind(date)
         .fetch_all(&self.pool)
         .await?
         .into_iter()
+        .map(|rate| (rate.table_type_id, rate.price_cents))
         .collect();
 
         let snapshot = Snapshot {

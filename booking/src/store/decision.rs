@@ -15,7 +15,7 @@ use super::{load_restaurants, load_table_types, outbound, payments, Store};
 use crate::availability::{self, InventoryRow};
 use crate::messages::{Command, SlotLeft};
 use crate::pricing::{Occupancy, PricingSteps};
-use crate::{schedule, RejectReason, Restaurant, Status, TableType};
+use crate::{schedule, Error, RejectReason, Restaurant, Result, Status, TableType};
 
 /// What deciding a command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,12 +66,8 @@ impl Store {
     /// Decides one command: [`Store::decide_batch`] of one.
     ///
     /// # Errors
-    /// On a database error; then nothing changed.
-    pub async fn decide(
-        &self,
-        reservation_id: Uuid,
-        policy: &DecisionPolicy,
-    ) -> sqlx::Result<Decision> {
+    /// On a database error, or an [`Error::Invariant`]; then nothing changed.
+    pub async fn decide(&self, reservation_id: Uuid, policy: &DecisionPolicy) -> Result<Decision> {
         let batch = self.decide_batch(&[reservation_id], policy).await?;
         Ok(batch
             .decisions
@@ -88,13 +84,14 @@ impl Store {
     /// alone, which makes redelivery harmless.
     ///
     /// # Errors
-    /// On a database error; then nothing changed, for any of them.
+    /// On a database error, or an [`Error::Invariant`] (inventory that changed under the row
+    /// locks, an illegal transition); then nothing changed, for any of them.
     #[tracing::instrument(skip_all, fields(commands = ids.len()))]
     pub async fn decide_batch(
         &self,
         ids: &[Uuid],
         policy: &DecisionPolicy,
-    ) -> sqlx::Result<DecidedBatch> {
+    ) -> Result<DecidedBatch> {
         let mut tx = self.pool.begin().await?;
         let mut found: HashMap<Uuid, Locked> = transition::lock_all(&mut tx, ids)
             .await?
@@ -243,7 +240,7 @@ struct Catalog {
 }
 
 impl Catalog {
-    async fn load(conn: &mut PgConnection, pending: &[Locked]) -> sqlx::Result<Self> {
+    async fn load(conn: &mut PgConnection, pending: &[Locked]) -> Result<Self> {
         let mut restaurant_ids: Vec<Uuid> = pending.iter().map(|l| l.restaurant_id).collect();
         let mut type_ids: Vec<Uuid> = pending.iter().map(|l| l.table_type_id).collect();
         restaurant_ids.sort_unstable();
@@ -259,14 +256,15 @@ impl Catalog {
         // Shared row locks: a staff update or delete of a restaurant or a type waits for this
         // decision, and a decision after a delete finds them gone. So a delete's check for
         // upcoming bookings (and its forced cancellations) never misses one decided meanwhile.
-        sqlx::query(
+        // (The counts make PostgreSQL run both locking reads.)
+        sqlx::query!(
             "WITH r AS (SELECT 1 FROM restaurant WHERE id = ANY($1) ORDER BY id FOR SHARE),
                   t AS (SELECT 1 FROM table_type WHERE id = ANY($2) ORDER BY id FOR SHARE)
-             SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM t)",
+             SELECT (SELECT count(*) FROM r) AS restaurants, (SELECT count(*) FROM t) AS types",
+            &restaurant_ids,
+            &type_ids,
         )
-        .bind(&restaurant_ids)
-        .bind(&type_ids)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
         let restaurants = load_restaurants(&mut *conn, &restaurant_ids).await?;
         let table_types = load_table_types(&mut *conn, &type_ids).await?;
@@ -318,11 +316,7 @@ struct SlotInventory {
 impl SlotInventory {
     /// Makes the missing rows (from the type's active tables at this moment) and locks them
     /// all, in key order.
-    async fn lock(
-        conn: &mut PgConnection,
-        pending: &[Locked],
-        plans: &[Plan<'_>],
-    ) -> sqlx::Result<Self> {
+    async fn lock(conn: &mut PgConnection, pending: &[Locked], plans: &[Plan<'_>]) -> Result<Self> {
         let mut wanted: HashMap<(Uuid, NaiveDateTime), i32> = HashMap::new();
         let mut restaurant_of = HashMap::new();
         for (locked, plan) in pending.iter().zip(plans) {
@@ -341,7 +335,7 @@ impl SlotInventory {
         let overbooking: Vec<i32> = wanted.values().copied().collect();
         let mut rows = HashMap::new();
         if !wanted.is_empty() {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO inventory (table_type_id, slot_start, total_inventory, overbooking_pct)
                  SELECT w.t, w.s,
                         (SELECT count(*) FROM dining_table d WHERE d.table_type_id = w.t AND d.active),
@@ -351,13 +345,14 @@ impl SlotInventory {
                  WHERE NOT EXISTS (SELECT 1 FROM inventory i
                                    WHERE i.table_type_id = w.t AND i.slot_start = w.s)
                  ON CONFLICT DO NOTHING",
+                &types,
+                &slots,
+                &overbooking,
             )
-            .bind(&types)
-            .bind(&slots)
-            .bind(&overbooking)
             .execute(&mut *conn)
             .await?;
-            let locked: Vec<InventoryRow> = sqlx::query_as(
+            let locked = sqlx::query_as!(
+                InventoryRow,
                 "SELECT i.table_type_id, i.slot_start, i.total_inventory, i.total_reserved,
                         i.overbooking_pct
                  FROM inventory i
@@ -365,9 +360,9 @@ impl SlotInventory {
                    ON i.table_type_id = w.t AND i.slot_start = w.s
                  ORDER BY i.table_type_id, i.slot_start
                  FOR UPDATE OF i",
+                &types,
+                &slots,
             )
-            .bind(&types)
-            .bind(&slots)
             .fetch_all(&mut *conn)
             .await?;
             rows = locked
@@ -411,27 +406,27 @@ impl SlotInventory {
 
     /// Writes what the run took. The update is conditional on the limit, and must match every
     /// row: the guard that still holds if two workers ever overlap (the CHECK is the last one).
-    async fn write(&self, conn: &mut PgConnection) -> sqlx::Result<()> {
+    async fn write(&self, conn: &mut PgConnection) -> Result<()> {
         if self.taken.is_empty() {
             return Ok(());
         }
         let types: Vec<Uuid> = self.taken.keys().map(|(t, _)| *t).collect();
         let slots: Vec<NaiveDateTime> = self.taken.keys().map(|(_, s)| *s).collect();
         let tables: Vec<i32> = self.taken.values().copied().collect();
-        let updated = sqlx::query(
+        let updated = sqlx::query!(
             "UPDATE inventory i SET total_reserved = i.total_reserved + w.n
              FROM unnest($1::uuid[], $2::timestamp[], $3::int4[]) AS w(t, s, n)
              WHERE i.table_type_id = w.t AND i.slot_start = w.s
                AND i.total_reserved + w.n <= i.total_inventory * (100 + i.overbooking_pct) / 100",
+            &types,
+            &slots,
+            &tables,
         )
-        .bind(&types)
-        .bind(&slots)
-        .bind(&tables)
         .execute(conn)
         .await?
         .rows_affected();
         if updated != self.taken.len() as u64 {
-            return Err(sqlx::Error::Protocol(format!(
+            return Err(Error::invariant(format!(
                 "the inventory changed under the decision's row locks: {updated} of {} slots \
                  could take their tables",
                 self.taken.len()
@@ -460,24 +455,24 @@ impl SlotInventory {
 async fn load_rates(
     conn: &mut PgConnection,
     pending: &[Locked],
-) -> sqlx::Result<HashMap<(Uuid, NaiveDate), i64>> {
+) -> Result<HashMap<(Uuid, NaiveDate), i64>> {
     if pending.is_empty() {
         return Ok(HashMap::new());
     }
     let types: Vec<Uuid> = pending.iter().map(|l| l.table_type_id).collect();
     let dates: Vec<NaiveDate> = pending.iter().map(|l| l.service_date).collect();
-    let rates: Vec<(Uuid, NaiveDate, i64)> = sqlx::query_as(
+    let rates = sqlx::query!(
         "SELECT DISTINCT r.table_type_id, r.service_date, r.price_cents
          FROM rate r JOIN unnest($1::uuid[], $2::date[]) AS w(t, d)
            ON r.table_type_id = w.t AND r.service_date = w.d",
+        &types,
+        &dates,
     )
-    .bind(&types)
-    .bind(&dates)
     .fetch_all(conn)
     .await?;
     Ok(rates
         .into_iter()
-        .map(|(table_type, date, cents)| ((table_type, date), cents))
+        .map(|rate| ((rate.table_type_id, rate.service_date), rate.price_cents))
         .collect())
 }
 
@@ -487,7 +482,7 @@ async fn record_grants(
     pending: &mut [Locked],
     outcomes: &[Result<Grant, RejectReason>],
     hold_for: Duration,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let granted: Vec<(&mut Locked, &Grant)> = pending
         .iter_mut()
         .zip(outcomes)
@@ -499,34 +494,34 @@ async fn record_grants(
     let ids: Vec<Uuid> = granted.iter().map(|(l, _)| l.id).collect();
     let prices: Vec<i64> = granted.iter().map(|(_, g)| g.price_cents).collect();
     let currencies: Vec<&str> = granted.iter().map(|(_, g)| g.currency.as_str()).collect();
-    // Each stay's slots as an array literal: unnest cannot take an array of arrays of
-    // different lengths.
-    let slots: Vec<String> = granted
-        .iter()
-        .map(|(_, g)| {
-            let items: Vec<String> = g
-                .slots
-                .iter()
-                .map(|s| s.format("%Y-%m-%d %H:%M:%S").to_string())
-                .collect();
-            format!("{{{}}}", items.join(","))
-        })
-        .collect();
     let holds: Vec<bool> = granted.iter().map(|(_, g)| g.prepayment_required).collect();
-    sqlx::query(
-        "UPDATE reservation r
-         SET price_cents = v.price, currency = v.currency, reserved_slots = v.slots::timestamp[],
-             hold_expires_at = CASE WHEN v.hold THEN now() + make_interval(secs => $6) END
-         FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::bool[])
-              AS v(id, price, currency, slots, hold)
+    // Every stay's slots in one flat array, each beside its reservation's id: unnest cannot
+    // take an array of arrays of different lengths.
+    let (slot_owners, slots): (Vec<Uuid>, Vec<NaiveDateTime>) = granted
+        .iter()
+        .flat_map(|(locked, grant)| grant.slots.iter().map(|slot| (locked.id, *slot)))
+        .unzip();
+    sqlx::query!(
+        "WITH stay AS (
+             SELECT s.id, array_agg(s.slot ORDER BY s.n) AS slots
+             FROM unnest($4::uuid[], $5::timestamp[]) WITH ORDINALITY AS s(id, slot, n)
+             GROUP BY s.id
+         )
+         UPDATE reservation r
+         SET price_cents = v.price, currency = v.currency,
+             reserved_slots = coalesce(stay.slots, '{}'),
+             hold_expires_at = CASE WHEN v.hold THEN now() + make_interval(secs => $7) END
+         FROM unnest($1::uuid[], $2::int8[], $3::text[], $6::bool[]) AS v(id, price, currency, hold)
+              LEFT JOIN stay ON stay.id = v.id
          WHERE r.id = v.id",
+        &ids,
+        &prices,
+        &currencies as _,
+        &slot_owners,
+        &slots,
+        &holds,
+        hold_for.as_secs_f64(),
     )
-    .bind(&ids)
-    .bind(&prices)
-    .bind(&currencies)
-    .bind(&slots)
-    .bind(&holds)
-    .bind(hold_for.as_secs_f64())
     .execute(&mut *conn)
     .await?;
     for (locked, grant) in granted {
@@ -543,7 +538,7 @@ async fn start_hold(
     conn: &mut PgConnection,
     locked: &Locked,
     policy: &DecisionPolicy,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
     outbound::enqueue_command(
         conn,
         locked.restaurant_id,

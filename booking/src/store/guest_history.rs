@@ -2,8 +2,8 @@
 
 use uuid::Uuid;
 
-use super::{Store, RESERVATION_COLUMNS};
-use crate::Reservation;
+use super::{ReservationRow, Store};
+use crate::{Reservation, Result, Status};
 
 impl Store {
     /// Up to `limit` reservations booked with `email` (lower-case), newest first, starting
@@ -17,20 +17,26 @@ impl Store {
         email: &str,
         after: Option<Uuid>,
         limit: i64,
-    ) -> sqlx::Result<Vec<Reservation>> {
+    ) -> Result<Vec<Reservation>> {
         // Keyset paging on (created_at, id): stable while new bookings arrive.
-        sqlx::query_as(&format!(
-            "SELECT {RESERVATION_COLUMNS} FROM reservation
-             WHERE guest_email = $1
-               AND ($2::uuid IS NULL OR (created_at, id) <
-                    (SELECT created_at, id FROM reservation WHERE id = $2 AND guest_email = $1))
-             ORDER BY created_at DESC, id DESC
-             LIMIT $3"
-        ))
-        .bind(email)
-        .bind(after)
-        .bind(limit)
+        let rows = sqlx::query_as!(
+            ReservationRow,
+            r#"SELECT id, restaurant_id, table_type_id, table_count, party_size, service_date,
+                      start_time, duration_minutes, guest_name, guest_email, guest_phone,
+                      status AS "status: Status", reason, price_cents, currency,
+                      hold_expires_at, callback_url, payment_token, created_at, updated_at
+               FROM reservation
+               WHERE guest_email = $1
+                 AND ($2::uuid IS NULL OR (created_at, id) <
+                      (SELECT created_at, id FROM reservation WHERE id = $2 AND guest_email = $1))
+               ORDER BY created_at DESC, id DESC
+               LIMIT $3"#,
+            email,
+            after,
+            limit,
+        )
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        Ok(rows.into_iter().map(Reservation::from).collect())
     }
 }

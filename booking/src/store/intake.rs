@@ -7,8 +7,8 @@ use std::time::Duration;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{Store, RESERVATION_COLUMNS};
-use crate::{BookingRequest, Reservation};
+use super::{ReservationRow, Store};
+use crate::{BookingRequest, Reservation, Result, Status};
 
 /// What recording a request found.
 #[derive(Debug)]
@@ -18,9 +18,6 @@ pub enum Recorded {
     /// A reservation with this id already exists (a retry, or a reuse of the id).
     Existing(Reservation),
 }
-
-const CLAIM_SELECT: &str = "SELECT o.reservation_id, r.restaurant_id, o.pinned, r.request_id \
-     FROM outbox o JOIN reservation r ON r.id = o.reservation_id";
 
 /// A request can vanish between the insert and the read only when a concurrent attempt with the
 /// same id was refused by the broker and withdrawn; a few tries settle that race.
@@ -38,7 +35,7 @@ impl Store {
         &self,
         request: &BookingRequest,
         request_id: Option<&str>,
-    ) -> sqlx::Result<Recorded> {
+    ) -> Result<Recorded> {
         for _ in 0..RECORD_ATTEMPTS {
             // The new row comes back from the insert itself: once it is committed, no further
             // read can fail and make intake answer as if nothing had been recorded.
@@ -49,7 +46,7 @@ impl Store {
                 return Ok(Recorded::Existing(existing));
             }
         }
-        Err(sqlx::Error::RowNotFound)
+        Err(sqlx::Error::RowNotFound.into())
     }
 
     /// Inserts the guest, the reservation, its first event and its outbox row. Returns the new
@@ -58,7 +55,7 @@ impl Store {
         &self,
         request: &BookingRequest,
         request_id: Option<&str>,
-    ) -> sqlx::Result<Option<Reservation>> {
+    ) -> Result<Option<Reservation>> {
         Ok(self
             .record_pending_many(&[(request, request_id)])
             .await?
@@ -77,7 +74,7 @@ impl Store {
     pub async fn record_pending_many(
         &self,
         requests: &[(&BookingRequest, Option<&str>)],
-    ) -> sqlx::Result<Vec<Reservation>> {
+    ) -> Result<Vec<Reservation>> {
         let mut seen = std::collections::HashSet::new();
         let requests: Vec<&(&BookingRequest, Option<&str>)> = requests
             .iter()
@@ -116,8 +113,9 @@ impl Store {
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give an existing guest's id; one row per
         // email, since an upsert may not touch a row twice.
-        sqlx::query_as(&format!(
-            "WITH input AS (
+        let created = sqlx::query_as!(
+            ReservationRow,
+            r#"WITH input AS (
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
                      $6::text[], $7::text[], $8::int4[], $9::int4[], $10::date[], $11::time[],
                      $12::int4[], $13::text[], $14::text[], $15::text[])
@@ -146,25 +144,36 @@ impl Store {
              ), o AS (
                  INSERT INTO outbox (reservation_id) SELECT id FROM r
              )
-             SELECT {RESERVATION_COLUMNS} FROM r"
-        ))
-        .bind(&ids)
-        .bind(&restaurants)
-        .bind(&types)
-        .bind(&guest_ids)
-        .bind(&names)
-        .bind(&emails)
-        .bind(&phones)
-        .bind(&table_counts)
-        .bind(&party_sizes)
-        .bind(&dates)
-        .bind(&times)
-        .bind(&durations)
-        .bind(&callbacks)
-        .bind(&tokens)
-        .bind(&request_ids)
+             SELECT id AS "id!", restaurant_id AS "restaurant_id!",
+                    table_type_id AS "table_type_id!", table_count AS "table_count!",
+                    party_size AS "party_size!", service_date AS "service_date!",
+                    start_time AS "start_time!", duration_minutes AS "duration_minutes!",
+                    guest_name AS "guest_name!", guest_email AS "guest_email!",
+                    guest_phone AS "guest_phone?", status AS "status!: Status",
+                    reason AS "reason?", price_cents AS "price_cents?", currency AS "currency?",
+                    hold_expires_at AS "hold_expires_at?", callback_url AS "callback_url?",
+                    payment_token AS "payment_token?", created_at AS "created_at!",
+                    updated_at AS "updated_at!"
+             FROM r"#,
+            &ids,
+            &restaurants,
+            &types,
+            &guest_ids,
+            &names as _,
+            &emails as _,
+            &phones as _,
+            &table_counts,
+            &party_sizes,
+            &dates,
+            &times,
+            &durations,
+            &callbacks as _,
+            &tokens as _,
+            &request_ids as _,
+        )
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        Ok(created.into_iter().map(Reservation::from).collect())
     }
 
     /// Which of these ids have a reservation.
@@ -174,9 +183,8 @@ impl Store {
     pub async fn existing_reservations(
         &self,
         ids: &[Uuid],
-    ) -> sqlx::Result<std::collections::HashSet<Uuid>> {
-        let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM reservation WHERE id = ANY($1)")
-            .bind(ids)
+    ) -> Result<std::collections::HashSet<Uuid>> {
+        let found = sqlx::query_scalar!("SELECT id FROM reservation WHERE id = ANY($1)", ids)
             .fetch_all(&self.pool)
             .await?;
         Ok(found.into_iter().collect())
@@ -187,11 +195,13 @@ impl Store {
     /// # Errors
     /// On a database error; the rows then stay and the sweeper publishes them again, which
     /// the worker tolerates.
-    pub async fn published_many(&self, reservation_ids: &[Uuid]) -> sqlx::Result<()> {
-        sqlx::query("DELETE FROM outbox WHERE reservation_id = ANY($1)")
-            .bind(reservation_ids)
-            .execute(&self.pool)
-            .await?;
+    pub async fn published_many(&self, reservation_ids: &[Uuid]) -> Result<()> {
+        sqlx::query!(
+            "DELETE FROM outbox WHERE reservation_id = ANY($1)",
+            reservation_ids
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -200,13 +210,19 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn reservation(&self, id: Uuid) -> sqlx::Result<Option<Reservation>> {
-        sqlx::query_as(&format!(
-            "SELECT {RESERVATION_COLUMNS} FROM reservation WHERE id = $1"
-        ))
-        .bind(id)
+    pub async fn reservation(&self, id: Uuid) -> Result<Option<Reservation>> {
+        let row = sqlx::query_as!(
+            ReservationRow,
+            r#"SELECT id, restaurant_id, table_type_id, table_count, party_size, service_date,
+                      start_time, duration_minutes, guest_name, guest_email, guest_phone,
+                      status AS "status: Status", reason, price_cents, currency,
+                      hold_expires_at, callback_url, payment_token, created_at, updated_at
+               FROM reservation WHERE id = $1"#,
+            id,
+        )
         .fetch_optional(&self.pool)
-        .await
+        .await?;
+        Ok(row.map(Reservation::from))
     }
 
     /// Locks the outbox row of a reservation for publishing, waiting for another publisher of
@@ -214,12 +230,15 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn claim_outbox(&self, reservation_id: Uuid) -> sqlx::Result<Option<OutboxClaim>> {
+    pub async fn claim_outbox(&self, reservation_id: Uuid) -> Result<Option<OutboxClaim>> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query_as(&format!(
-            "{CLAIM_SELECT} WHERE o.reservation_id = $1 FOR UPDATE OF o"
-        ))
-        .bind(reservation_id)
+        let row = sqlx::query_as!(
+            ClaimRow,
+            "SELECT o.reservation_id, r.restaurant_id, o.pinned, r.request_id
+             FROM outbox o JOIN reservation r ON r.id = o.reservation_id
+             WHERE o.reservation_id = $1 FOR UPDATE OF o",
+            reservation_id,
+        )
         .fetch_optional(&mut *tx)
         .await?;
         Ok(row.map(|row| OutboxClaim { tx, row }))
@@ -230,20 +249,22 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn claim_stale_outbox(&self, min_age: Duration) -> sqlx::Result<Option<OutboxClaim>> {
+    pub async fn claim_stale_outbox(&self, min_age: Duration) -> Result<Option<OutboxClaim>> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query_as(&format!(
-            "{CLAIM_SELECT} WHERE o.created_at < now() - make_interval(secs => $1) \
-             ORDER BY o.created_at LIMIT 1 FOR UPDATE OF o SKIP LOCKED"
-        ))
-        .bind(min_age.as_secs_f64())
+        let row = sqlx::query_as!(
+            ClaimRow,
+            "SELECT o.reservation_id, r.restaurant_id, o.pinned, r.request_id
+             FROM outbox o JOIN reservation r ON r.id = o.reservation_id
+             WHERE o.created_at < now() - make_interval(secs => $1)
+             ORDER BY o.created_at LIMIT 1 FOR UPDATE OF o SKIP LOCKED",
+            min_age.as_secs_f64(),
+        )
         .fetch_optional(&mut *tx)
         .await?;
         Ok(row.map(|row| OutboxClaim { tx, row }))
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct ClaimRow {
     reservation_id: Uuid,
     restaurant_id: Uuid,
@@ -277,12 +298,14 @@ impl OutboxClaim {
     /// # Errors
     /// On a database error; the row then stays and the sweeper publishes again, which the
     /// worker tolerates (it decides a reservation only while it is pending).
-    pub async fn published(mut self) -> sqlx::Result<()> {
-        sqlx::query("DELETE FROM outbox WHERE reservation_id = $1")
-            .bind(self.row.reservation_id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await
+    pub async fn published(mut self) -> Result<()> {
+        sqlx::query!(
+            "DELETE FROM outbox WHERE reservation_id = $1",
+            self.row.reservation_id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(self.tx.commit().await?)
     }
 
     /// The broker refused the command. Unless the row is pinned, the request is withdrawn (the reservation is deleted) so the client can be told that
@@ -290,16 +313,18 @@ impl OutboxClaim {
     ///
     /// # Errors
     /// On a database error; the request then stays and will be decided.
-    pub async fn withdraw(mut self) -> sqlx::Result<bool> {
+    pub async fn withdraw(mut self) -> Result<bool> {
         if self.row.pinned {
             self.tx.rollback().await?;
             return Ok(false);
         }
-        let deleted = sqlx::query("DELETE FROM reservation WHERE id = $1 AND status = 'pending'")
-            .bind(self.row.reservation_id)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected();
+        let deleted = sqlx::query!(
+            "DELETE FROM reservation WHERE id = $1 AND status = 'pending'",
+            self.row.reservation_id
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
         self.tx.commit().await?;
         Ok(deleted == 1)
     }
@@ -309,11 +334,13 @@ impl OutboxClaim {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn pin(mut self) -> sqlx::Result<()> {
-        sqlx::query("UPDATE outbox SET pinned = true WHERE reservation_id = $1")
-            .bind(self.row.reservation_id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await
+    pub async fn pin(mut self) -> Result<()> {
+        sqlx::query!(
+            "UPDATE outbox SET pinned = true WHERE reservation_id = $1",
+            self.row.reservation_id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(self.tx.commit().await?)
     }
 }

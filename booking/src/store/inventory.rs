@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::Store;
+use crate::Result;
 
 /// What a sync changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +27,9 @@ impl Store {
     /// # Errors
     /// On a database error; then nothing changed.
     #[tracing::instrument(skip(self))]
-    pub async fn sync_inventory(&self, restaurant_id: Uuid) -> sqlx::Result<InventorySync> {
-        let (updated, overbooked): (i64, i64) = sqlx::query_as(
-            "WITH counted AS (
+    pub async fn sync_inventory(&self, restaurant_id: Uuid) -> Result<InventorySync> {
+        let changed = sqlx::query!(
+            r#"WITH counted AS (
                  SELECT i.table_type_id, i.slot_start, i.total_reserved, r.overbooking_pct AS pct,
                         (SELECT count(*)::int FROM dining_table d
                           WHERE d.table_type_id = t.id AND d.active) AS active
@@ -53,11 +54,13 @@ impl Store {
                         CASE WHEN target.over THEN 0 ELSE target.pct END)
                  RETURNING target.over
              )
-             SELECT count(*), count(*) FILTER (WHERE over) FROM changed",
+             SELECT count(*) AS "updated!", count(*) FILTER (WHERE over) AS "overbooked!"
+             FROM changed"#,
+            restaurant_id,
         )
-        .bind(restaurant_id)
         .fetch_one(&self.pool)
         .await?;
+        let (updated, overbooked) = (changed.updated, changed.overbooked);
         if overbooked > 0 {
             tracing::warn!(
                 %restaurant_id,

@@ -13,7 +13,7 @@ use super::payments::{self, PaymentKind, PaymentStatus};
 use super::transition::{self, Locked};
 use super::{outbound, Store};
 use crate::messages::Command;
-use crate::{RejectReason, Reservation, Status};
+use crate::{RejectReason, Reservation, Result, Status};
 
 /// Who the audit log names for payment outcomes.
 const PAYMENTS_ACTOR: &str = "payments";
@@ -46,7 +46,7 @@ pub enum Refusal {
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationEvent {
     #[serde(rename = "eventId")]
@@ -65,9 +65,9 @@ impl Store {
     /// it and gives its tables back, and a completed refund marks a canceled one `refunded`.
     ///
     /// # Errors
-    /// On a database error; then nothing changed.
+    /// On a database error, or a [`crate::Error::Invariant`]; then nothing changed.
     #[tracing::instrument(skip(self))]
-    pub async fn settle(&self, reservation_id: Uuid, payment_id: Uuid) -> sqlx::Result<Settled> {
+    pub async fn settle(&self, reservation_id: Uuid, payment_id: Uuid) -> Result<Settled> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Settled::Missing);
@@ -130,9 +130,9 @@ impl Store {
     /// whose time is not up yet (an early timer), is left alone.
     ///
     /// # Errors
-    /// On a database error; then nothing changed.
+    /// On a database error, or a [`crate::Error::Invariant`]; then nothing changed.
     #[tracing::instrument(skip(self))]
-    pub async fn expire_hold(&self, reservation_id: Uuid) -> sqlx::Result<Settled> {
+    pub async fn expire_hold(&self, reservation_id: Uuid) -> Result<Settled> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Settled::Missing);
@@ -159,7 +159,7 @@ impl Store {
     /// effect of canceling once.
     ///
     /// # Errors
-    /// On a database error; then nothing changed.
+    /// On a database error, or a [`crate::Error::Invariant`]; then nothing changed.
     #[tracing::instrument(skip(self))]
     pub async fn cancel(
         &self,
@@ -167,7 +167,7 @@ impl Store {
         actor: &str,
         full_refund: bool,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<Settled> {
+    ) -> Result<Settled> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Settled::Missing);
@@ -204,7 +204,7 @@ impl Store {
         conn: &mut sqlx::PgConnection,
         locked: &Locked,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<bool> {
+    ) -> Result<bool> {
         let Some(restaurant) =
             super::load_restaurant_including_deleted(conn, locked.restaurant_id).await?
         else {
@@ -233,7 +233,7 @@ impl Store {
         reservation_id: Uuid,
         actor: &str,
         full_refund: bool,
-    ) -> sqlx::Result<Result<Reservation, Refusal>> {
+    ) -> Result<Result<Reservation, Refusal>> {
         let mut tx = self.pool.begin().await?;
         let Some(locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Err(Refusal::Missing));
@@ -273,14 +273,15 @@ impl Store {
     ///
     /// # Errors
     /// A [`Refusal`] for a reservation that is missing, not held, or already being paid with
-    /// another token; the outer error on a database error.
+    /// another token; the outer error on a database error, or a [`crate::Error::Invariant`]
+    /// for a held reservation without a price or a currency.
     #[tracing::instrument(skip(self, token))]
     pub async fn request_payment(
         &self,
         reservation_id: Uuid,
         token: &str,
         gateway: &str,
-    ) -> sqlx::Result<Result<Reservation, Refusal>> {
+    ) -> Result<Result<Reservation, Refusal>> {
         let mut tx = self.pool.begin().await?;
         let Some(locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Err(Refusal::Missing));
@@ -328,7 +329,7 @@ impl Store {
         to: Status,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<Result<Reservation, Refusal>> {
+    ) -> Result<Result<Reservation, Refusal>> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
             return Ok(Err(Refusal::Missing));
@@ -370,15 +371,13 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn events(
-        &self,
-        reservation_id: Uuid,
-    ) -> sqlx::Result<Option<Vec<ReservationEvent>>> {
-        let events: Vec<ReservationEvent> = sqlx::query_as(
+    pub async fn events(&self, reservation_id: Uuid) -> Result<Option<Vec<ReservationEvent>>> {
+        let events = sqlx::query_as!(
+            ReservationEvent,
             "SELECT id, from_status, to_status, reason, actor, created_at
              FROM reservation_event WHERE reservation_id = $1 ORDER BY id",
+            reservation_id,
         )
-        .bind(reservation_id)
         .fetch_all(&self.pool)
         .await?;
         if events.is_empty() && self.reservation(reservation_id).await?.is_none() {
@@ -398,8 +397,8 @@ impl Store {
         grace: std::time::Duration,
         renudge_after: std::time::Duration,
         limit: i64,
-    ) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
-        sqlx::query_as(
+    ) -> Result<Vec<(Uuid, Uuid)>> {
+        let nudged = sqlx::query!(
             "UPDATE reservation SET expiry_nudged_at = now()
              WHERE id IN (
                  SELECT id FROM reservation
@@ -409,12 +408,16 @@ impl Store {
                  ORDER BY hold_expires_at LIMIT $3
                  FOR UPDATE SKIP LOCKED)
              RETURNING id, restaurant_id",
+            grace.as_secs_f64(),
+            renudge_after.as_secs_f64(),
+            limit,
         )
-        .bind(grace.as_secs_f64())
-        .bind(renudge_after.as_secs_f64())
-        .bind(limit)
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        Ok(nudged
+            .into_iter()
+            .map(|hold| (hold.id, hold.restaurant_id))
+            .collect())
     }
 }
 
@@ -424,7 +427,7 @@ async fn move_to(
     locked: &mut Locked,
     to: Status,
     reason: &str,
-) -> sqlx::Result<Settled> {
+) -> Result<Settled> {
     transition::transition(conn, locked, to, Some(reason), PAYMENTS_ACTOR).await?;
     Ok(Settled::Moved(to))
 }

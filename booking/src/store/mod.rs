@@ -14,7 +14,13 @@
 //! - [`pace`]: the workers' time per command, for estimated waits;
 //! - [`recent`]: the catalog as intake checks requests against it, read at most seconds ago;
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
-//! - [`webhook_endpoints`]: the endpoints staff register for a restaurant.
+//! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
+//! - [`rows`]: rows as the queries read them, where a read model is not shaped like its table.
+//!
+//! Every statement is a `sqlx::query!` macro, checked against the schema at build time (the
+//! `.sqlx/` data at the workspace root stands in for the database; `scripts/sqlx-prepare.sh`
+//! refreshes it). An array of borrowed or optional strings is bound `as _`: the macros' type
+//! check only knows `&[String]`, and PostgreSQL still checks the array's type.
 
 mod availability;
 mod catalog_writes;
@@ -27,13 +33,16 @@ mod outbound;
 mod pace;
 mod payments;
 mod recent;
+mod rows;
 mod transition;
 mod webhook_endpoints;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{OpeningInterval, Restaurant, TableType};
+use crate::{OpeningInterval, Restaurant, Result, TableType};
+pub(crate) use rows::ReservationRow;
+use rows::RestaurantRow;
 
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
 pub use decision::{DecidedBatch, Decision, DecisionPolicy};
@@ -52,22 +61,6 @@ pub struct Store {
     recent: std::sync::Arc<recent::RecentCatalog>,
 }
 
-const RESTAURANT_COLUMNS: &str =
-    "id, name, address, latitude, longitude, time_zone, slot_minutes, \
-     default_duration_minutes, overbooking_pct, booking_horizon_days, refund_window_hours, \
-     prepayment_required, version";
-
-pub(crate) const RESERVATION_COLUMNS: &str = "id, restaurant_id, table_type_id, table_count, \
-     party_size, service_date, start_time, duration_minutes, guest_name, guest_email, \
-     guest_phone, status, reason, price_cents, currency, hold_expires_at, callback_url, \
-     payment_token, created_at, updated_at";
-
-/// Live table types only: every query adds its conditions after `t.deleted_at IS NULL`.
-const TABLE_TYPE_SELECT: &str = "SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max, \
-     t.base_price_cents, t.currency, t.version, \
-     (SELECT count(*) FROM dining_table d WHERE d.table_type_id = t.id AND d.active) AS tables \
-     FROM table_type t WHERE t.deleted_at IS NULL";
-
 impl Store {
     pub fn new(pool: PgPool) -> Self {
         Self {
@@ -85,7 +78,7 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn restaurant(&self, id: Uuid) -> sqlx::Result<Option<Restaurant>> {
+    pub async fn restaurant(&self, id: Uuid) -> Result<Option<Restaurant>> {
         load_restaurant(&mut *self.pool.acquire().await?, id).await
     }
 
@@ -94,22 +87,20 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn restaurants(
-        &self,
-        after: Option<Uuid>,
-        limit: i64,
-    ) -> sqlx::Result<Vec<Restaurant>> {
-        let query = format!(
-            "SELECT {RESTAURANT_COLUMNS} FROM restaurant \
-             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
-        );
-        let mut restaurants = sqlx::query_as::<_, Restaurant>(&query)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        attach_hours(&mut *self.pool.acquire().await?, &mut restaurants).await?;
-        Ok(restaurants)
+    pub async fn restaurants(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Restaurant>> {
+        let rows = sqlx::query_as!(
+            RestaurantRow,
+            "SELECT id, name, address, latitude, longitude, time_zone, slot_minutes,
+                    default_duration_minutes, overbooking_pct, booking_horizon_days,
+                    refund_window_hours, prepayment_required, version
+             FROM restaurant
+             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        with_hours(&mut *self.pool.acquire().await?, rows).await
     }
 
     /// The table types of a restaurant, by name.
@@ -117,13 +108,20 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn table_types(&self, restaurant_id: Uuid) -> sqlx::Result<Vec<TableType>> {
-        sqlx::query_as(&format!(
-            "{TABLE_TYPE_SELECT} AND t.restaurant_id = $1 ORDER BY t.name"
-        ))
-        .bind(restaurant_id)
+    pub async fn table_types(&self, restaurant_id: Uuid) -> Result<Vec<TableType>> {
+        // Live table types only, here and below; `tables` counts the active ones.
+        Ok(sqlx::query_as!(
+            TableType,
+            r#"SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max,
+                      t.base_price_cents, t.currency, t.version,
+                      (SELECT count(*) FROM dining_table d
+                        WHERE d.table_type_id = t.id AND d.active) AS "tables!"
+               FROM table_type t
+               WHERE t.deleted_at IS NULL AND t.restaurant_id = $1 ORDER BY t.name"#,
+            restaurant_id,
+        )
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// One table type, only if it belongs to the restaurant.
@@ -135,7 +133,7 @@ impl Store {
         &self,
         restaurant_id: Uuid,
         table_type_id: Uuid,
-    ) -> sqlx::Result<Option<TableType>> {
+    ) -> Result<Option<TableType>> {
         load_table_type(
             &mut *self.pool.acquire().await?,
             restaurant_id,
@@ -150,117 +148,128 @@ impl Store {
 pub(crate) async fn load_restaurant(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<Restaurant>> {
-    load_restaurant_where(conn, id, "AND deleted_at IS NULL").await
+) -> Result<Option<Restaurant>> {
+    load_restaurant_where(conn, id, false).await
 }
 
 /// A restaurant even if it was deleted: its reservations still need its time zone and policy.
 pub(crate) async fn load_restaurant_including_deleted(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<Restaurant>> {
-    load_restaurant_where(conn, id, "").await
+) -> Result<Option<Restaurant>> {
+    load_restaurant_where(conn, id, true).await
 }
 
 async fn load_restaurant_where(
     conn: &mut PgConnection,
     id: Uuid,
-    condition: &str,
-) -> sqlx::Result<Option<Restaurant>> {
-    let query = format!("SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = $1 {condition}");
-    let Some(mut restaurant) = sqlx::query_as::<_, Restaurant>(&query)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
+    including_deleted: bool,
+) -> Result<Option<Restaurant>> {
+    let Some(row) = sqlx::query_as!(
+        RestaurantRow,
+        "SELECT id, name, address, latitude, longitude, time_zone, slot_minutes,
+                default_duration_minutes, overbooking_pct, booking_horizon_days,
+                refund_window_hours, prepayment_required, version
+         FROM restaurant WHERE id = $1 AND ($2 OR deleted_at IS NULL)",
+        id,
+        including_deleted,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
     else {
         return Ok(None);
     };
-    restaurant.opening_hours = sqlx::query_as(
-        "SELECT weekday, opens_at, closes_at FROM opening_hours \
+    let hours = sqlx::query_as!(
+        OpeningInterval,
+        "SELECT weekday, opens_at, closes_at FROM opening_hours
          WHERE restaurant_id = $1 ORDER BY weekday, opens_at",
+        id,
     )
-    .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(Some(restaurant))
+    Ok(Some(row.with_hours(hours)))
 }
 
 /// Live restaurants by id, with their opening hours, in two statements however many.
 pub(crate) async fn load_restaurants(
     conn: &mut PgConnection,
     ids: &[Uuid],
-) -> sqlx::Result<Vec<Restaurant>> {
-    let mut restaurants = sqlx::query_as::<_, Restaurant>(&format!(
-        "SELECT {RESTAURANT_COLUMNS} FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL"
-    ))
-    .bind(ids)
+) -> Result<Vec<Restaurant>> {
+    let rows = sqlx::query_as!(
+        RestaurantRow,
+        "SELECT id, name, address, latitude, longitude, time_zone, slot_minutes,
+                default_duration_minutes, overbooking_pct, booking_horizon_days,
+                refund_window_hours, prepayment_required, version
+         FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL",
+        ids,
+    )
     .fetch_all(&mut *conn)
     .await?;
-    attach_hours(conn, &mut restaurants).await?;
-    Ok(restaurants)
+    with_hours(conn, rows).await
 }
 
-async fn attach_hours(conn: &mut PgConnection, restaurants: &mut [Restaurant]) -> sqlx::Result<()> {
-    let ids: Vec<Uuid> = restaurants.iter().map(|r| r.id).collect();
-    let hours: Vec<HoursRow> = sqlx::query_as(
-        "SELECT restaurant_id, weekday, opens_at, closes_at FROM opening_hours \
+/// The restaurants of `rows` with their opening hours, read in one statement.
+async fn with_hours(conn: &mut PgConnection, rows: Vec<RestaurantRow>) -> Result<Vec<Restaurant>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let hours = sqlx::query!(
+        "SELECT restaurant_id, weekday, opens_at, closes_at FROM opening_hours
          WHERE restaurant_id = ANY($1) ORDER BY weekday, opens_at",
+        &ids,
     )
-    .bind(&ids)
     .fetch_all(conn)
     .await?;
-    for restaurant in restaurants {
-        restaurant.opening_hours = hours
-            .iter()
-            .filter(|row| row.restaurant_id == restaurant.id)
-            .map(|row| row.interval.clone())
-            .collect();
-    }
-    Ok(())
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let opening_hours = hours
+                .iter()
+                .filter(|hour| hour.restaurant_id == row.id)
+                .map(|hour| OpeningInterval {
+                    weekday: hour.weekday,
+                    opens_at: hour.opens_at,
+                    closes_at: hour.closes_at,
+                })
+                .collect();
+            row.with_hours(opening_hours)
+        })
+        .collect())
 }
 
 /// Live table types by id.
 pub(crate) async fn load_table_types(
     conn: &mut PgConnection,
     ids: &[Uuid],
-) -> sqlx::Result<Vec<TableType>> {
-    sqlx::query_as(&format!("{TABLE_TYPE_SELECT} AND t.id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(conn)
-        .await
+) -> Result<Vec<TableType>> {
+    Ok(sqlx::query_as!(
+        TableType,
+        r#"SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max,
+                  t.base_price_cents, t.currency, t.version,
+                  (SELECT count(*) FROM dining_table d
+                    WHERE d.table_type_id = t.id AND d.active) AS "tables!"
+           FROM table_type t
+           WHERE t.deleted_at IS NULL AND t.id = ANY($1)"#,
+        ids,
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 pub(crate) async fn load_table_type(
     conn: &mut PgConnection,
     restaurant_id: Uuid,
     table_type_id: Uuid,
-) -> sqlx::Result<Option<TableType>> {
-    sqlx::query_as(&format!(
-        "{TABLE_TYPE_SELECT} AND t.restaurant_id = $1 AND t.id = $2"
-    ))
-    .bind(restaurant_id)
-    .bind(table_type_id)
+) -> Result<Option<TableType>> {
+    Ok(sqlx::query_as!(
+        TableType,
+        r#"SELECT t.id, t.restaurant_id, t.name, t.seats_min, t.seats_max,
+                  t.base_price_cents, t.currency, t.version,
+                  (SELECT count(*) FROM dining_table d
+                    WHERE d.table_type_id = t.id AND d.active) AS "tables!"
+           FROM table_type t
+           WHERE t.deleted_at IS NULL AND t.restaurant_id = $1 AND t.id = $2"#,
+        restaurant_id,
+        table_type_id,
+    )
     .fetch_optional(conn)
-    .await
-}
-
-#[derive(sqlx::FromRow)]
-struct HoursRow {
-    restaurant_id: Uuid,
-    #[sqlx(flatten)]
-    interval: OpeningInterval,
-}
-
-/// Whether a database error means "the database cannot be reached right now" rather than "this
-/// statement is wrong": the caller should back off and retry, and nothing was written.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        // SQLSTATE class 08 is connection exceptions; 57P01-57P03 are shutdowns and "cannot
-        // connect now" while the server starts.
-        sqlx::Error::Database(e) => e
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-        _ => false,
-    }
+    .await?)
 }

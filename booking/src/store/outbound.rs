@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::Store;
 use crate::messages::{Command, Envelope, PaymentJob, WebhookJob};
+use crate::Result;
 
 /// Where an outbound message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,14 +39,13 @@ pub struct OutboundMessage {
     pub correlation_id: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct OutboundRow {
     id: Uuid,
     destination: String,
     restaurant_id: Option<Uuid>,
     delay_ms: i64,
     kind: String,
-    body: sqlx::types::Json<serde_json::Value>,
+    body: serde_json::Value,
     correlation_id: Option<String>,
 }
 
@@ -65,7 +65,7 @@ impl OutboundRow {
             id: self.id,
             destination,
             kind: self.kind,
-            body: crate::messages::to_json(&self.body.0),
+            body: crate::messages::to_json(&self.body),
             correlation_id: self.correlation_id,
         })
     }
@@ -79,7 +79,7 @@ async fn enqueue<T: Serialize>(
     kind: &str,
     body: &T,
     reservation_id: Option<Uuid>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let (name, restaurant_id, delay) = match destination {
         Destination::Partition {
             restaurant_id,
@@ -88,18 +88,19 @@ async fn enqueue<T: Serialize>(
         Destination::Payments => ("payments", None, Duration::ZERO),
         Destination::Webhooks => ("webhooks", None, Duration::ZERO),
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body,
              correlation_id)
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT request_id FROM reservation WHERE id = $7))",
+        Uuid::new_v4(),
+        name,
+        restaurant_id,
+        i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+        kind,
+        // Any Serialize body, written as jsonb without a detour through serde_json::Value.
+        sqlx::types::Json(body) as _,
+        reservation_id,
     )
-    .bind(Uuid::new_v4())
-    .bind(name)
-    .bind(restaurant_id)
-    .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
-    .bind(kind)
-    .bind(sqlx::types::Json(body))
-    .bind(reservation_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -110,7 +111,7 @@ pub(crate) async fn enqueue_command(
     restaurant_id: Uuid,
     command: Command,
     delay: Duration,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let destination = Destination::Partition {
         restaurant_id,
         delay,
@@ -128,7 +129,7 @@ pub(crate) async fn enqueue_payment(
     conn: &mut PgConnection,
     job: PaymentJob,
     reservation_id: Uuid,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     enqueue(
         conn,
         Destination::Payments,
@@ -139,7 +140,7 @@ pub(crate) async fn enqueue_payment(
     .await
 }
 
-pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> sqlx::Result<()> {
+pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> Result<()> {
     enqueue(
         conn,
         Destination::Webhooks,
@@ -158,14 +159,15 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn claim_outbound(&self) -> sqlx::Result<OutboundClaim> {
+    pub async fn claim_outbound(&self) -> Result<OutboundClaim> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<OutboundRow> = sqlx::query_as(
+        let rows = sqlx::query_as!(
+            OutboundRow,
             "SELECT id, destination, restaurant_id, delay_ms, kind, body, correlation_id
              FROM outbound_message
              ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+            CLAIM_BATCH,
         )
-        .bind(CLAIM_BATCH)
         .fetch_all(&mut *tx)
         .await?;
         let messages = rows
@@ -179,10 +181,12 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn outbound_backlog(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM outbound_message")
-            .fetch_one(&self.pool)
-            .await
+    pub async fn outbound_backlog(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM outbound_message"#)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -198,13 +202,12 @@ impl OutboundClaim {
     /// # Errors
     /// On a database error; the messages are then published again by a later pass, which
     /// every consumer tolerates.
-    pub async fn finish(mut self, confirmed: &[Uuid]) -> sqlx::Result<()> {
+    pub async fn finish(mut self, confirmed: &[Uuid]) -> Result<()> {
         if !confirmed.is_empty() {
-            sqlx::query("DELETE FROM outbound_message WHERE id = ANY($1)")
-                .bind(confirmed)
+            sqlx::query!("DELETE FROM outbound_message WHERE id = ANY($1)", confirmed)
                 .execute(&mut *self.tx)
                 .await?;
         }
-        self.tx.commit().await
+        Ok(self.tx.commit().await?)
     }
 }

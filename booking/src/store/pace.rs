@@ -6,6 +6,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Store;
+use crate::Result;
 
 /// Rows older than this belong to workers that stopped.
 const FRESH_FOR_SECS: f64 = 60.0;
@@ -15,14 +16,14 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn record_pace(&self, worker_id: Uuid, per_command: Duration) -> sqlx::Result<()> {
-        sqlx::query(
+    pub async fn record_pace(&self, worker_id: Uuid, per_command: Duration) -> Result<()> {
+        sqlx::query!(
             "INSERT INTO worker_pace (worker_id, seconds_per_command) VALUES ($1, $2)
              ON CONFLICT (worker_id) DO UPDATE
              SET seconds_per_command = EXCLUDED.seconds_per_command, updated_at = now()",
+            worker_id,
+            per_command.as_secs_f64(),
         )
-        .bind(worker_id)
-        .bind(per_command.as_secs_f64())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -32,12 +33,12 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn pace(&self) -> sqlx::Result<Option<Duration>> {
-        let seconds: Option<f64> = sqlx::query_scalar(
+    pub async fn pace(&self) -> Result<Option<Duration>> {
+        let seconds = sqlx::query_scalar!(
             "SELECT avg(seconds_per_command) FROM worker_pace
              WHERE updated_at > now() - make_interval(secs => $1)",
+            FRESH_FOR_SECS,
         )
-        .bind(FRESH_FOR_SECS)
         .fetch_one(&self.pool)
         .await?;
         Ok(seconds

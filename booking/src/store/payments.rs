@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::transition::Locked;
 use super::{outbound, Store};
 use crate::messages::{Command, PaymentJob};
+use crate::{Error, Result};
 
 /// Charge or refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
@@ -38,7 +39,7 @@ pub enum PaymentStatus {
 }
 
 /// One payment row.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     #[serde(rename = "paymentId")]
@@ -58,10 +59,6 @@ pub struct Payment {
     pub updated_at: DateTime<Utc>,
 }
 
-const PAYMENT_SELECT: &str = "SELECT p.id, p.reservation_id, r.restaurant_id, p.kind, \
-     p.amount_cents, p.currency, p.status, p.gateway, p.token, p.gateway_reference, p.failure, \
-     p.created_at, p.updated_at FROM payment p JOIN reservation r ON r.id = p.reservation_id";
-
 /// What the gateway said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
@@ -78,19 +75,27 @@ pub(crate) async fn request_charge(
     locked: &Locked,
     token: &str,
     gateway: &str,
-) -> sqlx::Result<Option<Uuid>> {
-    let payment_id: Option<Uuid> = sqlx::query_scalar(
+) -> Result<Option<Uuid>> {
+    // The decision fixed both before any charge: a default here would charge a wrong amount.
+    let (Some(price_cents), Some(currency)) = (locked.price_cents, locked.currency.as_deref())
+    else {
+        return Err(Error::invariant(format!(
+            "reservation {} is to be charged but has no price or no currency",
+            locked.id
+        )));
+    };
+    let payment_id = sqlx::query_scalar!(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               token)
          VALUES ($1, $2, 'charge', $3, $4, 'requested', $5, $6)
          ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        locked.id,
+        price_cents,
+        currency,
+        gateway,
+        token,
     )
-    .bind(Uuid::new_v4())
-    .bind(locked.id)
-    .bind(locked.price_cents.unwrap_or_default())
-    .bind(locked.currency.as_deref().unwrap_or("EUR"))
-    .bind(gateway)
-    .bind(token)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
@@ -104,15 +109,15 @@ pub(crate) async fn request_charge(
 pub(crate) async fn request_refund(
     conn: &mut PgConnection,
     reservation_id: Uuid,
-) -> sqlx::Result<Option<Uuid>> {
-    let payment_id: Option<Uuid> = sqlx::query_scalar(
+) -> Result<Option<Uuid>> {
+    let payment_id = sqlx::query_scalar!(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway)
          SELECT $1, reservation_id, 'refund', amount_cents, currency, 'requested', gateway
          FROM payment WHERE reservation_id = $2 AND kind = 'charge' AND status = 'captured'
          ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        reservation_id,
     )
-    .bind(Uuid::new_v4())
-    .bind(reservation_id)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
@@ -126,24 +131,36 @@ pub(crate) async fn load_payment(
     conn: &mut PgConnection,
     reservation_id: Uuid,
     kind: PaymentKind,
-) -> sqlx::Result<Option<Payment>> {
-    sqlx::query_as(&format!(
-        "{PAYMENT_SELECT} WHERE p.reservation_id = $1 AND p.kind = $2"
-    ))
-    .bind(reservation_id)
-    .bind(kind)
+) -> Result<Option<Payment>> {
+    Ok(sqlx::query_as!(
+        Payment,
+        r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
+                  p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
+                  p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+           FROM payment p JOIN reservation r ON r.id = p.reservation_id
+           WHERE p.reservation_id = $1 AND p.kind = $2"#,
+        reservation_id,
+        kind as _,
+    )
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 pub(crate) async fn load_payment_by_id(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<Payment>> {
-    sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+) -> Result<Option<Payment>> {
+    Ok(sqlx::query_as!(
+        Payment,
+        r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
+                  p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
+                  p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+           FROM payment p JOIN reservation r ON r.id = p.reservation_id
+           WHERE p.id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?)
 }
 
 impl Store {
@@ -151,7 +168,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn payment(&self, id: Uuid) -> sqlx::Result<Option<Payment>> {
+    pub async fn payment(&self, id: Uuid) -> Result<Option<Payment>> {
         load_payment_by_id(&mut *self.pool.acquire().await?, id).await
     }
 
@@ -159,20 +176,25 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn payments_of(&self, reservation_id: Uuid) -> sqlx::Result<Vec<Payment>> {
-        sqlx::query_as(&format!(
-            "{PAYMENT_SELECT} WHERE p.reservation_id = $1 ORDER BY p.created_at"
-        ))
-        .bind(reservation_id)
+    pub async fn payments_of(&self, reservation_id: Uuid) -> Result<Vec<Payment>> {
+        Ok(sqlx::query_as!(
+            Payment,
+            r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
+                      p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
+                      p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+               FROM payment p JOIN reservation r ON r.id = p.reservation_id
+               WHERE p.reservation_id = $1 ORDER BY p.created_at"#,
+            reservation_id,
+        )
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// The charge a refund gives back.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn charge_of(&self, reservation_id: Uuid) -> sqlx::Result<Option<Payment>> {
+    pub async fn charge_of(&self, reservation_id: Uuid) -> Result<Option<Payment>> {
         load_payment(
             &mut *self.pool.acquire().await?,
             reservation_id,
@@ -192,7 +214,7 @@ impl Store {
         &self,
         payment_id: Uuid,
         outcome: &PaymentOutcome,
-    ) -> sqlx::Result<bool> {
+    ) -> Result<bool> {
         let (status, reference, failure) = match outcome {
             PaymentOutcome::Captured { reference } => ("captured", Some(reference), None),
             PaymentOutcome::Declined { reason } => ("declined", None, Some(reason)),
@@ -200,22 +222,23 @@ impl Store {
             PaymentOutcome::RefundFailed { reason } => ("failed", None, Some(reason)),
         };
         let mut tx = self.pool.begin().await?;
-        let updated: Option<(Uuid, Uuid)> = sqlx::query_as(
+        let updated = sqlx::query!(
             "UPDATE payment p SET status = $2, gateway_reference = $3, failure = $4,
                  updated_at = now()
              FROM reservation r
              WHERE p.id = $1 AND p.status = 'requested' AND r.id = p.reservation_id
              RETURNING p.reservation_id, r.restaurant_id",
+            payment_id,
+            status,
+            reference,
+            failure,
         )
-        .bind(payment_id)
-        .bind(status)
-        .bind(reference)
-        .bind(failure)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((reservation_id, restaurant_id)) = updated else {
+        let Some(updated) = updated else {
             return Ok(false);
         };
+        let (reservation_id, restaurant_id) = (updated.reservation_id, updated.restaurant_id);
         outbound::enqueue_command(
             &mut tx,
             restaurant_id,

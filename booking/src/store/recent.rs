@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::{load_restaurant, load_table_type, Store};
-use crate::{Restaurant, TableType};
+use crate::{Restaurant, Result, TableType};
 
 /// How long a read counts. Staff changes reach other processes' intake within this.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -70,7 +70,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn recent_restaurant(&self, id: Uuid) -> sqlx::Result<Option<Arc<Restaurant>>> {
+    pub async fn recent_restaurant(&self, id: Uuid) -> Result<Option<Arc<Restaurant>>> {
         if let Some(restaurant) = fresh(&self.recent.restaurants, &id) {
             return Ok(Some(restaurant));
         }
@@ -90,7 +90,7 @@ impl Store {
         &self,
         restaurant_id: Uuid,
         table_type_id: Uuid,
-    ) -> sqlx::Result<Option<Arc<TableType>>> {
+    ) -> Result<Option<Arc<TableType>>> {
         let key = (restaurant_id, table_type_id);
         if let Some(table_type) = fresh(&self.recent.table_types, &key) {
             return Ok(Some(table_type));

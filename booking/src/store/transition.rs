@@ -8,13 +8,12 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::outbound;
-use super::RESERVATION_COLUMNS;
+use super::{outbound, ReservationRow};
 use crate::messages::{WebhookJob, WebhookTarget};
-use crate::{Reservation, Status};
+use crate::{Error, Reservation, Result, Status};
 
 /// A reservation row locked `FOR UPDATE` for the rest of the transaction.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct Locked {
     pub id: Uuid,
     pub status: Status,
@@ -35,29 +34,26 @@ pub(crate) struct Locked {
     pub created_at: DateTime<Utc>,
 }
 
-const LOCK_SELECT: &str = "SELECT id, status, restaurant_id, table_type_id, table_count, \
-     service_date, start_time, duration_minutes, reserved_slots, price_cents, currency, \
-     callback_url, payment_token, coalesce(hold_expires_at <= now(), false) AS hold_over, \
-     created_at FROM reservation";
-
 /// Locks a reservation. The row lock makes two deciders (a failover overlap, or the API's
 /// payment request racing the worker) take turns.
-pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Locked>> {
-    sqlx::query_as(&format!("{LOCK_SELECT} WHERE id = $1 FOR UPDATE"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>> {
+    Ok(lock_all(conn, &[id]).await?.pop())
 }
 
 /// Locks several reservations, in id order so two lockers never wait on each other in a
 /// circle. Ids that match nothing are left out.
-pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Locked>> {
-    sqlx::query_as(&format!(
-        "{LOCK_SELECT} WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-    ))
-    .bind(ids)
+pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Locked>> {
+    Ok(sqlx::query_as!(
+        Locked,
+        r#"SELECT id, status AS "status: Status", restaurant_id, table_type_id, table_count,
+                  service_date, start_time, duration_minutes, reserved_slots, price_cents,
+                  currency, callback_url, payment_token,
+                  coalesce(hold_expires_at <= now(), false) AS "hold_over!", created_at
+           FROM reservation WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,
+        ids,
+    )
     .fetch_all(conn)
-    .await
+    .await?)
 }
 
 /// One reservation's change of state, for [`transition_all`].
@@ -75,7 +71,7 @@ pub(crate) async fn transition(
     to: Status,
     reason: Option<&str>,
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     transition_all(conn, &mut [Move { locked, to, reason }], actor).await
 }
 
@@ -86,12 +82,12 @@ pub(crate) async fn transition_all(
     conn: &mut PgConnection,
     moves: &mut [Move<'_>],
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     if moves.is_empty() {
         return Ok(());
     }
     if let Some(illegal) = moves.iter().find(|m| !m.locked.status.can_become(m.to)) {
-        return Err(sqlx::Error::Protocol(format!(
+        return Err(Error::invariant(format!(
             "illegal transition {} → {} for reservation {}",
             illegal.locked.status.as_str(),
             illegal.to.as_str(),
@@ -102,33 +98,33 @@ pub(crate) async fn transition_all(
     let from: Vec<&str> = moves.iter().map(|m| m.locked.status.as_str()).collect();
     let to: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
     let reasons: Vec<Option<&str>> = moves.iter().map(|m| m.reason).collect();
-    sqlx::query(
-        // `reason` on the reservation says why it was rejected; the event keeps every reason.
+    // `reason` on the reservation says why it was rejected; the event keeps every reason.
+    sqlx::query!(
         "UPDATE reservation r
          SET status = v.status,
              reason = CASE WHEN v.status = 'rejected' THEN v.reason ELSE r.reason END,
              updated_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, status, reason)
          WHERE r.id = v.id",
+        &ids,
+        &to as _,
+        &reasons as _,
     )
-    .bind(&ids)
-    .bind(&to)
-    .bind(&reasons)
     .execute(&mut *conn)
     .await?;
-    let events: Vec<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
+    let events = sqlx::query!(
         "INSERT INTO reservation_event (reservation_id, from_status, to_status, reason, actor)
          SELECT v.id, v.from_status, v.to_status, v.reason, $5
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
               WITH ORDINALITY AS v(id, from_status, to_status, reason, n)
          ORDER BY v.n
          RETURNING reservation_id, id, created_at",
+        &ids,
+        &from as _,
+        &to as _,
+        &reasons as _,
+        actor,
     )
-    .bind(&ids)
-    .bind(&from)
-    .bind(&to)
-    .bind(&reasons)
-    .bind(actor)
     .fetch_all(&mut *conn)
     .await?;
     let now = Utc::now();
@@ -138,7 +134,7 @@ pub(crate) async fn transition_all(
     }
     let events: HashMap<Uuid, (i64, DateTime<Utc>)> = events
         .into_iter()
-        .map(|(id, event_id, at)| (id, (event_id, at)))
+        .map(|event| (event.reservation_id, (event.id, event.created_at)))
         .collect();
     queue_webhooks(conn, moves, &events).await
 }
@@ -165,7 +161,7 @@ pub(crate) async fn note(
     locked: &Locked,
     reason: &str,
     actor: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let status = locked.status;
     append_event(conn, locked.id, Some(status), status, Some(reason), actor).await?;
     Ok(())
@@ -178,18 +174,19 @@ pub(crate) async fn append_event(
     to: Status,
     reason: Option<&str>,
     actor: &str,
-) -> sqlx::Result<(i64, DateTime<Utc>)> {
-    sqlx::query_as(
+) -> Result<(i64, DateTime<Utc>)> {
+    let event = sqlx::query!(
         "INSERT INTO reservation_event (reservation_id, from_status, to_status, reason, actor)
          VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at",
+        reservation_id,
+        from.map(Status::as_str),
+        to.as_str(),
+        reason,
+        actor,
     )
-    .bind(reservation_id)
-    .bind(from.map(Status::as_str))
-    .bind(to.as_str())
-    .bind(reason)
-    .bind(actor)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((event.id, event.created_at))
 }
 
 /// The body of every webhook, in the Standard Webhooks shape.
@@ -208,14 +205,17 @@ async fn queue_webhooks(
     conn: &mut PgConnection,
     moves: &[Move<'_>],
     events: &HashMap<Uuid, (i64, DateTime<Utc>)>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let restaurants: Vec<Uuid> = moves.iter().map(|m| m.locked.restaurant_id).collect();
-    let endpoints: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let endpoints: Vec<(Uuid, Uuid)> = sqlx::query!(
         "SELECT restaurant_id, id FROM webhook_endpoint WHERE restaurant_id = ANY($1)",
+        &restaurants,
     )
-    .bind(&restaurants)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|endpoint| (endpoint.restaurant_id, endpoint.id))
+    .collect();
     let targets_of = |locked: &Locked| -> Vec<WebhookTarget> {
         locked
             .callback_url
@@ -239,12 +239,20 @@ async fn queue_webhooks(
     if notified.is_empty() {
         return Ok(());
     }
-    let reservations: Vec<Reservation> = sqlx::query_as(&format!(
-        "SELECT {RESERVATION_COLUMNS} FROM reservation WHERE id = ANY($1)"
-    ))
-    .bind(&notified)
+    let reservations: Vec<Reservation> = sqlx::query_as!(
+        ReservationRow,
+        r#"SELECT id, restaurant_id, table_type_id, table_count, party_size, service_date,
+                  start_time, duration_minutes, guest_name, guest_email, guest_phone,
+                  status AS "status: Status", reason, price_cents, currency,
+                  hold_expires_at, callback_url, payment_token, created_at, updated_at
+           FROM reservation WHERE id = ANY($1)"#,
+        &notified,
+    )
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(Reservation::from)
+    .collect();
     for reservation in &reservations {
         let Some(locked) = moves
             .iter()
@@ -262,7 +270,7 @@ async fn queue_webhooks(
             data: reservation,
         };
         let payload = serde_json::to_string(&event)
-            .map_err(|e| sqlx::Error::Protocol(format!("webhook payload: {e}")))?;
+            .map_err(|e| Error::invariant(format!("webhook payload: {e}")))?;
         for target in targets_of(locked) {
             let job = WebhookJob {
                 webhook_id: format!("evt_{event_id}"),
@@ -279,25 +287,24 @@ async fn queue_webhooks(
 
 /// Gives back every slot the reservation holds. Idempotent: the slots are forgotten as they
 /// are released, so a second release finds nothing.
-pub(crate) async fn release_inventory(
-    conn: &mut PgConnection,
-    locked: &mut Locked,
-) -> sqlx::Result<()> {
+pub(crate) async fn release_inventory(conn: &mut PgConnection, locked: &mut Locked) -> Result<()> {
     let Some(slots) = locked.reserved_slots.take() else {
         return Ok(());
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE inventory SET total_reserved = total_reserved - $3
          WHERE table_type_id = $1 AND slot_start = ANY($2)",
+        locked.table_type_id,
+        &slots,
+        locked.table_count,
     )
-    .bind(locked.table_type_id)
-    .bind(&slots)
-    .bind(locked.table_count)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE reservation SET reserved_slots = NULL WHERE id = $1")
-        .bind(locked.id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE reservation SET reserved_slots = NULL WHERE id = $1",
+        locked.id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -6,9 +6,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::Store;
+use crate::Result;
 
 /// A registered endpoint. The secret is shown once, when the endpoint is made.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpoint {
     #[serde(rename = "endpointId")]
@@ -21,9 +22,6 @@ pub struct WebhookEndpoint {
     pub created_at: DateTime<Utc>,
 }
 
-const ENDPOINT_SELECT: &str =
-    "SELECT id, restaurant_id, url, secret, description, created_at FROM webhook_endpoint";
-
 impl Store {
     /// Registers an endpoint. The caller has checked the URL and made the secret.
     ///
@@ -35,46 +33,50 @@ impl Store {
         url: &str,
         secret: &str,
         description: &str,
-    ) -> sqlx::Result<WebhookEndpoint> {
-        sqlx::query_as(
+    ) -> Result<WebhookEndpoint> {
+        Ok(sqlx::query_as!(
+            WebhookEndpoint,
             "INSERT INTO webhook_endpoint (id, restaurant_id, url, secret, description)
              VALUES ($1, $2, $3, $4, $5)
              RETURNING id, restaurant_id, url, secret, description, created_at",
+            Uuid::new_v4(),
+            restaurant_id,
+            url,
+            secret,
+            description,
         )
-        .bind(Uuid::new_v4())
-        .bind(restaurant_id)
-        .bind(url)
-        .bind(secret)
-        .bind(description)
         .fetch_one(&self.pool)
-        .await
+        .await?)
     }
 
     /// The endpoints of a restaurant, oldest first.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn webhook_endpoints(
-        &self,
-        restaurant_id: Uuid,
-    ) -> sqlx::Result<Vec<WebhookEndpoint>> {
-        sqlx::query_as(&format!(
-            "{ENDPOINT_SELECT} WHERE restaurant_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(restaurant_id)
+    pub async fn webhook_endpoints(&self, restaurant_id: Uuid) -> Result<Vec<WebhookEndpoint>> {
+        Ok(sqlx::query_as!(
+            WebhookEndpoint,
+            "SELECT id, restaurant_id, url, secret, description, created_at
+             FROM webhook_endpoint WHERE restaurant_id = $1 ORDER BY created_at, id",
+            restaurant_id,
+        )
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// One endpoint, for a delivery.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn webhook_endpoint(&self, id: Uuid) -> sqlx::Result<Option<WebhookEndpoint>> {
-        sqlx::query_as(&format!("{ENDPOINT_SELECT} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+    pub async fn webhook_endpoint(&self, id: Uuid) -> Result<Option<WebhookEndpoint>> {
+        Ok(sqlx::query_as!(
+            WebhookEndpoint,
+            "SELECT id, restaurant_id, url, secret, description, created_at
+             FROM webhook_endpoint WHERE id = $1",
+            id,
+        )
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Removes an endpoint of a restaurant. Deliveries already queued for it are dropped when
@@ -82,18 +84,15 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn remove_webhook_endpoint(
-        &self,
-        restaurant_id: Uuid,
-        id: Uuid,
-    ) -> sqlx::Result<bool> {
-        let deleted =
-            sqlx::query("DELETE FROM webhook_endpoint WHERE id = $1 AND restaurant_id = $2")
-                .bind(id)
-                .bind(restaurant_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+    pub async fn remove_webhook_endpoint(&self, restaurant_id: Uuid, id: Uuid) -> Result<bool> {
+        let deleted = sqlx::query!(
+            "DELETE FROM webhook_endpoint WHERE id = $1 AND restaurant_id = $2",
+            id,
+            restaurant_id,
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         Ok(deleted == 1)
     }
 }
