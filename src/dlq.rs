@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use api::dead_letters::{
-    self as letters, DeadLetterSummary, Filter, Resolver, Selection, SweepReport,
-};
 use clap::Args;
+use dead_letters::{self as letters, DeadLetterSummary, Filter, Resolver, Selection, SweepReport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rabbitmq::dead_letters::{Action, Progress};
 use rabbitmq::{DeadLetterQueue, DeadLetters};
