@@ -105,7 +105,7 @@ pub struct DlqFilters {
     /// Only messages about this restaurant (payment jobs are looked up in the database).
     #[arg(long)]
     pub restaurant: Option<Uuid>,
-    /// Only messages dead for at least this long: `90s`, `15m`, `2h`, `3d`.
+    /// Only messages dead for at least this long: `90s`, `15m`, `2h`, `3d`, `1h 30m`.
     #[arg(long, value_parser = age)]
     pub min_age: Option<Duration>,
 }

@@ -119,35 +119,23 @@ impl Selection {
     }
 }
 
-/// Reads an age: `90s`, `15m`, `2h`, `3d`, or plain seconds.
+/// Reads an age as humantime does (`90s`, `15m`, `2h`, `3d`, `1h 30m`), or plain seconds.
 ///
 /// # Errors
 /// Anything else, naming `minAge`.
 pub fn parse_age(text: &str) -> Result<Duration, Invalid> {
     let text = text.trim();
-    let (digits, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let scale = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => 0,
+    // humantime wants a unit; a bare number has always meant seconds here.
+    let age = match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text),
     };
-    digits
-        .parse::<u64>()
-        .ok()
-        .filter(|_| scale > 0)
-        .and_then(|n| n.checked_mul(scale))
-        .map(Duration::from_secs)
-        .ok_or_else(|| {
-            Invalid::new(
-                "minAge",
-                "must be a number of seconds, or a number followed by s, m, h or d",
-            )
-        })
+    age.map_err(|_| {
+        Invalid::new(
+            "minAge",
+            "must be a number of seconds, or a duration such as 90s, 15m, 2h or 3d",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -209,7 +197,10 @@ mod tests {
         assert_eq!(parse_age("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_age("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_age("1d").unwrap(), Duration::from_secs(86_400));
-        for bad in ["", "m", "1w", "-5", "1.5h"] {
+        assert_eq!(parse_age(" 1h 30m ").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_age("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_age("1w").unwrap(), Duration::from_secs(7 * 86_400));
+        for bad in ["", "m", "1x", "-5", "15 parsecs"] {
             assert_eq!(parse_age(bad).unwrap_err().field, "minAge", "{bad:?}");
         }
     }
