@@ -12,6 +12,7 @@
 //!   RabbitMQ, as JSON.
 //! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, the
 //!   serial decision that reserves inventory, and the rest of a reservation's life.
+//! - `wire_time`: times of day as `HH:MM` on the wire.
 
 pub mod availability;
 pub mod catalog;
@@ -22,6 +23,7 @@ pub mod request;
 pub mod reservation;
 pub mod schedule;
 pub mod store;
+mod wire_time;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};
 pub use pricing::PricingSteps;
