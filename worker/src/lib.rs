@@ -239,15 +239,16 @@ where
     Fut: std::future::Future<Output = sqlx::Result<T>>,
 {
     let mut delays = DATABASE_BACKOFF.build();
+    let mut backoff = delays.next().unwrap_or(MAX_BACKOFF);
     loop {
         match step().await {
             Err(error) if booking::is_unavailable(&error) => {
-                let backoff = delays.next().unwrap_or(MAX_BACKOFF);
                 tracing::warn!(%error, ?backoff, "database unavailable; retrying");
                 tokio::select! {
                     () = shutdown.cancelled() => return None,
                     () = tokio::time::sleep(backoff) => {}
                 }
+                backoff = delays.next().unwrap_or(MAX_BACKOFF);
             }
             other => return Some(other),
         }

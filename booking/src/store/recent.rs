@@ -11,6 +11,7 @@
 //! a moment ago is never "not found" because of this.
 
 use std::fmt;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,20 +69,37 @@ impl RecentCatalog {
     }
 }
 
+/// What was read recently enough under `key`, if anything.
+fn fresh<K: Hash + Eq + Send + Sync + 'static, V: Send + Sync + 'static>(
+    entries: &Cache<K, Arc<V>>,
+    key: &K,
+) -> Option<Arc<V>> {
+    entries.get(key)
+}
+
+/// Keeps what was just read under `key`.
+fn keep<K: Hash + Eq + Send + Sync + 'static, V: Send + Sync + 'static>(
+    entries: &Cache<K, Arc<V>>,
+    key: K,
+    value: Arc<V>,
+) {
+    entries.insert(key, value);
+}
+
 impl Store {
     /// A live restaurant with its opening hours, as read at most [`FRESH_FOR`] ago.
     ///
     /// # Errors
     /// On a database error.
     pub async fn recent_restaurant(&self, id: Uuid) -> sqlx::Result<Option<Arc<Restaurant>>> {
-        if let Some(restaurant) = self.recent.restaurants.get(&id) {
+        if let Some(restaurant) = fresh(&self.recent.restaurants, &id) {
             return Ok(Some(restaurant));
         }
         let Some(restaurant) = load_restaurant(&mut *self.pool.acquire().await?, id).await? else {
             return Ok(None);
         };
         let restaurant = Arc::new(restaurant);
-        self.recent.restaurants.insert(id, restaurant.clone());
+        keep(&self.recent.restaurants, id, restaurant.clone());
         Ok(Some(restaurant))
     }
 
@@ -95,7 +113,7 @@ impl Store {
         table_type_id: Uuid,
     ) -> sqlx::Result<Option<Arc<TableType>>> {
         let key = (restaurant_id, table_type_id);
-        if let Some(table_type) = self.recent.table_types.get(&key) {
+        if let Some(table_type) = fresh(&self.recent.table_types, &key) {
             return Ok(Some(table_type));
         }
         let mut conn = self.pool.acquire().await?;
@@ -104,7 +122,7 @@ impl Store {
             return Ok(None);
         };
         let table_type = Arc::new(table_type);
-        self.recent.table_types.insert(key, table_type.clone());
+        keep(&self.recent.table_types, key, table_type.clone());
         Ok(Some(table_type))
     }
 }
@@ -117,17 +135,20 @@ mod tests {
     fn an_entry_counts_until_it_is_too_old_or_forgotten() {
         let catalog = RecentCatalog::default();
         let key = (Uuid::new_v4(), Uuid::new_v4());
-        assert!(catalog.table_types.get(&key).is_none());
-        catalog.table_types.insert(key, a_table_type(key));
-        assert_eq!(catalog.table_types.get(&key).map(|t| t.seats_max), Some(6));
+        assert!(fresh(&catalog.table_types, &key).is_none());
+        keep(&catalog.table_types, key, a_table_type(key));
+        assert_eq!(
+            fresh(&catalog.table_types, &key).map(|t| t.seats_max),
+            Some(6)
+        );
         catalog.forget_all();
-        assert!(catalog.table_types.get(&key).is_none());
+        assert!(fresh(&catalog.table_types, &key).is_none());
 
         // Read longer ago than it counts for: no longer counts.
         let brief = RecentCatalog::new(Duration::from_millis(1));
-        brief.table_types.insert(key, a_table_type(key));
+        keep(&brief.table_types, key, a_table_type(key));
         std::thread::sleep(Duration::from_millis(20));
-        assert!(brief.table_types.get(&key).is_none());
+        assert!(fresh(&brief.table_types, &key).is_none());
     }
 
     fn a_table_type(key: (Uuid, Uuid)) -> Arc<TableType> {
