@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use api::dead_letters::{
-    self as letters, DeadLetterSummary, Filter, Resolver, Selection, SweepReport,
-};
 use clap::Args;
+use dead_letters::{self as letters, DeadLetterSummary, Filter, Resolver, Selection, SweepReport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rabbitmq::dead_letters::{Action, Progress};
 use rabbitmq::{DeadLetterQueue, DeadLetters};
@@ -107,7 +105,7 @@ pub struct DlqFilters {
     /// Only messages about this restaurant (payment jobs are looked up in the database).
     #[arg(long)]
     pub restaurant: Option<Uuid>,
-    /// Only messages dead for at least this long: `90s`, `15m`, `2h`, `3d`.
+    /// Only messages dead for at least this long: `90s`, `15m`, `2h`, `3d`, `1h 30m`.
     #[arg(long, value_parser = age)]
     pub min_age: Option<Duration>,
 }

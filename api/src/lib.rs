@@ -8,12 +8,10 @@
 //! - [`error`] and [`extract`]: every failure as `application/problem+json`;
 //! - [`paging`]: cursor paging for lists;
 //! - [`queue_place`]: a pending request's place in its queue and its estimated wait;
-//! - [`dead_letters`]: dead letters as staff see them (filters, views), shared with the CLI;
 //! - [`monitoring`]: the Prometheus recorder and the HTTP series;
 //! - [`openapi`]: the OpenAPI document, generated from the handlers, and its `/docs` page.
 
 pub mod auth;
-pub mod dead_letters;
 pub mod error;
 pub mod etag;
 pub mod extract;

@@ -75,10 +75,12 @@ pub fn with_docs(routes: OpenApiRouter<AppState>) -> Router<AppState> {
         .merge(RapiDoc::new("/openapi.json").path("/docs"))
 }
 
-/// The document alone, for tests and tooling.
-pub fn document() -> Document {
+/// The document of `routes` alone, for tests and tooling (`document(api::routes::router(&limits))`).
+/// The routes come in, as with [`with_docs`]: they use [`problems`], so this module does not
+/// reach for them.
+pub fn document(routes: OpenApiRouter<AppState>) -> Document {
     let (_, document) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(crate::routes::router(&crate::server::HttpLimits::default()))
+        .merge(routes)
         .split_for_parts();
     document
 }

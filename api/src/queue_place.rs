@@ -2,10 +2,10 @@
 //! an estimated wait from the workers' recent time per command. Both are cached briefly, so a
 //! flash crowd costs the broker and the database a few reads a second, not one per request.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::time::Duration;
 
+use moka::sync::Cache;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -29,12 +29,31 @@ pub struct QueuePlace {
     pub estimated_wait_seconds: Option<f64>,
 }
 
-/// The caches behind [`QueuePlace`]. Locks are held only to read or write a cache, never
-/// across a broker or database round trip.
-#[derive(Debug, Default)]
+/// The caches behind [`QueuePlace`]. Neither is held across a broker or database round trip:
+/// requests that miss at once all read, and the last answer is kept.
 pub struct QueueInsight {
-    depths: Mutex<HashMap<u16, (Instant, u32)>>,
-    pace: Mutex<Option<(Instant, Option<Duration>)>>,
+    /// Partition → messages waiting, for [`DEPTH_FRESH_FOR`].
+    depths: Cache<u16, u32>,
+    /// The workers' time per command (`None`: none reported yet), for [`PACE_FRESH_FOR`].
+    pace: Cache<(), Option<Duration>>,
+}
+
+impl Default for QueueInsight {
+    fn default() -> Self {
+        Self {
+            depths: Cache::builder().time_to_live(DEPTH_FRESH_FOR).build(),
+            pace: Cache::builder().time_to_live(PACE_FRESH_FOR).build(),
+        }
+    }
+}
+
+impl fmt::Debug for QueueInsight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueInsight")
+            .field("depths", &self.depths.entry_count())
+            .field("pace", &self.pace.get(&()))
+            .finish()
+    }
 }
 
 impl QueueInsight {
@@ -55,16 +74,13 @@ impl QueueInsight {
     }
 
     async fn depth(&self, state: &AppState, partition: u16) -> Option<u32> {
-        let cached = self.depths.lock().ok()?.get(&partition).copied();
-        if let Some((_, depth)) = cached.filter(|(at, _)| at.elapsed() < DEPTH_FRESH_FOR) {
+        if let Some(depth) = self.depths.get(&partition) {
             return Some(depth);
         }
         let queue = state.publisher.topology().partition_queue(partition);
         match state.publisher.queue_depth(&queue).await {
             Ok(depth) => {
-                if let Ok(mut depths) = self.depths.lock() {
-                    depths.insert(partition, (Instant::now(), depth));
-                }
+                self.depths.insert(partition, depth);
                 Some(depth)
             }
             Err(error) => {
@@ -75,14 +91,11 @@ impl QueueInsight {
     }
 
     async fn pace(&self, state: &AppState) -> Option<Duration> {
-        let cached = *self.pace.lock().ok()?;
-        if let Some((_, known)) = cached.filter(|(at, _)| at.elapsed() < PACE_FRESH_FOR) {
+        if let Some(known) = self.pace.get(&()) {
             return known;
         }
         let known = state.store.pace().await.ok().flatten();
-        if let Ok(mut pace) = self.pace.lock() {
-            *pace = Some((Instant::now(), known));
-        }
+        self.pace.insert((), known);
         known
     }
 }

@@ -8,12 +8,13 @@
 //! may have given tables back (a cancellation, an expiry, a staff change) tells intake to
 //! forget its restaurant. An empty view answers nothing, and requests go to the queue as ever.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 use booking::messages::InventoryNotice;
 use chrono::NaiveDateTime;
+use moka::sync::Cache;
 use rabbitmq::inventory::Heard;
 use rabbitmq::Topology;
 use tokio_util::sync::CancellationToken;
@@ -25,10 +26,29 @@ pub const FRESH_FOR: Duration = Duration::from_secs(5);
 /// (restaurant, table type, slot start)
 type SlotKey = (Uuid, Uuid, NaiveDateTime);
 
-/// The tables left in slots the workers said little is left of.
-#[derive(Debug, Default)]
+/// The tables left in slots the workers said little is left of, each for [`FRESH_FOR`].
 pub struct SoldOutView {
-    slots: RwLock<HashMap<SlotKey, (i64, Instant)>>,
+    slots: Cache<SlotKey, i64>,
+}
+
+impl Default for SoldOutView {
+    fn default() -> Self {
+        Self {
+            slots: Cache::builder()
+                .time_to_live(FRESH_FOR)
+                // A restaurant's reset forgets its slots only.
+                .support_invalidation_closures()
+                .build(),
+        }
+    }
+}
+
+impl fmt::Debug for SoldOutView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoldOutView")
+            .field("slots", &self.slots.entry_count())
+            .finish()
+    }
 }
 
 impl SoldOutView {
@@ -39,9 +59,7 @@ impl SoldOutView {
         table_type_id: Uuid,
         slot: NaiveDateTime,
     ) -> Option<i64> {
-        let slots = self.slots.read().ok()?;
-        let (left, heard) = slots.get(&(restaurant_id, table_type_id, slot))?;
-        (heard.elapsed() < FRESH_FOR).then_some(*left)
+        self.slots.get(&(restaurant_id, table_type_id, slot))
     }
 
     /// Applies a notice's body. Bytes that are not a notice are ignored: a hint is optional.
@@ -53,34 +71,32 @@ impl SoldOutView {
             );
             return;
         };
-        let Ok(mut slots) = self.slots.write() else {
-            return;
-        };
-        let now = Instant::now();
         match notice {
             InventoryNotice::Left { slots: left, .. } => {
                 for slot in left {
-                    slots.insert(
+                    self.slots.insert(
                         (slot.restaurant_id, slot.table_type_id, slot.slot_start),
-                        (slot.left, now),
+                        slot.left,
                     );
                 }
             }
             InventoryNotice::Reset { restaurant_id } => {
-                slots.retain(|(restaurant, _, _), _| *restaurant != restaurant_id);
+                let forgotten = self
+                    .slots
+                    .invalidate_entries_if(move |(restaurant, _, _), _| {
+                        *restaurant == restaurant_id
+                    });
+                // Only if the cache was built without closures: then forget more, never less.
+                if forgotten.is_err() {
+                    self.slots.invalidate_all();
+                }
             }
-        }
-        // Stale entries answer nothing; dropping them bounds the map.
-        if slots.len() > 10_000 {
-            slots.retain(|_, (_, heard)| heard.elapsed() < FRESH_FOR);
         }
     }
 
     /// Forgets everything: notices may have been missed.
     pub fn forget(&self) {
-        if let Ok(mut slots) = self.slots.write() {
-            slots.clear();
-        }
+        self.slots.invalidate_all();
     }
 
     /// Keeps the view up to date from the workers' notices until `shutdown`.

@@ -82,7 +82,7 @@ pub struct Snapshot<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct SlotAvailability {
     /// Local wall-clock time, `HH:MM`.
-    #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    #[serde(serialize_with = "crate::wire_time::serialize_hh_mm")]
     #[schema(value_type = String, example = "19:30")]
     pub time: NaiveTime,
     /// Every type that seats the party at one table, including those with no table left.

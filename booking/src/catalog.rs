@@ -62,10 +62,10 @@ impl Restaurant {
 pub struct OpeningInterval {
     /// ISO 8601 weekday: 1 = Monday … 7 = Sunday.
     pub weekday: i16,
-    #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    #[serde(serialize_with = "crate::wire_time::serialize_hh_mm")]
     #[schema(value_type = String, example = "18:00")]
     pub opens_at: NaiveTime,
-    #[serde(serialize_with = "crate::reservation::serialize_hh_mm")]
+    #[serde(serialize_with = "crate::wire_time::serialize_hh_mm")]
     #[schema(value_type = String, example = "23:00")]
     pub closes_at: NaiveTime,
 }

@@ -13,6 +13,7 @@
 //! - [`error`]: the store's [`Error`]: the database failed, or an invariant broke.
 //! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, the
 //!   serial decision that reserves inventory, and the rest of a reservation's life.
+//! - `wire_time`: times of day as `HH:MM` on the wire.
 
 pub mod availability;
 pub mod catalog;
@@ -24,6 +25,7 @@ pub mod request;
 pub mod reservation;
 pub mod schedule;
 pub mod store;
+mod wire_time;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};
 pub use error::{is_unavailable, Error, Result};

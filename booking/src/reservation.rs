@@ -1,7 +1,7 @@
 //! The reservation, its states, and the transitions between them.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{BookingRequest, GuestDetails};
@@ -95,7 +95,7 @@ pub struct Reservation {
     #[sqlx(rename = "service_date")]
     pub date: NaiveDate,
     #[sqlx(rename = "start_time")]
-    #[serde(serialize_with = "serialize_hh_mm")]
+    #[serde(serialize_with = "crate::wire_time::serialize_hh_mm")]
     #[schema(value_type = String, example = "19:30")]
     pub time: NaiveTime,
     pub duration_minutes: i32,
@@ -149,11 +149,6 @@ impl Reservation {
         };
         &recorded == request
     }
-}
-
-/// Times on the wire are `HH:MM`, as clients send them.
-pub(crate) fn serialize_hh_mm<S: Serializer>(time: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&time.format("%H:%M"))
 }
 
 #[cfg(test)]

@@ -5,12 +5,22 @@
 
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::StreamExt;
 use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use tokio_util::sync::CancellationToken;
 
 use crate::Topology;
+
+/// The longest pause between subscriptions.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Pauses between subscriptions: 200 ms, doubling up to [`MAX_BACKOFF`], for ever.
+const RESUBSCRIBE_BACKOFF: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(200))
+    .with_max_delay(MAX_BACKOFF)
+    .without_max_times();
 
 /// What the follower hears.
 #[derive(Debug)]
@@ -29,18 +39,18 @@ pub async fn follow(
     shutdown: CancellationToken,
     mut on: impl FnMut(Heard<'_>),
 ) {
-    let mut backoff = Duration::from_millis(200);
+    let mut delays = RESUBSCRIBE_BACKOFF.build();
     while !shutdown.is_cancelled() {
         match subscribe_and_listen(url, topology, &shutdown, &mut on).await {
-            Ok(()) => backoff = Duration::from_millis(200),
+            Ok(()) => delays = RESUBSCRIBE_BACKOFF.build(),
             Err(error) => tracing::debug!(%error, "inventory notices interrupted; resubscribing"),
         }
         on(Heard::Gap);
+        let backoff = delays.next().unwrap_or(MAX_BACKOFF);
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(backoff) => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
 

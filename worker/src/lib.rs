@@ -26,6 +26,7 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use booking::Store;
 use futures_util::future::join_all;
 use outbox::RelayWaker;
@@ -89,6 +90,18 @@ const STANDBY_PRIORITY: i32 = 0;
 /// The longest pause between reconnection attempts and database retries.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// Pauses between broker reconnections: 200 ms, doubling up to [`MAX_BACKOFF`], for ever.
+const RECONNECT_BACKOFF: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(200))
+    .with_max_delay(MAX_BACKOFF)
+    .without_max_times();
+
+/// Pauses between database retries: 100 ms, doubling up to [`MAX_BACKOFF`], for ever.
+const DATABASE_BACKOFF: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(100))
+    .with_max_delay(MAX_BACKOFF)
+    .without_max_times();
+
 /// Runs until `shutdown`: consumes every queue, reconnecting with back-off whenever the broker
 /// connection fails. Returns after the messages in hand are settled and the channels are
 /// closed, which hands prefetched messages back to the queues.
@@ -99,17 +112,20 @@ pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
         let shutdown = shutdown.clone();
         tokio::spawn(async move { context.notices.publish(&context.publisher, shutdown).await })
     };
-    let mut backoff = Duration::from_millis(200);
+    let mut delays = RECONNECT_BACKOFF.build();
     while !shutdown.is_cancelled() {
-        match consume_all(&context, &shutdown).await {
-            Ok(()) => backoff = Duration::from_millis(200),
-            Err(error) => tracing::warn!(%error, ?backoff, "broker connection lost; reconnecting"),
+        let result = consume_all(&context, &shutdown).await;
+        if result.is_ok() {
+            delays = RECONNECT_BACKOFF.build();
+        }
+        let backoff = delays.next().unwrap_or(MAX_BACKOFF);
+        if let Err(error) = result {
+            tracing::warn!(%error, ?backoff, "broker connection lost; reconnecting");
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(backoff) => {}
         }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     let _ = reporting.await;
     let _ = notifying.await;
@@ -224,7 +240,8 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = booking::Result<T>>,
 {
-    let mut backoff = Duration::from_millis(100);
+    let mut delays = DATABASE_BACKOFF.build();
+    let mut backoff = delays.next().unwrap_or(MAX_BACKOFF);
     loop {
         match step().await {
             Err(error) if error.is_unavailable() => {
@@ -233,7 +250,7 @@ where
                     () = shutdown.cancelled() => return None,
                     () = tokio::time::sleep(backoff) => {}
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                backoff = delays.next().unwrap_or(MAX_BACKOFF);
             }
             other => return Some(other),
         }

@@ -8,6 +8,9 @@
 
 use axum::extract::State;
 use booking::Invalid;
+use dead_letters::{
+    self as letters, DeadLetterDetail, DeadLetterSummary, Filter, Resolver, Selection, SweepReport,
+};
 use rabbitmq::dead_letters::Action;
 use rabbitmq::{DeadLetterError, DeadLetterQueue};
 use serde::Deserialize;
@@ -17,9 +20,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Staff;
-use crate::dead_letters::{
-    self as letters, DeadLetterDetail, DeadLetterSummary, Filter, Resolver, Selection, SweepReport,
-};
 use crate::extract::{Json, Path, Query};
 use crate::openapi::problems::{
     self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable,

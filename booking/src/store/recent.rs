@@ -10,10 +10,12 @@
 //! kept, and within [`FRESH_FOR`] in the others. Only found rows are kept: a restaurant created
 //! a moment ago is never "not found" because of this.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
 
+use moka::sync::Cache;
 use uuid::Uuid;
 
 use super::{load_restaurant, load_table_type, Store};
@@ -22,47 +24,66 @@ use crate::{Restaurant, Result, TableType};
 /// How long a read counts. Staff changes reach other processes' intake within this.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
 
-/// Entries kept at most, per kind; past it the expired ones go, and if that is not enough,
-/// all of them.
-const MAX_ENTRIES: usize = 50_000;
+/// Entries kept at most, per kind; past it the least used go.
+const MAX_ENTRIES: u64 = 50_000;
 
-#[derive(Debug, Default)]
 pub(crate) struct RecentCatalog {
-    restaurants: Mutex<Entries<Uuid, Restaurant>>,
-    table_types: Mutex<Entries<(Uuid, Uuid), TableType>>,
+    restaurants: Cache<Uuid, Arc<Restaurant>>,
+    table_types: Cache<(Uuid, Uuid), Arc<TableType>>,
 }
 
-type Entries<K, V> = HashMap<K, (Instant, Arc<V>)>;
+impl Default for RecentCatalog {
+    fn default() -> Self {
+        Self::new(FRESH_FOR)
+    }
+}
+
+impl fmt::Debug for RecentCatalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecentCatalog")
+            .field("restaurants", &self.restaurants.entry_count())
+            .field("table_types", &self.table_types.entry_count())
+            .finish()
+    }
+}
 
 impl RecentCatalog {
-    /// Forgets everything: after a catalog write in this process.
-    pub(crate) fn forget_all(&self) {
-        lock(&self.restaurants).clear();
-        lock(&self.table_types).clear();
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave a map half-written in a way that matters:
-    // every entry is whole.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn fresh<K: std::hash::Hash + Eq, V>(entries: &Mutex<Entries<K, V>>, key: &K) -> Option<Arc<V>> {
-    let entries = lock(entries);
-    let (read_at, value) = entries.get(key)?;
-    (read_at.elapsed() < FRESH_FOR).then(|| value.clone())
-}
-
-fn keep<K: std::hash::Hash + Eq, V>(entries: &Mutex<Entries<K, V>>, key: K, value: Arc<V>) {
-    let mut entries = lock(entries);
-    if entries.len() >= MAX_ENTRIES {
-        entries.retain(|_, (read_at, _)| read_at.elapsed() < FRESH_FOR);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+    /// Reads count for `fresh_for`.
+    fn new(fresh_for: Duration) -> Self {
+        Self {
+            restaurants: Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(fresh_for)
+                .build(),
+            table_types: Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(fresh_for)
+                .build(),
         }
     }
-    entries.insert(key, (Instant::now(), value));
+
+    /// Forgets everything: after a catalog write in this process.
+    pub(crate) fn forget_all(&self) {
+        self.restaurants.invalidate_all();
+        self.table_types.invalidate_all();
+    }
+}
+
+/// What was read recently enough under `key`, if anything.
+fn fresh<K: Hash + Eq + Send + Sync + 'static, V: Send + Sync + 'static>(
+    entries: &Cache<K, Arc<V>>,
+    key: &K,
+) -> Option<Arc<V>> {
+    entries.get(key)
+}
+
+/// Keeps what was just read under `key`.
+fn keep<K: Hash + Eq + Send + Sync + 'static, V: Send + Sync + 'static>(
+    entries: &Cache<K, Arc<V>>,
+    key: K,
+    value: Arc<V>,
+) {
+    entries.insert(key, value);
 }
 
 impl Store {
@@ -120,16 +141,14 @@ mod tests {
             fresh(&catalog.table_types, &key).map(|t| t.seats_max),
             Some(6)
         );
-
-        // Read longer ago than FRESH_FOR: no longer counts.
-        lock(&catalog.table_types).get_mut(&key).unwrap().0 =
-            Instant::now().checked_sub(FRESH_FOR).unwrap();
-        assert!(fresh(&catalog.table_types, &key).is_none());
-
-        keep(&catalog.table_types, key, a_table_type(key));
-        assert!(fresh(&catalog.table_types, &key).is_some());
         catalog.forget_all();
         assert!(fresh(&catalog.table_types, &key).is_none());
+
+        // Read longer ago than it counts for: no longer counts.
+        let brief = RecentCatalog::new(Duration::from_millis(1));
+        keep(&brief.table_types, key, a_table_type(key));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(fresh(&brief.table_types, &key).is_none());
     }
 
     fn a_table_type(key: (Uuid, Uuid)) -> Arc<TableType> {

@@ -1,0 +1,120 @@
+//! Load generation: C clients sending N booking requests.
+
+use super::*;
+use crate::scene::Scene;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Sent {
+    pub(crate) id: Uuid,
+    /// When the request left, by the wall clock (the database's clock is the same host's).
+    pub(crate) sent_wall: DateTime<Utc>,
+    /// Since the start of the run.
+    pub(crate) sent: Duration,
+    pub(crate) answered: Duration,
+    /// 202 for maitred; for peers "confirmed" / "rejected"; or the error.
+    pub(crate) outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Accepted,
+    Confirmed,
+    Rejected,
+    GaveUp,
+    Error(String),
+}
+
+fn booking_body(scene: &Scene, i: usize, run: &str) -> (Uuid, String) {
+    let id = Uuid::new_v4();
+    let body = json!({
+        "reservationId": id,
+        "restaurantId": scene.restaurant_id,
+        "tableTypeId": scene.table_types[i % scene.table_types.len()],
+        "partySize": 2,
+        "date": scene.date.to_string(),
+        "time": scene.time.format("%H:%M").to_string(),
+        "guest": {"name": "Bench Diner", "email": format!("diner{i}.{run}@example.com")},
+    });
+    (id, body.to_string())
+}
+
+/// C clients, each taking the next request number until N are sent. A 503 from maitred is
+/// retried with the same id (it promises that nothing happened).
+pub(crate) async fn drive(
+    url: String,
+    scene: &Scene,
+    args: &Args,
+    run: &str,
+    start: Instant,
+) -> Vec<Sent> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency {
+        let client = client.clone();
+        let next = next.clone();
+        let url = url.clone();
+        let scene = scene.clone();
+        let n = args.requests;
+        let run = run.to_string();
+        tasks.spawn(async move {
+            let mut sent = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let (id, body) = booking_body(&scene, i, &run);
+                let sent_wall = Utc::now();
+                let sent_at = start.elapsed();
+                let mut outcome = Outcome::Error("never answered".into());
+                for _attempt in 0..100 {
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    match response {
+                        Ok(r) => {
+                            let status = r.status();
+                            let text = r.text().await.unwrap_or_default();
+                            outcome = match status.as_u16() {
+                                202 => Outcome::Accepted,
+                                200 if text.contains("confirmed") => Outcome::Confirmed,
+                                200 => Outcome::Rejected,
+                                // maitred's sold-out answer: final, nothing recorded.
+                                409 if text.contains("sold-out") => Outcome::Rejected,
+                                503 if text.contains("optimistic") => Outcome::GaveUp,
+                                503 => {
+                                    tokio::time::sleep(Duration::from_millis(100)).await;
+                                    continue;
+                                }
+                                other => Outcome::Error(format!("{other}: {text}")),
+                            };
+                        }
+                        Err(error) => outcome = Outcome::Error(error.to_string()),
+                    }
+                    break;
+                }
+                sent.push(Sent {
+                    id,
+                    sent_wall,
+                    sent: sent_at,
+                    answered: start.elapsed(),
+                    outcome,
+                });
+            }
+            sent
+        });
+    }
+    let mut all = Vec::with_capacity(args.requests);
+    while let Some(part) = tasks.join_next().await {
+        all.extend(part.unwrap());
+    }
+    all
+}

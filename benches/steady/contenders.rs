@@ -1,0 +1,280 @@
+//! Contenders: one contender's whole run, its step figures, CPU and gates.
+
+use super::*;
+use crate::cpu::{cpu_between, cpu_snapshot};
+use crate::load::{open_loop, Sent};
+use crate::peers::{peer_book, PeerState};
+use crate::seeding::seed;
+
+/// Per contender: step figures, CPU and gates.
+pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) -> Value {
+    let database = db_url.rsplit('/').next().unwrap_or_default().to_string();
+    // maitred's S connections: intake S − K and the workers K (--worker-pool), or all shared.
+    let split = name == "maitred" && args.worker_pool > 0 && args.worker_pool < args.pool;
+    let pool = fair_pool(
+        db_url,
+        if split {
+            args.pool - args.worker_pool
+        } else {
+            args.pool
+        },
+    )
+    .await;
+    let worker_pool = if split {
+        fair_pool(db_url, args.worker_pool).await
+    } else {
+        pool.clone()
+    };
+    let chain = seed(admin, name, args.restaurants).await;
+    let restaurant_ids: Vec<Uuid> = chain.restaurants.iter().map(|(r, _)| *r).collect();
+    let mut maitred = None;
+    let mut peer_server = None;
+    let url = if name == "maitred" {
+        let started = Maitred::start(
+            Store::new(pool.clone()),
+            Store::new(worker_pool.clone()),
+            args.partitions,
+            1_000_000,
+            args.prefetch,
+        )
+        .await;
+        let url = started.url.clone();
+        maitred = Some(started);
+        url
+    } else {
+        let app = Router::new()
+            .route("/book", post(peer_book))
+            .with_state(PeerState {
+                for_update: name == "for_update",
+                pool: pool.clone(),
+            });
+        let (addr, server, stop) = serve(app).await;
+        peer_server = Some((server, stop));
+        format!("http://{addr}/book")
+    };
+
+    let cpu_before = cpu_snapshot(&database);
+    let start = Instant::now();
+    let start_wall = Utc::now();
+    let load = open_loop(url, &chain, args, name, start).await;
+    let load_end = start.elapsed();
+
+    // Final states: peers at the answer; maitred at the decision (updated_at), drained with a
+    // bound of 10 minutes.
+    let mut finals: HashMap<Uuid, (bool, Duration, DateTime<Utc>)> = HashMap::new();
+    let accepted: Vec<&Sent> = load
+        .sent
+        .iter()
+        // 409: maitred's sold-out answer, final when given (nothing is recorded).
+        .filter(|s| s.status == 200 || s.status == 202 || s.status == 409)
+        .collect();
+    if name == "maitred" {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM reservation
+                 WHERE restaurant_id = ANY($1) AND service_date >= $2 AND status = 'pending'",
+            )
+            .bind(&restaurant_ids)
+            .bind(chain.first_date)
+            .fetch_one(admin)
+            .await
+            .unwrap();
+            if pending == 0 || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let rows: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT id, status, updated_at FROM reservation
+             WHERE restaurant_id = ANY($1) AND service_date >= $2",
+        )
+        .bind(&restaurant_ids)
+        .bind(chain.first_date)
+        .fetch_all(admin)
+        .await
+        .unwrap();
+        for (id, status, at) in rows {
+            if status != "pending" {
+                let since = (at - start_wall).to_std().unwrap_or_default();
+                finals.insert(id, (status == "confirmed", since, at));
+            }
+        }
+        for s in accepted.iter().filter(|s| s.status == 409) {
+            let at =
+                s.sent_wall + chrono::Duration::from_std(s.answered - s.sent).unwrap_or_default();
+            finals.insert(s.id, (false, s.answered, at));
+        }
+    } else {
+        for s in &accepted {
+            finals.insert(
+                s.id,
+                (
+                    s.confirmed,
+                    s.answered,
+                    s.sent_wall
+                        + chrono::Duration::from_std(s.answered - s.sent).unwrap_or_default(),
+                ),
+            );
+        }
+    }
+    let cpu = cpu_between(&cpu_before, &cpu_snapshot(&database));
+
+    let mut steps = Vec::new();
+    let mut best_sustained = 0.0f64;
+    for (step, (from, to)) in load.windows.iter().enumerate() {
+        let secs = (*to - *from).as_secs_f64();
+        let sent_in_step: Vec<&&Sent> = accepted.iter().filter(|s| s.step == step).collect();
+        let decided_in_window = finals
+            .values()
+            .filter(|(_, at, _)| at >= from && at < to)
+            .count();
+        let mut latencies: Vec<f64> = sent_in_step
+            .iter()
+            .filter_map(|s| finals.get(&s.id).map(|(_, _, at)| (*at, s.sent_wall)))
+            .map(|(at, sent)| (at - sent).num_microseconds().unwrap_or(0) as f64 / 1e3)
+            .collect();
+        latencies.sort_by(f64::total_cmp);
+        let offered = f64::from(args.rates[step]);
+        let decisions_per_s = decided_in_window as f64 / secs;
+        let p99 = percentile(&latencies, 99.0);
+        let errors = load
+            .sent
+            .iter()
+            .filter(|s| s.step == step && ![200, 202, 409].contains(&s.status))
+            .count();
+        // Sustained: kept up with the offered rate, answered in time, nothing shed or failed.
+        let sustained = decisions_per_s >= 0.95 * offered
+            && p99 < 2000.0
+            && load.shed[step] == 0
+            && errors == 0;
+        if sustained {
+            best_sustained = best_sustained.max(decisions_per_s);
+        }
+        steps.push(json!({
+            "offered_per_s": offered,
+            "sent": sent_in_step.len(),
+            "shed": load.shed[step],
+            "errors": errors,
+            "decisions_per_s": decisions_per_s,
+            "p50_ms": percentile(&latencies, 50.0),
+            "p99_ms": p99,
+            "p99_9_ms": percentile(&latencies, 99.9),
+            "sustained": sustained,
+        }));
+    }
+
+    // Gates.
+    let oversold_inventory: i64 = sqlx::query_scalar(&format!(
+        "SELECT coalesce(sum(greatest(i.total_reserved - {LIMIT_EXPR}, 0)), 0)::bigint
+         FROM inventory i JOIN table_type t ON t.id = i.table_type_id
+         WHERE t.restaurant_id = ANY($1)"
+    ))
+    .bind(&restaurant_ids)
+    .fetch_one(admin)
+    .await
+    .unwrap();
+    let oversold_reservations: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(greatest(n - $2, 0)), 0)::bigint FROM (
+             SELECT count(*) AS n FROM reservation
+             WHERE restaurant_id = ANY($1) AND status IN ('held', 'confirmed')
+             GROUP BY table_type_id, service_date, start_time) c",
+    )
+    .bind(&restaurant_ids)
+    .bind(LIMIT_PER_ROW)
+    .fetch_one(admin)
+    .await
+    .unwrap();
+    let duplicates: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT e.reservation_id FROM reservation_event e
+             JOIN reservation r ON r.id = e.reservation_id
+             WHERE r.restaurant_id = ANY($1) AND e.from_status = 'pending'
+             GROUP BY e.reservation_id HAVING count(*) > 1) d",
+    )
+    .bind(&restaurant_ids)
+    .fetch_one(admin)
+    .await
+    .unwrap();
+    let lost = if name == "maitred" {
+        accepted
+            .iter()
+            .filter(|s| !finals.contains_key(&s.id))
+            .count()
+    } else {
+        let confirmed: Vec<Uuid> = accepted
+            .iter()
+            .filter(|s| s.confirmed)
+            .map(|s| s.id)
+            .collect();
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM reservation WHERE id = ANY($1)")
+            .bind(&confirmed)
+            .fetch_one(admin)
+            .await
+            .unwrap();
+        (confirmed.len() as i64 - rows) as usize
+    };
+
+    if let Some((server, stop)) = peer_server {
+        stop.cancel();
+        server.await.unwrap();
+    }
+    if let Some(maitred) = maitred {
+        maitred.stop().await;
+    }
+    pool.close().await;
+    worker_pool.close().await;
+
+    let decided = finals.len();
+    let result = json!({
+        "contender": name,
+        "steps": steps,
+        "best_sustained_decisions_per_s": best_sustained,
+        "load_s": load_end.as_secs_f64(),
+        "decided": decided,
+        "sold": finals.values().filter(|(c, _, _)| *c).count(),
+        "cpu_s": {"bench_process": cpu[0], "postgres": cpu[1], "rabbitmq": cpu[2]},
+        "cpu_s_per_1000_decisions": (cpu[0] + cpu[1] + cpu[2]) / (decided.max(1) as f64 / 1000.0),
+        "gates": {
+            "oversold_inventory": oversold_inventory,
+            "oversold_reservations": oversold_reservations,
+            "duplicates": duplicates,
+            "accepted_but_lost": lost,
+        },
+    });
+    println!("\n{name}:");
+    println!(
+        "  {:>9} {:>7} {:>6} {:>6} {:>11} {:>9} {:>9} {:>9} {:>9}",
+        "offered/s",
+        "sent",
+        "shed",
+        "errors",
+        "decisions/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "sustained"
+    );
+    for s in result["steps"].as_array().unwrap() {
+        println!(
+            "  {:>9} {:>7} {:>6} {:>6} {:>11.0} {:>9.1} {:>9.1} {:>9.1} {:>9}",
+            s["offered_per_s"],
+            s["sent"],
+            s["shed"],
+            s["errors"],
+            s["decisions_per_s"].as_f64().unwrap_or(0.0),
+            s["p50_ms"].as_f64().unwrap_or(f64::NAN),
+            s["p99_ms"].as_f64().unwrap_or(f64::NAN),
+            s["p99_9_ms"].as_f64().unwrap_or(f64::NAN),
+            s["sustained"],
+        );
+    }
+    println!(
+        "  best sustained {:.0} decisions/s; CPU s/1000 {:.2}; gates {}",
+        best_sustained,
+        result["cpu_s_per_1000_decisions"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        result["gates"]
+    );
+    result
+}
