@@ -285,15 +285,21 @@ async fn a_task_that_dies_early_stops_the_whole_application(pool: PgPool) {
 /// says why in one line; in development it accepts them.
 #[test]
 fn production_refuses_to_start_with_development_secrets() {
-    let up_sh = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/up.sh"))
-        .unwrap();
+    let up_sh =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/up.sh")).unwrap();
     for secret in maitred::settings::DEVELOPMENT_SECRETS {
-        assert!(up_sh.contains(secret), "scripts/up.sh no longer sets {secret}");
+        assert!(
+            up_sh.contains(secret),
+            "scripts/up.sh no longer sets {secret}"
+        );
     }
     let output = Command::new(env!("CARGO_BIN_EXE_maitred"))
         .arg("serve")
         .env_remove("MAITRED_ENV")
-        .env("MAITRED_JWT_SECRET", maitred::settings::DEVELOPMENT_SECRETS[0])
+        .env(
+            "MAITRED_JWT_SECRET",
+            maitred::settings::DEVELOPMENT_SECRETS[0],
+        )
         .env("MAITRED_LOG_FORMAT", "text")
         .output()
         .unwrap();

@@ -80,7 +80,9 @@ async fn a_table_type_is_created_with_tables_replaced_and_deleted_with_etags(poo
     let (raced, ()) = tokio::join!(
         staff_send(&harness, Method::POST, &types, Some(&race), None),
         async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Commit only once the staff's insert waits on our row's lock, so the race is
+            // the one under test whatever the machine's speed.
+            wait_for_a_lock_wait(&harness).await;
             other_writer.commit().await.unwrap();
         },
     );
@@ -176,4 +178,26 @@ async fn a_table_type_is_created_with_tables_replaced_and_deleted_with_etags(poo
     .await;
     assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     harness.finish().await;
+}
+
+/// Waits until some session of the test's database is waiting for a lock.
+async fn wait_for_a_lock_wait(harness: &Harness) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(harness.store.pool())
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the insert never waited on the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
