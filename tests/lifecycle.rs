@@ -607,6 +607,47 @@ async fn a_dead_receiver_leaves_the_delivery_in_the_webhook_dead_letter_queue(po
     harness.finish().await;
 }
 
+/// The refund window is judged when the cancellation was accepted, not when the queue got to
+/// it: a backlog never costs a diner their refund.
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_cancellation_accepted_in_time_is_refunded_however_late_it_is_decided(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 2).await;
+    harness.start_worker();
+    // 23 hours ahead: inside the 24-hour window now, but it was outside it two hours ago,
+    // when this cancellation was accepted (and then waited behind a backlog).
+    let id = post(&harness, &booking_in(restaurant, table_type, 23)).await;
+    harness.wait_status(id, "confirmed", SETTLE_TIMEOUT).await;
+    let cancel = booking::messages::Envelope {
+        restaurant_id: restaurant,
+        command: booking::messages::Command::Cancel {
+            reservation_id: id,
+            actor: "guest".into(),
+            full_refund: false,
+            requested_at: Some(Utc::now() - chrono::Duration::hours(2)),
+        },
+    };
+    outbox::publish_command(
+        &harness.publisher,
+        &cancel,
+        &Uuid::new_v4().to_string(),
+        None,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    harness.wait_status(id, "refunded", SETTLE_TIMEOUT).await;
+    let events = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT reason FROM reservation_event WHERE reservation_id = $1 AND to_status = 'canceled'",
+    )
+    .bind(id)
+    .fetch_one(harness.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(events.as_deref(), Some("canceled_within_refund_window"));
+    harness.finish().await;
+}
+
 #[sqlx::test(migrator = "booking::MIGRATOR")]
 async fn redelivered_payment_messages_never_charge_twice(pool: PgPool) {
     let mut harness = Harness::new(pool).await;

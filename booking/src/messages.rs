@@ -5,6 +5,7 @@
 //! consumer reads them in the same transaction as it acts. That is what makes a redelivered
 //! message harmless.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -42,6 +43,11 @@ pub enum Command {
         actor: String,
         #[serde(default)]
         full_refund: bool,
+        /// When the cancellation was accepted: the refund window is judged at this moment, so
+        /// a backlog in the queue never costs a diner their refund. (Absent from commands
+        /// queued before it existed; those are judged when decided.)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requested_at: Option<DateTime<Utc>>,
     },
     /// Staff changed the restaurant's tables or overbooking: bring its future inventory in
     /// line, without ever cutting below what is already booked.

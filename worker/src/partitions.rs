@@ -263,9 +263,15 @@ async fn execute(
             reservation_id,
             actor,
             full_refund,
+            requested_at,
         } => Outcome::Settled(
             store
-                .cancel(*reservation_id, actor, *full_refund, Utc::now())
+                .cancel(
+                    *reservation_id,
+                    actor,
+                    *full_refund,
+                    requested_at.unwrap_or_else(Utc::now),
+                )
                 .await?,
         ),
         Command::SyncInventory => Outcome::Synced(store.sync_inventory(restaurant_id).await?),

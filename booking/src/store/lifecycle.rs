@@ -247,6 +247,7 @@ impl Store {
                         reservation_id,
                         actor: actor.to_owned(),
                         full_refund,
+                        requested_at: Some(Utc::now()),
                     },
                     std::time::Duration::ZERO,
                 )

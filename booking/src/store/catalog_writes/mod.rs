@@ -164,6 +164,7 @@ async fn cancel_all(
                 reservation_id,
                 actor: actor.to_owned(),
                 full_refund: true,
+                requested_at: Some(chrono::Utc::now()),
             },
             std::time::Duration::ZERO,
         )
