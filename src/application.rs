@@ -170,7 +170,7 @@ impl Application {
                 publisher: publisher.clone(),
                 relay: relay_waker.clone(),
                 url_policy: settings.url_policy()?,
-                callbacks_enabled: settings.callback_secret()?.is_some(),
+                callback_secret: settings.callback_secret()?,
                 gateway: settings.payment_gateway.name().into(),
                 auth: Arc::new(settings.authority()?),
                 pricing: settings.pricing_steps.clone(),

@@ -51,9 +51,19 @@ async fn receive(
         header("webhook-timestamp"),
         header("webhook-signature"),
     );
+    // A callback is signed with its reservation's own secret, which the server derives from
+    // the callback secret; a registered endpoint's delivery with the endpoint's secret.
+    let reservation_id = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|payload| payload["data"]["reservationId"].as_str().map(str::to_owned));
     let verified = match (&secret, timestamp.parse::<i64>()) {
         (Some(secret), Ok(ts)) => {
-            if webhooks::verify(secret, &id, ts, &body, &signature) {
+            let derived = reservation_id.map(|id| secret.derive(&id));
+            let candidates = std::iter::once(secret).chain(derived.as_ref());
+            if candidates
+                .into_iter()
+                .any(|secret| webhooks::verify(secret, &id, ts, &body, &signature))
+            {
                 "signature valid"
             } else {
                 "SIGNATURE INVALID"

@@ -305,3 +305,65 @@ async fn staff_of_one_restaurant_cannot_touch_another(pool: PgPool) {
 
     harness.finish().await;
 }
+
+/// A retry of a booking is answered with the same reservation, but is handed its access token
+/// (and callback secret) only if it carries the first request's `retryKey`: a webhook receiver
+/// knows the reservation's details, and could otherwise mint itself a token and cancel.
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_retry_gets_the_token_only_with_the_first_requests_retry_key(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 10).await;
+    harness.start_worker();
+
+    let mut body = booking_body(restaurant, table_type);
+    body["callbackUrl"] = json!("http://127.0.0.1:9/hook");
+    body["retryKey"] = json!("a-secret-of-the-client-0123456789");
+    let first = harness.post_reservation(&body).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let token = first.body["accessToken"].as_str().unwrap().to_owned();
+    let callback_secret = first.body["callbackSecret"].as_str().unwrap().to_owned();
+    let id = id_of(&body);
+    harness.wait_decided(&[id], DECIDE_TIMEOUT).await;
+
+    // Someone who copied the details from a webhook, without the key: same reservation, no
+    // token, no secret.
+    let mut copied = body.clone();
+    copied.as_object_mut().unwrap().remove("retryKey");
+    let replay = harness.post_reservation(&copied).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert_eq!(id_of(&replay.body), id);
+    assert!(replay.body.get("accessToken").is_none(), "{}", replay.body);
+    assert!(
+        replay.body.get("callbackSecret").is_none(),
+        "{}",
+        replay.body
+    );
+    let mut guessed = body.clone();
+    guessed["retryKey"] = json!("not-the-key-of-the-first-request");
+    let replay = harness.post_reservation(&guessed).await;
+    assert!(replay.body.get("accessToken").is_none(), "{}", replay.body);
+
+    // The client itself, retrying after a lost answer, gets them again.
+    let retry = harness.post_reservation(&body).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
+    let again = retry.body["accessToken"].as_str().unwrap();
+    assert_eq!(retry.body["callbackSecret"], callback_secret);
+    let own = harness
+        .send_as(
+            Method::GET,
+            &format!("/v1/reservations/{id}"),
+            None,
+            Some(again),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(!token.is_empty());
+
+    // A key that is too short is refused before anything is recorded.
+    let mut weak = booking_body(restaurant, table_type);
+    weak["retryKey"] = json!("short");
+    let refused = harness.post_reservation(&weak).await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "retryKey");
+    harness.finish().await;
+}

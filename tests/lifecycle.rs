@@ -170,7 +170,12 @@ async fn a_token_pays_in_full_and_the_receiver_hears_held_then_confirmed(pool: P
     let mut body = booking_body(restaurant, table_type);
     body["paymentToken"] = json!("tok_visa");
     body["callbackUrl"] = json!(receiver.url);
-    let id = post(&harness, &body).await;
+    let receipt = harness.post_reservation(&body).await;
+    assert_eq!(receipt.status, StatusCode::ACCEPTED, "{}", receipt.body);
+    // The receiver verifies with the reservation's own secret, handed over with the receipt.
+    let callback_secret = receipt.body["callbackSecret"].as_str().unwrap().to_owned();
+    assert_ne!(callback_secret, CALLBACK_SECRET);
+    let id = id_of(&body);
     harness.wait_status(id, "confirmed", SETTLE_TIMEOUT).await;
 
     assert_eq!(
@@ -193,9 +198,11 @@ async fn a_token_pays_in_full_and_the_receiver_hears_held_then_confirmed(pool: P
     assert_eq!(types, ["reservation.confirmed", "reservation.held"]);
     for received in &seen {
         assert!(
-            signature_is_valid(CALLBACK_SECRET, received),
+            signature_is_valid(&callback_secret, received),
             "{received:?}"
         );
+        // Not with the server's master secret: no receiver can forge another's deliveries.
+        assert!(!signature_is_valid(CALLBACK_SECRET, received));
         let payload: Value = serde_json::from_str(&received.body).unwrap();
         assert_eq!(payload["data"]["reservationId"], id.to_string());
     }
@@ -549,7 +556,8 @@ async fn a_failing_receiver_gets_the_same_webhook_id_until_it_succeeds(pool: PgP
 
     let mut body = booking_body(restaurant, table_type);
     body["callbackUrl"] = json!(receiver.url);
-    post(&harness, &body).await;
+    let receipt = harness.post_reservation(&body).await;
+    let callback_secret = receipt.body["callbackSecret"].as_str().unwrap().to_owned();
 
     let seen = receiver.wait_for(|seen| seen.len() >= 3).await;
     // No fourth attempt after the success: nothing is left to deliver.
@@ -558,7 +566,7 @@ async fn a_failing_receiver_gets_the_same_webhook_id_until_it_succeeds(pool: PgP
     assert_eq!(seen_after.len(), 3, "{seen_after:#?}");
     assert!(seen.iter().all(|r| r.id == seen[0].id), "{seen:#?}");
     assert!(seen.iter().all(|r| r.body == seen[0].body));
-    assert!(seen.iter().all(|r| signature_is_valid(CALLBACK_SECRET, r)));
+    assert!(seen.iter().all(|r| signature_is_valid(&callback_secret, r)));
     assert_eq!(event_type(&seen[0]), "reservation.confirmed");
     assert_eq!(
         harness

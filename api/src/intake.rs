@@ -30,7 +30,7 @@ pub async fn submit(
     state: &AppState,
     form: BookingForm,
     request_id: Option<&str>,
-) -> Result<Reservation, ApiError> {
+) -> Result<Submitted, ApiError> {
     form.check_shape()?;
     if let Some(url) = &form.callback_url {
         check_callback_url(state, url)?;
@@ -60,7 +60,12 @@ pub async fn submit(
     // Usually recorded and relayed together with whatever else is arriving (group commit);
     // an id that exists, or anything unusual, is settled alone below.
     match state.intake.submit(request.clone(), request_id).await {
-        Batched::Accepted(reservation) => return Ok(*reservation),
+        Batched::Accepted(reservation) => {
+            return Ok(Submitted {
+                reservation: *reservation,
+                first: true,
+            })
+        }
         Batched::Withdrawn => return Err(ApiError::Unavailable(QUEUE_REFUSED.into())),
         Batched::Alone => {}
     }
@@ -81,16 +86,21 @@ pub async fn submit(
                 )))
             }
         };
-        if !reservation.status.is_pending() {
-            return Ok(reservation);
+        let submitted = Submitted {
+            first: matches!(relayer, Relayer::Creator),
+            reservation,
+        };
+        if !submitted.reservation.status.is_pending() {
+            return Ok(submitted);
         }
         // A retry of a pending request relays too: if the first attempt died before
         // publishing, the retry finishes its work instead of waiting for the sweeper.
-        match outbox::relay_decision(store, &state.publisher, reservation.id, relayer).await {
+        let id = submitted.reservation.id;
+        match outbox::relay_decision(store, &state.publisher, id, relayer).await {
             Relayed::Withdrawn => return Err(ApiError::Unavailable(QUEUE_REFUSED.into())),
             Relayed::Vanished => continue,
             Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred => {
-                return Ok(reservation)
+                return Ok(submitted)
             }
         }
     }
@@ -99,6 +109,14 @@ pub async fn submit(
          Retry later with the same reservationId"
             .into(),
     ))
+}
+
+/// What intake made of a booking request.
+#[derive(Debug)]
+pub struct Submitted {
+    pub reservation: Reservation,
+    /// This request created the reservation (it is not a retry of one that did).
+    pub first: bool,
 }
 
 /// A request for a slot a worker has just seen sold out is answered at once (`409`, nothing
@@ -136,7 +154,7 @@ async fn turn_away_if_sold_out(state: &AppState, form: &BookingForm) -> Result<(
 /// A callback URL must be one the server may call (no internal hosts unless allowed), and the
 /// server must be able to sign what it sends there.
 fn check_callback_url(state: &AppState, url: &str) -> Result<(), Invalid> {
-    if !state.callbacks_enabled {
+    if state.callback_secret.is_none() {
         return Err(Invalid::new(
             "callbackUrl",
             "this server has no callback signing secret configured, so it cannot deliver \

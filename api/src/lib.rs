@@ -47,8 +47,9 @@ pub struct AppState {
     pub relay: RelayWaker,
     /// Which callback and webhook URLs are acceptable.
     pub url_policy: webhooks::UrlPolicy,
-    /// Whether `callbackUrl` deliveries can be signed (a callback secret is configured).
-    pub callbacks_enabled: bool,
+    /// Signs `callbackUrl` deliveries, each reservation's with a secret derived from it
+    /// (`None`: callbacks are refused).
+    pub callback_secret: Option<webhooks::Secret>,
     /// The payment gateway's name, recorded on payments.
     pub gateway: String,
     /// Verifies bearer tokens, and mints the token a diner gets with a booking.

@@ -129,7 +129,8 @@ pub struct WebhookJob {
     deny_unknown_fields
 )]
 pub enum WebhookTarget {
-    /// The `callbackUrl` of the reservation, signed with the server's callback secret.
+    /// The `callbackUrl` of the reservation, signed with the reservation's own secret (derived
+    /// from the server's callback secret).
     Callback { url: String },
     /// An endpoint registered for the restaurant, signed with its own secret. Looked up at
     /// delivery time, so a deleted endpoint stops receiving.

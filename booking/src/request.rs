@@ -51,6 +51,11 @@ pub struct BookingForm {
     pub guest: GuestForm,
     pub payment_token: Option<String>,
     pub callback_url: Option<String>,
+    /// A secret of the client's (16 to 200 characters): a retry of this request that carries
+    /// it is handed the `accessToken` again; one without it is not, since anyone who has seen
+    /// the reservation's details (a webhook receiver) could send those.
+    #[schema(min_length = 16, max_length = 200)]
+    pub retry_key: Option<String>,
 }
 
 fn one() -> i64 {
@@ -118,6 +123,15 @@ impl BookingForm {
         }
         if let Some(url) = &self.callback_url {
             check_callback_url(url)?;
+        }
+        if let Some(key) = &self.retry_key {
+            let length = key.chars().count();
+            if !(16..=200).contains(&length) || key.chars().any(char::is_control) {
+                return Err(Invalid::new(
+                    "retryKey",
+                    "must be 16 to 200 characters, with no control characters",
+                ));
+            }
         }
         Ok(())
     }
@@ -377,6 +391,7 @@ mod tests {
             },
             payment_token: None,
             callback_url: None,
+            retry_key: None,
         }
     }
 

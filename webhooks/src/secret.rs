@@ -75,6 +75,22 @@ impl Secret {
         format!("{PREFIX}{}", STANDARD.encode(&self.bytes))
     }
 
+    /// The secret of one subject (a reservation's callbacks), derived from this one:
+    /// HMAC-SHA256(key = this secret, msg = `"maitred-callback." + subject`). Each receiver
+    /// gets its own, so one cannot forge deliveries to another; the server keeps only the
+    /// master.
+    #[must_use]
+    pub fn derive(&self, subject: &str) -> Secret {
+        #[allow(clippy::expect_used)] // as in `mac`: any key length is accepted
+        let mut mac =
+            HmacSha256::new_from_slice(&self.bytes).expect("HMAC accepts keys of any length");
+        mac.update(b"maitred-callback.");
+        mac.update(subject.as_bytes());
+        Secret {
+            bytes: mac.finalize().into_bytes().to_vec(),
+        }
+    }
+
     /// The `webhook-signature` header value:
     /// `"v1,"` + base64(HMAC-SHA256(key = raw bytes, msg = `"{msg_id}.{timestamp}.{body}"`)).
     #[must_use]

@@ -64,8 +64,10 @@ fn count(result: &'static str) {
 async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -> Disposition {
     let config = &context.config.webhooks;
     let (url, secret) = match &job.target {
+        // Each reservation's callbacks have a secret of their own, so no receiver can forge
+        // deliveries to another.
         WebhookTarget::Callback { url } => match &config.callback_secret {
-            Some(secret) => (url.clone(), secret.clone()),
+            Some(secret) => (url.clone(), secret.derive(&job.reservation_id.to_string())),
             None => {
                 tracing::error!("no callback secret is configured: dead-lettering the delivery");
                 return Disposition::DeadLetter;

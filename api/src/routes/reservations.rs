@@ -41,8 +41,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct BookingReceipt {
     #[serde(flatten)]
     reservation: Reservation,
-    /// A bearer token for this reservation only: send it to poll, pay or cancel.
-    access_token: String,
+    /// A bearer token for this reservation only: send it to poll, pay or cancel. In the answer
+    /// to the request that made the reservation, and to a retry that carries its `retryKey`;
+    /// never to anyone else who merely knows the reservation's details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token: Option<String>,
+    /// The secret the `callbackUrl` deliveries of this reservation are signed with
+    /// (Standard Webhooks, `whsec_…`), handed out with the `accessToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_secret: Option<String>,
     /// While pending: where the request stands in its restaurant's queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     queue: Option<QueuePlace>,
@@ -69,9 +76,31 @@ async fn create(
     let request_id = headers
         .get(crate::REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok());
-    let reservation = intake::submit(&state, form, request_id).await?;
+    let retry_key = form.retry_key.clone();
+    let submitted = intake::submit(&state, form, request_id).await?;
+    let reservation = submitted.reservation;
+    let handed_over = if submitted.first {
+        if let Some(key) = &retry_key {
+            // The reservation is recorded and will be decided: a failure here only costs the
+            // client its token on a retry, never the booking.
+            if let Err(error) = state.store.remember_retry_key(reservation.id, key).await {
+                tracing::warn!(%error, "could not remember the retry key");
+            }
+        }
+        true
+    } else {
+        match &retry_key {
+            Some(key) => state.store.retry_key_matches(reservation.id, key).await?,
+            None => false,
+        }
+    };
     let accepted = reservation.status.is_pending();
-    let access_token = state.auth.reservation_token(&reservation);
+    let access_token = handed_over.then(|| state.auth.reservation_token(&reservation));
+    let callback_secret = state
+        .callback_secret
+        .as_ref()
+        .filter(|_| handed_over && reservation.callback_url.is_some())
+        .map(|secret| secret.derive(&reservation.id.to_string()).to_whsec());
     let location = location(&reservation);
     let queue = if accepted {
         state
@@ -84,6 +113,7 @@ async fn create(
     let receipt = BookingReceipt {
         reservation,
         access_token,
+        callback_secret,
         queue,
     };
     Ok(with_location(receipt, &location, accepted))

@@ -12,6 +12,7 @@
 //! - [`guest_history`]: a guest's reservations, newest first;
 //! - [`outbound`]: the outbox of follow-up messages that transitions send;
 //! - [`pace`]: the workers' time per command, for estimated waits;
+//! - [`retry_key`]: the key that lets a retry be handed the access token again;
 //! - [`recent`]: the catalog as intake checks requests against it, read at most seconds ago;
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
@@ -33,6 +34,7 @@ mod outbound;
 mod pace;
 mod payments;
 mod recent;
+mod retry_key;
 mod rows;
 mod transition;
 mod webhook_endpoints;
