@@ -330,9 +330,15 @@ impl Application {
         let sender =
             webhooks::Sender::new(self.settings.url_policy()?, self.settings.webhook_timeout)
                 .context("building the webhook HTTP client")?;
+        let config = self.settings.worker_config()?;
+        let delivery_slots = worker::delivery_slots::DeliverySlots::new(
+            config.webhooks.callback_concurrency,
+            config.webhooks.per_host_concurrency,
+        );
         let context = Arc::new(worker::Context {
             store,
-            config: self.settings.worker_config()?,
+            config,
+            delivery_slots,
             gateway,
             sender,
             publisher: self.publisher.clone(),

@@ -239,6 +239,23 @@ pub struct Settings {
     #[arg(long, env = "MAITRED_WEBHOOK_TIMEOUT", global = true, default_value = "10s",
           value_parser = humantime::parse_duration)]
     pub webhook_timeout: Duration,
+    /// Of a worker's webhook deliveries, how many may go to `callbackUrl`s at once (anonymous
+    /// clients choose those; a receiver that never answers must not stall the restaurants').
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_CALLBACK_CONCURRENCY",
+        global = true,
+        default_value_t = 16
+    )]
+    pub webhook_callback_concurrency: u16,
+    /// How many of a worker's webhook deliveries may go to any one host at once.
+    #[arg(
+        long,
+        env = "MAITRED_WEBHOOK_PER_HOST_CONCURRENCY",
+        global = true,
+        default_value_t = 8
+    )]
+    pub webhook_per_host_concurrency: u16,
     /// Webhook deliveries each worker makes at once.
     #[arg(
         long,
@@ -438,6 +455,8 @@ impl Settings {
             first_backoff: self.webhook_first_backoff,
             max_backoff: self.webhook_max_backoff,
             concurrency: self.webhook_concurrency,
+            callback_concurrency: self.webhook_callback_concurrency,
+            per_host_concurrency: self.webhook_per_host_concurrency,
         })
     }
 

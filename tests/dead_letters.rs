@@ -612,3 +612,43 @@ impl FlakyReceiver {
         }
     }
 }
+
+/// The queues every partition feeds are bounded too: past ten partitions' worth, the payments
+/// and webhooks queues refuse a publish (the outbox keeps the message and tries again) instead
+/// of growing until the broker runs out of memory.
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn the_payments_and_webhooks_queues_are_bounded(pool: PgPool) {
+    let harness = Harness::with_max_length(pool, 2).await;
+    let bound = harness.topology.shared_max_length();
+    assert_eq!(bound, 20);
+    for routing_key in [Topology::PAYMENTS_KEY, Topology::WEBHOOKS_KEY] {
+        // Quorum queues apply the bound once they have reached it, so a publish or two past
+        // it may still be taken before the refusals start.
+        let mut taken = 0;
+        loop {
+            let id = format!("{routing_key}-{taken}");
+            let published = harness
+                .publisher
+                .publish(Outgoing {
+                    routing_key,
+                    body: b"{}",
+                    properties: rabbitmq::properties(&id, "bound-test"),
+                    delay: Duration::ZERO,
+                })
+                .await;
+            if published.is_err() {
+                break;
+            }
+            taken += 1;
+            assert!(
+                taken <= bound + 2,
+                "{routing_key}: never refused past {bound}"
+            );
+        }
+        assert!(
+            taken >= bound,
+            "{routing_key}: refused at {taken}, before the bound"
+        );
+    }
+    harness.finish().await;
+}

@@ -773,3 +773,75 @@ async fn callback_urls_must_be_http_and_must_not_point_inside(pool: PgPool) {
     assert_eq!(nothing, 0);
     harness.finish().await;
 }
+
+/// A webhook receiver that accepts connections and never answers, holding each delivery for
+/// the whole timeout. Dropping it closes them.
+struct Tarpit {
+    url: String,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Tarpit {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let accepting = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        Self { url, accepting }
+    }
+}
+
+impl Drop for Tarpit {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+/// Anonymous clients choose their callback URLs: a receiver that never answers, however many
+/// callbacks point at it, must not stall the deliveries to the restaurant's own endpoint.
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn callbacks_to_a_receiver_that_never_answers_do_not_stall_the_restaurants_endpoint(
+    pool: PgPool,
+) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, table_type) = seed_restaurant(&harness.store, 30).await;
+    set_prepayment(&harness, restaurant, false).await;
+    let endpoint = Receiver::start(0).await;
+    let registered = harness
+        .staff_request(
+            Method::POST,
+            &format!("/v1/restaurants/{restaurant}/webhook-endpoints"),
+            Some(&json!({"url": endpoint.url, "description": "front desk"})),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+    let tarpit = Tarpit::start().await;
+    // Longer than the wait below: a delivery stuck in the tarpit holds its slot throughout.
+    harness.set_webhook_timeout(SETTLE_TIMEOUT * 2);
+    harness.start_worker();
+
+    let bookings = 20;
+    for _ in 0..bookings {
+        let mut body = booking_body(restaurant, table_type);
+        body["callbackUrl"] = json!(tarpit.url);
+        post(&harness, &body).await;
+    }
+    // Every confirmation reaches the endpoint although the callbacks never end.
+    let seen = endpoint.wait_for(|seen| seen.len() >= bookings).await;
+    assert!(seen
+        .iter()
+        .all(|r| event_type(r) == "reservation.confirmed"));
+
+    // The tarpit's connections close; its deliveries fail and are retried, and stop.
+    drop(tarpit);
+    harness.finish().await;
+}

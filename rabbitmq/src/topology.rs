@@ -33,13 +33,26 @@ pub struct Topology {
     /// The number of partition queues. Changing it re-routes restaurants, so it is fixed per
     /// installation.
     pub partitions: u16,
-    /// `x-max-length` of each partition: past it, publishes are refused (back-pressure).
+    /// `x-max-length` of each partition: past it, publishes are refused (back-pressure). The
+    /// payments, webhooks and dead-letter queues, which every partition feeds, hold
+    /// [`Topology::SHARED_QUEUE_FACTOR`] times as many.
     pub max_length: u32,
     /// `x-delivery-limit`: after this many failed deliveries a message is dead-lettered.
     pub delivery_limit: u32,
 }
 
 impl Topology {
+    /// How many partitions' worth of messages a queue that all partitions feed may hold.
+    pub const SHARED_QUEUE_FACTOR: u32 = 10;
+
+    /// `x-max-length` of the payments, webhooks and dead-letter queues. Bounded like the
+    /// partitions, so no flood (a storm of failures, a receiver that fails everything) can
+    /// fill the broker's memory; past it the publisher is refused and keeps the message in
+    /// its outbox, or the broker keeps a dead letter in its source queue.
+    pub fn shared_max_length(&self) -> u32 {
+        self.max_length.saturating_mul(Self::SHARED_QUEUE_FACTOR)
+    }
+
     pub fn commands_exchange(&self) -> String {
         format!("{}maitred.commands", self.prefix)
     }
@@ -143,7 +156,7 @@ impl Topology {
             .queue_declare(
                 self.dead_letter_queue().into(),
                 QueueDeclareOptions::durable(),
-                quorum(),
+                self.dead_letter_queue_arguments(),
             )
             .await?;
         channel
@@ -195,7 +208,7 @@ impl Topology {
             .queue_declare(
                 self.webhooks_dead_letter_queue().into(),
                 QueueDeclareOptions::durable(),
-                quorum(),
+                self.dead_letter_queue_arguments(),
             )
             .await?;
         channel
@@ -232,6 +245,10 @@ impl Topology {
             args.insert(
                 "x-delivery-limit".into(),
                 AMQPValue::LongLongInt(i64::from(self.delivery_limit)),
+            );
+            args.insert(
+                "x-max-length".into(),
+                AMQPValue::LongLongInt(i64::from(self.shared_max_length())),
             );
             channel
                 .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
@@ -284,6 +301,21 @@ impl Topology {
                 binding,
             )
             .await
+    }
+
+    /// A dead-letter queue refuses what it has no room for rather than dropping its oldest
+    /// (quorum queues' default): a refused dead letter stays in its source queue.
+    fn dead_letter_queue_arguments(&self) -> FieldTable {
+        let mut args = quorum();
+        args.insert(
+            "x-max-length".into(),
+            AMQPValue::LongLongInt(i64::from(self.shared_max_length())),
+        );
+        args.insert(
+            "x-overflow".into(),
+            AMQPValue::LongString("reject-publish".into()),
+        );
+        args
     }
 
     fn partition_arguments(&self) -> FieldTable {

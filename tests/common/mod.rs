@@ -92,6 +92,8 @@ pub fn test_settings(max_length: u32) -> Settings {
     settings.webhook_max_backoff = Duration::from_secs(5);
     settings.webhook_timeout = Duration::from_secs(5);
     settings.webhook_concurrency = 8;
+    settings.webhook_callback_concurrency = 4;
+    settings.webhook_per_host_concurrency = 4;
     settings.jwt_secret = Some(JWT_SECRET.into());
     settings.admin_token = Some(STAFF_TOKEN.into());
     settings.shutdown_grace = Duration::from_secs(30);
@@ -177,6 +179,8 @@ impl Harness {
         settings.webhook_first_backoff = webhooks.first_backoff;
         settings.webhook_max_backoff = webhooks.max_backoff;
         settings.webhook_concurrency = webhooks.concurrency;
+        settings.webhook_callback_concurrency = webhooks.callback_concurrency;
+        settings.webhook_per_host_concurrency = webhooks.per_host_concurrency;
         self.application().spawn_worker().unwrap();
     }
 
@@ -395,6 +399,11 @@ impl Harness {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Sets how long webhook receivers have to answer, in workers started from now on.
+    pub fn set_webhook_timeout(&mut self, timeout: Duration) {
+        self.application().settings.webhook_timeout = timeout;
     }
 
     /// Every partition queue of the test's topology.

@@ -15,6 +15,7 @@
 //! so a redelivery is harmless. An unreachable database is waited out in place
 //! ([`with_database`]); a broken invariant is dead-lettered at once ([`failure`]).
 
+pub mod delivery_slots;
 pub mod failure;
 pub mod notices;
 pub mod pace;
@@ -81,6 +82,8 @@ pub struct Context {
     pub pace: pace::Pace,
     /// Sold-out hints for intake.
     pub notices: notices::InventoryNotices,
+    /// Caps on the webhook slots callbacks and any one host may hold.
+    pub delivery_slots: delivery_slots::DeliverySlots,
 }
 
 /// `x-priority` of home and standby partition subscriptions.

@@ -24,6 +24,10 @@ pub struct WebhookConfig {
     pub max_backoff: Duration,
     /// Deliveries in flight at once in this worker.
     pub concurrency: u16,
+    /// Of those, at most this many to `callbackUrl`s (which anonymous clients choose).
+    pub callback_concurrency: u16,
+    /// And at most this many to any one host.
+    pub per_host_concurrency: u16,
 }
 
 impl WebhookConfig {
@@ -97,6 +101,20 @@ async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -
             }
         }
     };
+    let is_callback = matches!(job.target, WebhookTarget::Callback { .. });
+    let host = crate::delivery_slots::host_of(&url);
+    let Some(_slot) = context.delivery_slots.try_take(&host, is_callback) else {
+        count("deferred");
+        let delay = config.first_backoff;
+        return republish(
+            context,
+            job,
+            delay,
+            request_id,
+            "receiver busy; delivery deferred",
+        )
+        .await;
+    };
     let result = context
         .sender
         .deliver(&url, &job.webhook_id, &secret, job.payload.as_bytes())
@@ -119,37 +137,35 @@ async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -
         }
         Err(error) => {
             count("failed_will_retry");
-            schedule_retry(context, job, request_id, &error.to_string()).await
+            tracing::info!(%error, "delivery failed");
+            let delay = config.backoff(job.attempt);
+            let retry = WebhookJob {
+                attempt: job.attempt + 1,
+                ..job
+            };
+            republish(context, retry, delay, request_id, "retry scheduled").await
         }
     }
 }
 
-async fn schedule_retry(
+/// Publishes `job` into the delay queue of `delay`, then acks the delivery in hand.
+async fn republish(
     context: &Context,
     job: WebhookJob,
+    delay: Duration,
     request_id: Option<&str>,
-    error: &str,
+    what: &'static str,
 ) -> Disposition {
-    let delay = context.config.webhooks.backoff(job.attempt);
-    let retry = WebhookJob {
-        attempt: job.attempt + 1,
-        ..job
-    };
-    let message_id = format!("{}.{}", retry.webhook_id, retry.attempt);
+    let message_id = format!("{}.{}", job.webhook_id, job.attempt);
     let outgoing = Outgoing {
         routing_key: Topology::WEBHOOKS_KEY,
-        body: &messages::to_json(&retry),
+        body: &messages::to_json(&job),
         properties: rabbitmq::correlated_properties(&message_id, "webhook", request_id),
         delay,
     };
     match context.publisher.publish(outgoing).await {
         Ok(()) => {
-            tracing::info!(
-                error,
-                ?delay,
-                next_attempt = retry.attempt,
-                "delivery failed; retry scheduled"
-            );
+            tracing::info!(?delay, next_attempt = job.attempt, "{what}");
             Disposition::Ack
         }
         // Not scheduled: put the delivery back and try again from the queue.
@@ -173,6 +189,8 @@ mod tests {
             first_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(5),
             concurrency: 1,
+            callback_concurrency: 1,
+            per_host_concurrency: 1,
         };
         let waits: Vec<u64> = (1..=5).map(|a| config.backoff(a).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 5, 5]);
