@@ -506,7 +506,8 @@ mod tests {
     #[test]
     fn control_characters_are_refused_naming_the_field() {
         let base = form("2026-12-02", "19:30");
-        let cases: [(&str, fn(&mut BookingForm)); 6] = [
+        type Break = fn(&mut BookingForm);
+        let cases: [(&str, Break); 6] = [
             ("guest.name", |f| f.guest.name = "Ada\u{0}".into()),
             ("guest.email", |f| {
                 f.guest.email = "ada\u{0}@example.com".into()
