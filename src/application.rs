@@ -182,6 +182,9 @@ impl Application {
                     settings.topology(),
                 )),
                 limits: settings.http_limits(),
+                rate_limits: Arc::new(api::rate_limit::RateLimits::new(
+                    settings.rate_limit_config()?,
+                )),
             })
         } else {
             None

@@ -2,6 +2,7 @@
 //! write them (`10m`, `500ms`, `1h 30m`), parsed by humantime.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
@@ -124,6 +125,65 @@ pub struct Settings {
         default_value_t = 1024 * 1024
     )]
     pub http_bulk_body_limit: usize,
+    /// Abuse limits on booking and staff routes (`429` + `Retry-After` past them); `off` for
+    /// benchmarks and load tests.
+    #[arg(
+        long,
+        env = "MAITRED_RATE_LIMITS",
+        global = true,
+        value_enum,
+        default_value_t = Switch::On
+    )]
+    pub rate_limits: Switch,
+    /// Bookings a client address may make per minute, on average.
+    #[arg(
+        long,
+        env = "MAITRED_BOOKINGS_PER_MINUTE",
+        global = true,
+        default_value = "30"
+    )]
+    pub bookings_per_minute: NonZeroU32,
+    /// Bookings a client address may make at once before the per-minute rate applies.
+    #[arg(
+        long,
+        env = "MAITRED_BOOKING_BURST",
+        global = true,
+        default_value = "60"
+    )]
+    pub booking_burst: NonZeroU32,
+    /// Requests a staff token may make per minute, on average.
+    #[arg(
+        long,
+        env = "MAITRED_STAFF_REQUESTS_PER_MINUTE",
+        global = true,
+        default_value = "600"
+    )]
+    pub staff_requests_per_minute: NonZeroU32,
+    /// Requests a staff token may make at once before the per-minute rate applies.
+    #[arg(
+        long,
+        env = "MAITRED_STAFF_BURST",
+        global = true,
+        default_value = "300"
+    )]
+    pub staff_burst: NonZeroU32,
+    /// Active bookings (pending, held, confirmed) one email may hold at one restaurant on one day.
+    #[arg(
+        long,
+        env = "MAITRED_ACTIVE_BOOKINGS_PER_EMAIL",
+        global = true,
+        default_value = "4"
+    )]
+    pub active_bookings_per_email: NonZeroU32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (comma-separated CIDRs, for
+    /// example `10.0.0.0/8`). Empty: the TCP peer is the client.
+    #[arg(
+        long,
+        env = "MAITRED_TRUSTED_PROXIES",
+        global = true,
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
     /// Where a worker-only process (`maitred work`) serves `/metrics` and `/healthz`. The API
     /// serves them on its own address.
     #[arg(long, env = "MAITRED_METRICS_ADDR", global = true)]
@@ -281,6 +341,12 @@ pub struct Settings {
         default_value_t = LogFormat::Text
     )]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 /// The payment gateways maitred can charge through.
@@ -444,6 +510,35 @@ impl Settings {
         }
     }
 
+    /// The abuse limits.
+    ///
+    /// # Errors
+    /// When `MAITRED_TRUSTED_PROXIES` is not a list of CIDRs.
+    pub fn rate_limit_config(&self) -> anyhow::Result<api::rate_limit::RateLimitConfig> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|cidr| !cidr.is_empty())
+            .map(|cidr| {
+                cidr.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "MAITRED_TRUSTED_PROXIES: {cidr:?} is not a network such as 10.0.0.0/8"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(api::rate_limit::RateLimitConfig {
+            enabled: self.rate_limits == Switch::On,
+            bookings_per_minute: self.bookings_per_minute,
+            booking_burst: self.booking_burst,
+            staff_requests_per_minute: self.staff_requests_per_minute,
+            staff_burst: self.staff_burst,
+            active_bookings_per_email: self.active_bookings_per_email.get(),
+            trusted_proxies,
+        })
+    }
+
     /// How webhooks are retried.
     ///
     /// # Errors
@@ -499,6 +594,30 @@ mod tests {
         assert_eq!(settings.sweep_interval, Duration::from_secs(5));
         let error = SettingsOnly::try_parse_from(["maitred", "--hold-for", "10"]).unwrap_err();
         assert!(error.to_string().contains("hold-for"), "{error}");
+    }
+
+    #[test]
+    fn rate_limits_are_on_by_default_and_trusted_proxies_are_cidrs() {
+        let parse = |args: &[&str]| {
+            SettingsOnly::try_parse_from(["maitred"].iter().chain(args))
+                .unwrap()
+                .settings
+                .rate_limit_config()
+        };
+        let limits = parse(&[]).unwrap();
+        assert!(limits.enabled);
+        assert_eq!(limits.bookings_per_minute.get(), 30);
+        assert_eq!(limits.booking_burst.get(), 60);
+        assert_eq!(limits.active_bookings_per_email, 4);
+        assert!(limits.trusted_proxies.is_empty());
+        assert!(!parse(&["--rate-limits", "off"]).unwrap().enabled);
+        let proxied = parse(&["--trusted-proxies", "10.0.0.0/8, fd00::/8"]).unwrap();
+        assert_eq!(proxied.trusted_proxies.len(), 2);
+        let error = parse(&["--trusted-proxies", "10.0.0.1"]).unwrap_err();
+        assert!(
+            error.to_string().contains("MAITRED_TRUSTED_PROXIES"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -320,7 +320,8 @@ impl OptionalFromRequestParts<AppState> for Principal {
     }
 }
 
-/// A staff caller: `401` without a valid token, `403` for a guest.
+/// A staff caller: `401` without a valid token, `403` for a guest, `429` for a token over its
+/// request rate.
 #[derive(Debug, Clone)]
 pub struct Staff(pub StaffPrincipal);
 
@@ -329,7 +330,13 @@ impl FromRequestParts<AppState> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match <Principal as FromRequestParts<AppState>>::from_request_parts(parts, state).await? {
-            Principal::Staff(staff) => Ok(Staff(staff)),
+            Principal::Staff(staff) => {
+                // Counted only once the token is valid: made-up tokens take no limiter key.
+                if let Some(token) = bearer(parts)? {
+                    state.rate_limits.check_staff(token)?;
+                }
+                Ok(Staff(staff))
+            }
             Principal::Guest(_) => Err(ApiError::Forbidden("this route is for staff".into())),
         }
     }

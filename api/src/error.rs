@@ -46,6 +46,14 @@ pub enum ApiError {
     /// Nothing was done; the same request may be retried later.
     #[error("{0}")]
     Unavailable(String),
+    /// The client is over an abuse limit (`field`: the request field it counts by, if any);
+    /// nothing was done, and it may try again after `retry_after`.
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        field: Option<&'static str>,
+        retry_after: std::time::Duration,
+    },
     /// The store failed: a 503 when the database is unreachable, a 500 otherwise (a broken
     /// invariant included).
     #[error("database error")]
@@ -84,6 +92,7 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Database(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,6 +128,7 @@ impl IntoResponse for ApiError {
             detail: self.detail(),
             field: match &self {
                 ApiError::Invalid(invalid) => Some(invalid.field),
+                ApiError::TooManyRequests { field, .. } => *field,
                 _ => None,
             },
         };
@@ -134,6 +144,11 @@ impl IntoResponse for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            // Whole seconds, rounded up: retrying a little early would only be refused again.
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         response
     }

@@ -56,6 +56,12 @@ pub async fn submit(
             )
         })?;
     let request = BookingRequest::parse(&form, &restaurant, &table_type, Utc::now())?;
+    // Held until the request is recorded, so the guest's next request counts this one.
+    let _lane = state
+        .rate_limits
+        .guest_lane(&request.guest.email, request.restaurant_id, request.date)
+        .await;
+    refuse_past_active_bookings(state, &request).await?;
 
     // Usually recorded and relayed together with whatever else is arriving (group commit);
     // an id that exists, or anything unusual, is settled alone below.
@@ -117,6 +123,43 @@ pub struct Submitted {
     pub reservation: Reservation,
     /// This request created the reservation (it is not a retry of one that did).
     pub first: bool,
+}
+
+/// A guest may hold a few active bookings at a restaurant on a day, so one script cannot take
+/// a Saturday's tables under one email. A retry of a recorded id is never refused: it books
+/// nothing new. `429`, not `409`: the request is fine, the guest is over a quota (RFC 6585),
+/// and `409` stays what a client tells apart as "this id is taken" or "sold out".
+async fn refuse_past_active_bookings(
+    state: &AppState,
+    request: &BookingRequest,
+) -> Result<(), ApiError> {
+    let Some(most) = state.rate_limits.active_bookings_per_email() else {
+        return Ok(());
+    };
+    let bookings = state
+        .store
+        .guest_bookings(
+            &request.guest.email,
+            request.restaurant_id,
+            request.date,
+            request.reservation_id,
+        )
+        .await?;
+    if bookings.is_retry || bookings.active < i64::from(most) {
+        return Ok(());
+    }
+    metrics::counter!("maitred_intake_rate_limited_total", "limit" => "guest_email").increment(1);
+    Err(ApiError::TooManyRequests {
+        detail: format!(
+            "{} already has {} active bookings at this restaurant on {}, the most one email may \
+             hold; nothing was booked. Cancel one, or wait for a hold to lapse",
+            request.guest.email, bookings.active, request.date
+        ),
+        field: Some("guest.email"),
+        retry_after: std::time::Duration::from_secs(
+            crate::rate_limit::ACTIVE_BOOKINGS_RETRY_AFTER_SECONDS,
+        ),
+    })
 }
 
 /// A request for a slot a worker has just seen sold out is answered at once (`409`, nothing

@@ -7,6 +7,7 @@
 //! - [`auth`]: bearer tokens with roles (staff, guest) and what each may do;
 //! - [`error`] and [`extract`]: every failure as `application/problem+json`;
 //! - [`paging`]: cursor paging for lists;
+//! - [`rate_limit`]: abuse limits per client address, staff token and guest email;
 //! - [`queue_place`]: a pending request's place in its queue and its estimated wait;
 //! - [`monitoring`]: the Prometheus recorder and the HTTP series;
 //! - [`openapi`]: the OpenAPI document, generated from the handlers, and its `/docs` page.
@@ -20,6 +21,7 @@ pub mod monitoring;
 pub mod openapi;
 pub mod paging;
 pub mod queue_place;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod sold_out;
@@ -67,6 +69,8 @@ pub struct AppState {
     pub sold_out: Arc<sold_out::SoldOutView>,
     /// Request deadlines, body limits and the cap on requests in flight.
     pub limits: server::HttpLimits,
+    /// Abuse limits per client address, staff token and guest email.
+    pub rate_limits: Arc<rate_limit::RateLimits>,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,

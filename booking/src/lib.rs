@@ -33,9 +33,10 @@ pub use pricing::PricingSteps;
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};
 pub use store::{
-    DecidedBatch, Decision, DecisionPolicy, Destination, InventorySync, OutboundClaim,
-    OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome, PaymentStatus, Recorded,
-    Refusal, ReservationEvent, Settled, Store, WebhookEndpoint, CATALOG_FRESH_FOR,
+    DecidedBatch, Decision, DecisionPolicy, Destination, GuestBookings, InventorySync,
+    OutboundClaim, OutboundMessage, OutboxClaim, Payment, PaymentKind, PaymentOutcome,
+    PaymentStatus, Recorded, Refusal, ReservationEvent, Settled, Store, WebhookEndpoint,
+    CATALOG_FRESH_FOR,
 };
 
 /// The database schema, embedded so every binary and test migrates the same way.

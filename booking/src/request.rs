@@ -120,6 +120,7 @@ impl BookingForm {
                     "must be a non-empty token of at most 200 characters",
                 ));
             }
+            printable("paymentToken", token)?;
         }
         if let Some(url) = &self.callback_url {
             check_callback_url(url)?;
@@ -152,9 +153,21 @@ impl BookingRequest {
         form.check_shape()?;
         let date = parse_date(&form.date)?;
         let time = parse_time(&form.time)?;
-        let duration_minutes = form
+        // A price is per table for the restaurant's sitting; a longer stay would hold more
+        // slots for the same price, so only the restaurant's own duration is accepted.
+        let duration_minutes = i64::from(restaurant.default_duration_minutes);
+        if form
             .duration_minutes
-            .unwrap_or(i64::from(restaurant.default_duration_minutes));
+            .is_some_and(|asked| asked != duration_minutes)
+        {
+            return Err(Invalid::new(
+                "durationMinutes",
+                format!(
+                    "this restaurant books sittings of {duration_minutes} minutes; leave \
+                     durationMinutes out or send {duration_minutes}"
+                ),
+            ));
+        }
         let request = BookingRequest {
             reservation_id: form.reservation_id,
             restaurant_id: restaurant.id,
@@ -191,6 +204,19 @@ impl BookingRequest {
                     table_type.name,
                     table_type.seats_min,
                     table_type.seats_max
+                ),
+            ));
+        }
+        // Tables beyond those the party needs would hold inventory nobody sits at.
+        if table_type.seats_max > 0
+            && (self.table_count - 1) * table_type.seats_max >= self.party_size
+        {
+            let needed = (self.party_size + table_type.seats_max - 1) / table_type.seats_max;
+            return Err(Invalid::new(
+                "tableCount",
+                format!(
+                    "a party of {} needs {needed} × \"{}\" ({} seats per table), not {}",
+                    self.party_size, table_type.name, table_type.seats_max, self.table_count
                 ),
             ));
         }
@@ -256,6 +282,11 @@ impl GuestDetails {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(Invalid::new("guest.name", "must be 1 to 200 characters"));
         }
+        printable("guest.name", name)?;
+        printable("guest.email", &form.email)?;
+        if let Some(phone) = &form.phone {
+            printable("guest.phone", phone)?;
+        }
         let email = form.email.trim().to_lowercase();
         if !is_plausible_email(&email) {
             return Err(Invalid::new(
@@ -290,7 +321,17 @@ fn is_plausible_email(email: &str) -> bool {
         && !domain.contains('@')
 }
 
+/// PostgreSQL refuses a NUL in text, and a whole intake batch with it: control characters are
+/// refused here, naming the field, as the catalog forms do.
+fn printable(field: &'static str, value: &str) -> Result<(), Invalid> {
+    if value.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
 fn check_callback_url(url: &str) -> Result<(), Invalid> {
+    printable("callbackUrl", url)?;
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
@@ -439,6 +480,68 @@ mod tests {
         f = form("2026-12-02", "19:30");
         f.callback_url = Some("ftp://example.com/x".into());
         assert_eq!(field_of(&f), "callbackUrl");
+    }
+
+    #[test]
+    fn more_tables_than_the_party_needs_are_refused() {
+        let mut f = form("2026-12-02", "19:30");
+        f.table_count = 2; // a party of 2 at 2-tops needs one
+        assert_eq!(field_of(&f), "tableCount");
+        f.party_size = 3; // needs two
+        let r = restaurant();
+        let t = table_type(&r);
+        assert_eq!(
+            BookingRequest::parse(&f, &r, &t, now())
+                .unwrap()
+                .table_count,
+            2
+        );
+        f.table_count = 3;
+        assert_eq!(field_of(&f), "tableCount");
+    }
+
+    #[test]
+    fn only_the_restaurants_duration_is_accepted() {
+        let r = restaurant();
+        let t = table_type(&r);
+        let mut f = form("2026-12-02", "19:30");
+        f.duration_minutes = Some(90);
+        assert_eq!(
+            BookingRequest::parse(&f, &r, &t, now())
+                .unwrap()
+                .duration_minutes,
+            90
+        );
+        f.duration_minutes = Some(180);
+        assert_eq!(field_of(&f), "durationMinutes");
+        f.duration_minutes = Some(15);
+        assert_eq!(field_of(&f), "durationMinutes");
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        let base = form("2026-12-02", "19:30");
+        type Break = fn(&mut BookingForm);
+        let cases: [(&str, Break); 6] = [
+            ("guest.name", |f| f.guest.name = "Ada\u{0}".into()),
+            ("guest.email", |f| {
+                f.guest.email = "ada\u{0}@example.com".into()
+            }),
+            ("guest.phone", |f| f.guest.phone = Some("+33\u{0}1".into())),
+            ("paymentToken", |f| {
+                f.payment_token = Some("tok_\u{0}visa".into())
+            }),
+            ("callbackUrl", |f| {
+                f.callback_url = Some("https://example.com/\u{0}".into())
+            }),
+            ("guest.name", |f| f.guest.name = "Ada\u{1b}[31m".into()),
+        ];
+        for (field, break_it) in cases {
+            let mut f = base.clone();
+            break_it(&mut f);
+            assert_eq!(f.check_shape().unwrap_err().field, field);
+            assert_eq!(field_of(&f), field);
+        }
     }
 
     #[test]

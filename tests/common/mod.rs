@@ -97,6 +97,8 @@ pub fn test_settings(max_length: u32) -> Settings {
     settings.jwt_secret = Some(JWT_SECRET.into());
     settings.admin_token = Some(STAFF_TOKEN.into());
     settings.shutdown_grace = Duration::from_secs(30);
+    // Tests book under one email from one address; tests/booking_limits.rs turns them on.
+    settings.rate_limits = maitred::settings::Switch::Off;
     settings
 }
 

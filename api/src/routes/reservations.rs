@@ -19,6 +19,7 @@ use crate::openapi::problems::{
 };
 use crate::paging::{Page, PageQuery};
 use crate::queue_place::QueuePlace;
+use crate::rate_limit::BookingAllowance;
 use crate::{intake, ApiError, AppState};
 
 /// Seconds a client should wait before polling a reservation whose change is under way.
@@ -69,6 +70,7 @@ struct BookingReceipt {
     ))]
 async fn create(
     State(state): State<AppState>,
+    _allowed: BookingAllowance,
     headers: HeaderMap,
     Json(form): Json<BookingForm>,
 ) -> Result<Response, ApiError> {

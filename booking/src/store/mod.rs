@@ -27,6 +27,7 @@ mod availability;
 mod catalog_writes;
 mod decision;
 mod guest_history;
+mod guest_limit;
 mod intake;
 mod inventory;
 mod lifecycle;
@@ -48,6 +49,7 @@ use rows::RestaurantRow;
 
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
 pub use decision::{DecidedBatch, Decision, DecisionPolicy};
+pub use guest_limit::GuestBookings;
 pub use intake::{OutboxClaim, Recorded};
 pub use inventory::InventorySync;
 pub use lifecycle::{Refusal, ReservationEvent, Settled};
