@@ -190,7 +190,10 @@ enum DeclareError {
     Refused(anyhow::Error),
 }
 
-async fn declare_on(settings: &Settings, connection: rabbitmq::lapin::Connection) -> Result<(), DeclareError> {
+async fn declare_on(
+    settings: &Settings,
+    connection: rabbitmq::lapin::Connection,
+) -> Result<(), DeclareError> {
     let unreachable = |e: rabbitmq::lapin::Error| DeclareError::Unreachable(e.into());
     let channel = connection.create_channel().await.map_err(unreachable)?;
     if let Err(error) = settings.topology().declare(&channel).await {

@@ -87,7 +87,8 @@ async fn run_roles(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     let databases = Databases::connect(&settings, roles).await?;
     // A signal while the broker is still being waited for stops start-up too.
     let shutdown = stopped_by_signal();
-    let built = Application::build_until(settings, roles, databases.clone(), shutdown.clone()).await;
+    let built =
+        Application::build_until(settings, roles, databases.clone(), shutdown.clone()).await;
     let mut app = match built {
         Ok(app) => app,
         Err(error) if error.is::<application::StartupCancelled>() => {

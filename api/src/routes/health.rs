@@ -69,10 +69,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             .await
             .map_err(|e| e.to_string())
     };
-    let (database, broker) = tokio::join!(
-        checked("database", database),
-        checked("broker", broker)
-    );
+    let (database, broker) = tokio::join!(checked("database", database), checked("broker", broker));
     let status = if database == Part::Ok && broker == Part::Ok {
         StatusCode::OK
     } else {
