@@ -84,9 +84,13 @@ impl FreezableProxy {
         )
     }
 
-    /// Waits until the proxy has accepted `n` connections in all.
+    /// Waits until the proxy has accepted `n` connections in all, or panics after 30 s.
     async fn wait_accepted(&mut self, n: usize) {
-        self.accepted.wait_for(|count| *count >= n).await.unwrap();
+        let accepted = self.accepted.wait_for(|count| *count >= n);
+        tokio::time::timeout(Duration::from_secs(30), accepted)
+            .await
+            .unwrap_or_else(|_| panic!("fewer than {n} connections within 30 s"))
+            .unwrap();
     }
 }
 
