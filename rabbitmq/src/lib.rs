@@ -29,11 +29,26 @@ pub use lapin;
 
 use std::time::Duration;
 
-/// Opens a connection to the broker, named so that it is recognisable in the management UI.
+/// Opens a connection to the broker, named so that it is recognisable in the management UI,
+/// within [`publisher::DEFAULT_CONNECT_TIMEOUT`]: a broker that accepts the connection but
+/// never answers the handshake would otherwise hold a reconnecting loop for ever.
 ///
 /// # Errors
-/// When the broker cannot be reached or refuses the credentials.
+/// When the broker cannot be reached, refuses the credentials, or does not answer in time
+/// (an I/O error of kind `TimedOut`).
 pub async fn connect(url: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
+    let timeout = publisher::DEFAULT_CONNECT_TIMEOUT;
+    match tokio::time::timeout(timeout, open(url, name)).await {
+        Ok(connected) => connected,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the broker did not complete the handshake within {timeout:?}"),
+        )
+        .into()),
+    }
+}
+
+async fn open(url: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
     let properties = lapin::ConnectionProperties::default().with_connection_name(name.into());
     lapin::Connection::connect(url, properties).await
 }
@@ -59,7 +74,7 @@ pub async fn connect_within(
     name: &str,
     timeout: Duration,
 ) -> Result<lapin::Connection, ConnectError> {
-    match tokio::time::timeout(timeout, connect(url, name)).await {
+    match tokio::time::timeout(timeout, open(url, name)).await {
         Ok(connected) => Ok(connected?),
         Err(_) => Err(ConnectError::TimedOut(timeout)),
     }
