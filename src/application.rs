@@ -8,7 +8,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context;
+use backon::{BackoffBuilder, ExponentialBuilder};
 use booking::Store;
 use rabbitmq::Publisher;
 use sqlx::migrate::MigrateDatabase;
@@ -105,22 +108,106 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Declares the RabbitMQ topology (idempotent).
+/// How long declaring the topology may take once connected (dozens of quorum queues on a slow
+/// cluster take seconds, a broker that stopped answering takes for ever).
+const DECLARE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Pauses between start-up attempts to reach the broker: 500 ms, doubling up to 30 s.
+const STARTUP_BACKOFF: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(500))
+    .with_max_delay(Duration::from_secs(30))
+    .without_max_times();
+
+/// Start-up was stopped (a signal) before it finished: not a failure.
+#[derive(Debug, thiserror::Error)]
+#[error("start-up was stopped before the broker could be reached")]
+pub struct StartupCancelled;
+
+/// Declares the RabbitMQ topology (idempotent), retrying with back-off for as long as the
+/// broker cannot be reached or does not answer, until `shutdown`.
 ///
 /// # Errors
-/// When the broker cannot be reached or refuses a declaration.
-pub async fn declare_topology(settings: &Settings) -> anyhow::Result<()> {
-    let connection = rabbitmq::connect(&settings.amqp_url, "maitred-setup")
+/// [`StartupCancelled`] when `shutdown` came first, or when the broker refuses a declaration
+/// (arguments that differ from the existing queues', say: retrying would not help).
+pub async fn declare_topology(
+    settings: &Settings,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let url = rabbitmq::with_heartbeat(&settings.amqp_url, settings.amqp_heartbeat);
+    let broker = rabbitmq::address(&url);
+    let mut delays = STARTUP_BACKOFF.build();
+    for attempt in 1.. {
+        let attempt_once = async {
+            let connection =
+                rabbitmq::connect_within(&url, "maitred-setup", settings.amqp_connect_timeout)
+                    .await?;
+            Ok::<_, anyhow::Error>(declare_on(settings, connection))
+        };
+        let declared = tokio::select! {
+            () = shutdown.cancelled() => return Err(StartupCancelled.into()),
+            connected = attempt_once => match connected {
+                Ok(declaring) => tokio::select! {
+                    () = shutdown.cancelled() => return Err(StartupCancelled.into()),
+                    declared = tokio::time::timeout(DECLARE_TIMEOUT, declaring) => declared
+                        .unwrap_or_else(|_| Err(DeclareError::Unreachable(anyhow::anyhow!(
+                            "no answer to the declarations within {DECLARE_TIMEOUT:?}"
+                        )))),
+                },
+                Err(error) => Err(DeclareError::Unreachable(error)),
+            },
+        };
+        let error = match declared {
+            Ok(()) => {
+                tracing::info!(%broker, "RabbitMQ topology declared");
+                return Ok(());
+            }
+            Err(DeclareError::Refused(error)) => {
+                return Err(error.context(format!("declaring the RabbitMQ topology on {broker}")))
+            }
+            Err(DeclareError::Unreachable(error)) => error,
+        };
+        let backoff = delays.next().unwrap_or(Duration::from_secs(30));
+        tracing::warn!(
+            %broker,
+            attempt,
+            ?backoff,
+            error = format!("{error:#}"),
+            "RabbitMQ cannot be reached or does not answer (AMQP_URL); retrying"
+        );
+        tokio::select! {
+            () = shutdown.cancelled() => return Err(StartupCancelled.into()),
+            () = tokio::time::sleep(backoff) => {}
+        }
+    }
+    unreachable!("the attempts never run out")
+}
+
+/// Whether a failed declaration is worth retrying.
+enum DeclareError {
+    /// The connection or channel failed or went silent: the broker may come back.
+    Unreachable(anyhow::Error),
+    /// The broker answered and said no.
+    Refused(anyhow::Error),
+}
+
+async fn declare_on(
+    settings: &Settings,
+    connection: rabbitmq::lapin::Connection,
+) -> Result<(), DeclareError> {
+    let unreachable = |e: rabbitmq::lapin::Error| DeclareError::Unreachable(e.into());
+    let channel = connection.create_channel().await.map_err(unreachable)?;
+    if let Err(error) = settings.topology().declare(&channel).await {
+        // A channel closed by the broker is a refusal; a connection lost is not.
+        return Err(if connection.status().connected() {
+            DeclareError::Refused(error.into())
+        } else {
+            DeclareError::Unreachable(error.into())
+        });
+    }
+    connection
+        .close(200, "declared".into())
         .await
-        .context("connecting to RabbitMQ (AMQP_URL)")?;
-    let channel = connection.create_channel().await?;
-    settings
-        .topology()
-        .declare(&channel)
-        .await
-        .context("declaring the RabbitMQ topology")?;
-    connection.close(200, "declared".into()).await?;
-    Ok(())
+        .map_err(unreachable)
 }
 
 /// A process of maitred, built and ready to start: everything shared by its parts is made
@@ -147,18 +234,38 @@ impl Application {
     /// Declares the topology and builds the parts `roles` asks for. Nothing runs yet.
     ///
     /// # Errors
-    /// When the broker cannot be reached, or a setting the roles need is missing or unusable
-    /// (the API needs `MAITRED_JWT_SECRET`).
+    /// As [`Application::build_until`], which this is with a shutdown nobody asks for.
     pub async fn build(
         settings: Settings,
         roles: Roles,
         databases: Databases,
     ) -> anyhow::Result<Self> {
+        Self::build_until(settings, roles, databases, CancellationToken::new()).await
+    }
+
+    /// [`Application::build`], waiting for the broker (with logged retries) until `shutdown`,
+    /// which then also stops the application.
+    ///
+    /// # Errors
+    /// [`StartupCancelled`] when `shutdown` came before the broker; when the broker refuses
+    /// the topology, or a setting the roles need is missing or unusable (the API needs
+    /// `MAITRED_JWT_SECRET`).
+    pub async fn build_until(
+        mut settings: Settings,
+        roles: Roles,
+        databases: Databases,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
         settings.refuse_unsafe()?;
+        // Every connection the parts open reads this URL, so each gets the short heartbeat.
+        settings.amqp_url = rabbitmq::with_heartbeat(&settings.amqp_url, settings.amqp_heartbeat);
         // Installed before anything records a metric.
         api::monitoring::prometheus();
-        declare_topology(&settings).await?;
-        let publisher = Arc::new(Publisher::new(&settings.amqp_url, settings.topology()));
+        declare_topology(&settings, &shutdown).await?;
+        let publisher = Arc::new(
+            Publisher::new(&settings.amqp_url, settings.topology())
+                .with_timeouts(settings.amqp_connect_timeout, settings.amqp_publish_timeout),
+        );
         // Every process relays the follow-up messages its own commits queue, and picks up
         // what others left behind.
         let relay = outbox::Relay::new(databases.intake.clone(), publisher.clone());
@@ -198,7 +305,7 @@ impl Application {
             relay_waker,
             api,
             http_addr: None,
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: JoinSet::new(),
             task_names: HashMap::new(),
         })

@@ -48,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Subcommand::Work => run_roles(settings, Roles::WORKER).await,
         Subcommand::Migrate => {
             application::migrate(&settings).await?;
-            application::declare_topology(&settings).await?;
+            application::declare_topology(&settings, &stopped_by_signal()).await?;
             tracing::info!("database migrated and topology declared");
             Ok(())
         }
@@ -61,13 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(secret) => Some(webhooks::Secret::parse(&secret)?),
                 None => settings.callback_secret()?,
             };
-            let shutdown = tokio_util::sync::CancellationToken::new();
-            let cancel = shutdown.clone();
-            tokio::spawn(async move {
-                application::signal().await;
-                cancel.cancel();
-            });
-            listen::listen(addr, secret, shutdown).await
+            listen::listen(addr, secret, stopped_by_signal()).await
         }
         Subcommand::Dlq(command) => dlq::run(&settings, command).await,
         Subcommand::Token(command) => {
@@ -77,12 +71,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A token cancelled by SIGINT or SIGTERM.
+fn stopped_by_signal() -> tokio_util::sync::CancellationToken {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let cancel = shutdown.clone();
+    tokio::spawn(async move {
+        application::signal().await;
+        cancel.cancel();
+    });
+    shutdown
+}
+
 /// Runs `roles` until a signal, or until one of its tasks fails.
 async fn run_roles(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     let databases = Databases::connect(&settings, roles).await?;
-    let mut app = Application::build(settings, roles, databases.clone()).await?;
+    // A signal while the broker is still being waited for stops start-up too.
+    let shutdown = stopped_by_signal();
+    let built =
+        Application::build_until(settings, roles, databases.clone(), shutdown.clone()).await;
+    let mut app = match built {
+        Ok(app) => app,
+        Err(error) if error.is::<application::StartupCancelled>() => {
+            tracing::info!("stopped before start-up finished");
+            return Ok(());
+        }
+        Err(error) => return Err(error),
+    };
     let ran = match app.start().await {
-        Ok(()) => app.run_until(application::signal()).await,
+        Ok(()) => app.run_until(shutdown.cancelled_owned()).await,
         Err(error) => {
             let _ = app.stop().await;
             Err(error)

@@ -66,6 +66,21 @@ pub struct Settings {
         default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
     )]
     pub amqp_url: String,
+    /// How long opening a broker connection may take, the AMQP handshake included; a start-up
+    /// that runs out of it logs and tries again.
+    #[arg(long, env = "MAITRED_AMQP_CONNECT_TIMEOUT", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub amqp_connect_timeout: Duration,
+    /// How long one publish may take, from finding a connection to the broker's confirm; then
+    /// intake answers anyway (`202` if the request is recorded, `503` if not).
+    #[arg(long, env = "MAITRED_AMQP_PUBLISH_TIMEOUT", global = true, default_value = "3s",
+          value_parser = humantime::parse_duration)]
+    pub amqp_publish_timeout: Duration,
+    /// The heartbeat asked of the broker (whole seconds); a connection that hears nothing for
+    /// two of them is closed and reopened. Unused when `AMQP_URL` sets `heartbeat=`.
+    #[arg(long, env = "MAITRED_AMQP_HEARTBEAT", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub amqp_heartbeat: Duration,
     /// Put before every exchange and queue name.
     #[arg(long, env = "MAITRED_AMQP_PREFIX", global = true, default_value = "")]
     pub amqp_prefix: String,

@@ -13,6 +13,9 @@ use crate::AppState;
 
 /// How long a partition's depth is reused.
 const DEPTH_FRESH_FOR: Duration = Duration::from_millis(250);
+/// How long the answer may wait for a depth: the place is a nicety, and a broker that stopped
+/// answering must not hold a `202` for a whole publish deadline more.
+const DEPTH_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long the workers' pace is reused.
 const PACE_FRESH_FOR: Duration = Duration::from_secs(5);
 
@@ -78,12 +81,16 @@ impl QueueInsight {
             return Some(depth);
         }
         let queue = state.publisher.topology().partition_queue(partition);
-        match state.publisher.queue_depth(&queue).await {
-            Ok(depth) => {
+        match tokio::time::timeout(DEPTH_TIMEOUT, state.publisher.queue_depth(&queue)).await {
+            Ok(Ok(depth)) => {
                 self.depths.insert(partition, depth);
                 Some(depth)
             }
-            Err(error) => {
+            Err(_) => {
+                tracing::debug!("no queue depth within {DEPTH_TIMEOUT:?} for the pending answer");
+                None
+            }
+            Ok(Err(error)) => {
                 tracing::debug!(%error, "no queue depth for the pending answer");
                 None
             }

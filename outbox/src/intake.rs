@@ -62,6 +62,31 @@ pub async fn relay_decision(
     }
 }
 
+/// Leaves a recorded request whose publish had an unknown outcome to the sweeper, pinned, with
+/// no second attempt: a broker that did not confirm in time would most likely make the client
+/// wait for another deadline, and the answer (`202`) would be the same.
+#[tracing::instrument(skip(store))]
+pub async fn pin_unknown(store: &Store, reservation_id: Uuid) -> Relayed {
+    match store.claim_outbox(reservation_id).await {
+        Ok(Some(claim)) => {
+            if let Err(error) = claim.pin().await {
+                // Unpinned, it is still the sweeper's: only its creator (this request, which
+                // answers 202) would withdraw it.
+                tracing::warn!(%error, "could not pin the outbox row");
+            }
+            Relayed::Deferred
+        }
+        Ok(None) => match store.reservation(reservation_id).await {
+            Ok(None) => Relayed::Vanished,
+            Ok(Some(_)) | Err(_) => Relayed::AlreadyRelayed,
+        },
+        Err(error) => {
+            tracing::warn!(%error, "could not claim the outbox row; the sweeper will relay it");
+            Relayed::Deferred
+        }
+    }
+}
+
 pub(crate) async fn settle(claim: OutboxClaim, publisher: &Publisher, relayer: Relayer) -> Relayed {
     let envelope = Envelope {
         restaurant_id: claim.restaurant_id(),

@@ -15,9 +15,10 @@ use std::time::Duration;
 use booking::messages::{Command, Envelope};
 use booking::{BookingRequest, Reservation, Store};
 use futures_util::future::join_all;
-use rabbitmq::Publisher;
+use rabbitmq::{PublishError, Publisher};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
+use crate::intake::pin_unknown;
 use crate::{relay_decision, Relayed, Relayer};
 
 /// Requests recorded in one statement at most.
@@ -198,26 +199,33 @@ async fn record_and_publish(
         // The sweeper publishes them again; the worker decides each once.
         tracing::warn!(%error, "published, but could not clear the outbox rows");
     }
-    let mut created: std::collections::HashMap<uuid::Uuid, (Reservation, bool)> = created
-        .into_iter()
-        .zip(outcomes)
-        .map(|(reservation, outcome)| (reservation.id, (reservation, outcome.is_ok())))
-        .collect();
-    for (request, _, reply) in batch {
-        let answer = match created.remove(&request.reservation_id) {
-            None => Batched::Alone,
-            Some((reservation, true)) => Batched::Accepted(Box::new(reservation)),
-            // Refused or unknown: settle it alone, under its outbox row's lock, as intake
-            // always did (a refusal withdraws it, an unknown outcome pins it).
-            Some((reservation, false)) => {
-                match relay_decision(store, publisher, reservation.id, Relayer::Creator).await {
-                    Relayed::Withdrawn => Batched::Withdrawn,
-                    Relayed::Vanished => Batched::Alone,
-                    Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred => {
-                        Batched::Accepted(Box::new(reservation))
-                    }
+    // Refused or unknown: settle each alone, under its outbox row's lock, all at once (one
+    // after the other, a stuck broker made the last wait for every deadline before it). A
+    // refusal is tried once more and withdrawn if refused again; an unknown outcome is pinned.
+    let settled = join_all(created.into_iter().zip(outcomes).map(
+        |(reservation, outcome)| async move {
+            let relayed = match outcome {
+                Ok(()) => Relayed::Published,
+                Err(PublishError::Unknown(_)) => pin_unknown(store, reservation.id).await,
+                Err(PublishError::Refused(_)) => {
+                    relay_decision(store, publisher, reservation.id, Relayer::Creator).await
                 }
-            }
+            };
+            (reservation.id, (reservation, relayed))
+        },
+    ))
+    .await;
+    let mut settled: std::collections::HashMap<uuid::Uuid, (Reservation, Relayed)> =
+        settled.into_iter().collect();
+    for (request, _, reply) in batch {
+        let answer = match settled.remove(&request.reservation_id) {
+            None => Batched::Alone,
+            Some((_, Relayed::Withdrawn)) => Batched::Withdrawn,
+            Some((_, Relayed::Vanished)) => Batched::Alone,
+            Some((
+                reservation,
+                Relayed::Published | Relayed::AlreadyRelayed | Relayed::Deferred,
+            )) => Batched::Accepted(Box::new(reservation)),
         };
         let _ = reply.send(answer);
     }

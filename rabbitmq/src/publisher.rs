@@ -15,10 +15,10 @@ use tokio::sync::Mutex;
 
 use crate::Topology;
 
-/// How long to wait for a confirm before the outcome counts as unknown.
-const CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long connecting, or handing a message to a blocked connection, may take.
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default deadline of one publish, from asking for a channel to the broker's confirm.
+pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(3);
+/// The default bound on opening a connection (the AMQP handshake included).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -36,6 +36,9 @@ pub struct Publisher {
     url: String,
     topology: Topology,
     channel: Mutex<Option<Channel>>,
+    connect_timeout: Duration,
+    /// Every operation's deadline, so a broker that stops answering gets a prompt answer.
+    publish_timeout: Duration,
     /// Delay queues this publisher has declared, so each is declared once per process.
     delays: Mutex<HashSet<Duration>>,
 }
@@ -80,8 +83,23 @@ impl Publisher {
             url: url.into(),
             topology,
             channel: Mutex::new(None),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            publish_timeout: DEFAULT_PUBLISH_TIMEOUT,
             delays: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// This publisher with other bounds: on opening its connection, and on each operation as a
+    /// whole (a publish from asking for a channel to the confirm, a readiness check, …).
+    #[must_use]
+    pub fn with_timeouts(mut self, connect: Duration, publish: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.publish_timeout = publish;
+        self
+    }
+
+    pub fn publish_timeout(&self) -> Duration {
+        self.publish_timeout
     }
 
     pub fn topology(&self) -> &Topology {
@@ -101,6 +119,25 @@ impl Publisher {
         delay_ms = message.delay.as_millis(),
     ))]
     pub async fn publish(&self, message: Outgoing<'_>) -> Result<(), PublishError> {
+        // Whether the message may have left: before that, a missed deadline refuses it.
+        let mut sent = false;
+        let deadline = self.publish_timeout;
+        match tokio::time::timeout(deadline, self.publish_confirmed(message, &mut sent)).await {
+            Ok(outcome) => outcome,
+            Err(_) if sent => Err(PublishError::Unknown(format!(
+                "no confirm within {deadline:?}"
+            ))),
+            Err(_) => Err(PublishError::Refused(format!(
+                "the broker did not take the message within {deadline:?}"
+            ))),
+        }
+    }
+
+    async fn publish_confirmed(
+        &self,
+        message: Outgoing<'_>,
+        sent: &mut bool,
+    ) -> Result<(), PublishError> {
         let Outgoing {
             routing_key,
             body,
@@ -124,49 +161,41 @@ impl Publisher {
             mandatory: true, // an unroutable message comes back instead of vanishing
             ..BasicPublishOptions::default()
         };
-        let send = channel.basic_publish(
-            exchange.into(),
-            routing_key.into(),
-            options,
-            body,
-            properties.clone(),
-        );
-        let confirm = match tokio::time::timeout(SEND_TIMEOUT, send).await {
-            Ok(Ok(confirm)) => confirm,
+        // From here part of it may be written (a blocked or frozen connection, for example).
+        *sent = true;
+        let confirm = channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                options,
+                body,
+                properties.clone(),
+            )
+            .await
             // The channel refused the frame: nothing reached the broker.
-            Ok(Err(e)) => return Err(PublishError::Refused(format!("not sent: {e}"))),
-            // Part of it may have been written (a blocked connection, for example).
-            Err(_) => {
-                return Err(PublishError::Unknown(format!(
-                    "not sent within {SEND_TIMEOUT:?}"
-                )))
-            }
-        };
-        match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
-            Ok(Ok(Confirmation::Ack(None))) => Ok(()),
+            .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
+        match confirm.await {
+            Ok(Confirmation::Ack(None)) => Ok(()),
             // lapin pairs a return with the next confirm; a return of someone else's message
             // says nothing certain about this one.
-            Ok(Ok(Confirmation::Ack(Some(returned))))
+            Ok(Confirmation::Ack(Some(returned)))
                 if returned.delivery.properties.message_id() != properties.message_id() =>
             {
                 Err(PublishError::Unknown(
                     "a return for another message arrived with this confirm".into(),
                 ))
             }
-            Ok(Ok(Confirmation::Ack(Some(returned)))) => Err(PublishError::Refused(format!(
+            Ok(Confirmation::Ack(Some(returned))) => Err(PublishError::Refused(format!(
                 "unroutable: {}",
                 returned.reply_text
             ))),
-            Ok(Ok(Confirmation::Nack(_))) => Err(PublishError::Refused(
+            Ok(Confirmation::Nack(_)) => Err(PublishError::Refused(
                 "nacked (the partition is full or the broker is unwell)".into(),
             )),
-            Ok(Ok(Confirmation::NotRequested)) => Err(PublishError::Unknown(
+            Ok(Confirmation::NotRequested) => Err(PublishError::Unknown(
                 "the channel is not in confirm mode".into(),
             )),
-            Ok(Err(e)) => Err(PublishError::Unknown(e.to_string())),
-            Err(_) => Err(PublishError::Unknown(format!(
-                "no confirm within {CONFIRM_TIMEOUT:?}"
-            ))),
+            Err(e) => Err(PublishError::Unknown(e.to_string())),
         }
     }
 
@@ -176,28 +205,28 @@ impl Publisher {
     /// # Errors
     /// When the broker cannot be reached or refuses it.
     pub async fn notify_inventory(&self, body: &[u8]) -> Result<(), PublishError> {
-        let channel = self.channel().await?;
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(1); // transient
-        let confirm = channel
-            .basic_publish(
-                self.topology.inventory_exchange().into(),
-                "".into(),
-                BasicPublishOptions::default(),
-                body,
-                properties,
-            )
-            .await
-            .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
-        match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
-            Ok(Ok(Confirmation::Ack(_))) => Ok(()),
-            Ok(Ok(other)) => Err(PublishError::Refused(format!("{other:?}"))),
-            Ok(Err(e)) => Err(PublishError::Unknown(e.to_string())),
-            Err(_) => Err(PublishError::Unknown(format!(
-                "no confirm within {CONFIRM_TIMEOUT:?}"
-            ))),
-        }
+        self.within_deadline(async {
+            let channel = self.channel().await?;
+            let properties = BasicProperties::default()
+                .with_content_type("application/json".into())
+                .with_delivery_mode(1); // transient
+            let confirm = channel
+                .basic_publish(
+                    self.topology.inventory_exchange().into(),
+                    "".into(),
+                    BasicPublishOptions::default(),
+                    body,
+                    properties,
+                )
+                .await
+                .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
+            match confirm.await {
+                Ok(Confirmation::Ack(_)) => Ok(()),
+                Ok(other) => Err(PublishError::Refused(format!("{other:?}"))),
+                Err(e) => Err(PublishError::Unknown(e.to_string())),
+            }
+        })
+        .await
     }
 
     /// The ready messages of a queue, read on the publishing channel.
@@ -205,11 +234,14 @@ impl Publisher {
     /// # Errors
     /// When the broker cannot be reached or the queue does not exist.
     pub async fn queue_depth(&self, queue: &str) -> Result<u32, PublishError> {
-        let channel = self.channel().await?;
-        self.topology
-            .ready_messages(&channel, queue)
-            .await
-            .map_err(|e| PublishError::Refused(format!("{queue}: {e}")))
+        self.within_deadline(async {
+            let channel = self.channel().await?;
+            self.topology
+                .ready_messages(&channel, queue)
+                .await
+                .map_err(|e| PublishError::Refused(format!("{queue}: {e}")))
+        })
+        .await
     }
 
     /// Whether the broker is reachable and the topology is declared: the commands exchange
@@ -218,26 +250,46 @@ impl Publisher {
     /// # Errors
     /// What is missing or unreachable.
     pub async fn check_ready(&self) -> Result<(), PublishError> {
-        let channel = self.channel().await?;
-        let passive = lapin::options::ExchangeDeclareOptions {
-            passive: true,
-            ..Default::default()
-        };
-        // A missing exchange closes the channel; the next publish opens a new one.
-        channel
-            .exchange_declare(
-                self.topology.commands_exchange().into(),
-                lapin::ExchangeKind::Direct,
-                passive,
-                lapin::types::FieldTable::default(),
-            )
+        self.within_deadline(async {
+            let channel = self.channel().await?;
+            let passive = lapin::options::ExchangeDeclareOptions {
+                passive: true,
+                ..Default::default()
+            };
+            // A missing exchange closes the channel; the next publish opens a new one.
+            channel
+                .exchange_declare(
+                    self.topology.commands_exchange().into(),
+                    lapin::ExchangeKind::Direct,
+                    passive,
+                    lapin::types::FieldTable::default(),
+                )
+                .await
+                .map_err(|e| PublishError::Refused(format!("the commands exchange: {e}")))?;
+            self.topology
+                .ready_messages(&channel, &self.topology.dead_letter_queue())
+                .await
+                .map_err(|e| PublishError::Refused(format!("the dead-letter queue: {e}")))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `operation`, given up after the publish deadline. Only for operations whose outcome
+    /// does not matter when it is cut short (a transient hint, a read): a late answer counts
+    /// as a refusal.
+    async fn within_deadline<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, PublishError>>,
+    ) -> Result<T, PublishError> {
+        let deadline = self.publish_timeout;
+        tokio::time::timeout(deadline, operation)
             .await
-            .map_err(|e| PublishError::Refused(format!("the commands exchange: {e}")))?;
-        self.topology
-            .ready_messages(&channel, &self.topology.dead_letter_queue())
-            .await
-            .map_err(|e| PublishError::Refused(format!("the dead-letter queue: {e}")))?;
-        Ok(())
+            .unwrap_or_else(|_| {
+                Err(PublishError::Refused(format!(
+                    "the broker did not answer within {deadline:?}"
+                )))
+            })
     }
 
     async fn ensure_delay_queue(
@@ -267,12 +319,9 @@ impl Publisher {
         }
         let refused = |e: lapin::Error| PublishError::Refused(format!("no broker connection: {e}"));
         let connection: Connection =
-            tokio::time::timeout(SEND_TIMEOUT, crate::connect(&self.url, "maitred-publisher"))
+            crate::connect_within(&self.url, "maitred-publisher", self.connect_timeout)
                 .await
-                .map_err(|_| {
-                    PublishError::Refused(format!("no broker connection within {SEND_TIMEOUT:?}"))
-                })?
-                .map_err(refused)?;
+                .map_err(|e| PublishError::Refused(format!("no broker connection: {e}")))?;
         let channel = connection.create_channel().await.map_err(refused)?;
         channel
             .confirm_select(ConfirmSelectOptions::default())

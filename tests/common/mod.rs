@@ -109,7 +109,11 @@ impl Harness {
     }
 
     pub async fn with_max_length(pool: PgPool, max_length: u32) -> Self {
-        let settings = test_settings(max_length);
+        Self::with_settings(pool, test_settings(max_length)).await
+    }
+
+    /// With settings of the test's own (start from [`test_settings`]).
+    pub async fn with_settings(pool: PgPool, settings: Settings) -> Self {
         let topology = settings.topology();
         // Armed before anything is declared, so a failing build still cleans up.
         let cleanup = QueueCleanup::new(topology.clone());

@@ -1,6 +1,8 @@
 //! Probes and metrics: `/healthz` (alive), `/readyz` (PostgreSQL and RabbitMQ reachable, the
 //! topology declared) and `/metrics` (Prometheus).
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -24,36 +26,70 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// How long each check may take: both run at once, so a probe is answered within this, well
+/// under the 2 s a load balancer's probe usually allows.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(1500);
+
 #[derive(Serialize, utoipa::ToSchema)]
 struct Readiness {
-    /// `ok`, or why PostgreSQL cannot be used.
-    database: String,
-    /// `ok`, or why RabbitMQ cannot be used or its topology is missing.
-    broker: String,
+    /// `ok`, or `unavailable` when PostgreSQL cannot be used (the cause is logged).
+    database: Part,
+    /// `ok`, or `unavailable` when RabbitMQ cannot be used, does not answer, or its topology
+    /// is missing (the cause is logged).
+    broker: Part,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Part {
+    Ok,
+    Unavailable,
 }
 
 /// Ready to take traffic: PostgreSQL answers, RabbitMQ answers, and the topology is declared.
+/// The body says only which part is not; why is in the logs, not for anyone who can reach the
+/// probe.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
         (status = 503, description = "Not ready; the body says which part", body = Readiness),
     ))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = sqlx::query_scalar!("SELECT 1")
-        .fetch_one(state.store.pool())
-        .await
-        .map_or_else(|e| e.to_string(), |_| "ok".to_owned());
-    let broker = state
-        .publisher
-        .check_ready()
-        .await
-        .map_or_else(|e| e.to_string(), |()| "ok".to_owned());
-    let status = if database == "ok" && broker == "ok" {
+    let database = async {
+        sqlx::query_scalar!("SELECT 1")
+            .fetch_one(state.store.pool())
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    };
+    let broker = async {
+        state
+            .publisher
+            .check_ready()
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let (database, broker) = tokio::join!(checked("database", database), checked("broker", broker));
+    let status = if database == Part::Ok && broker == Part::Ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(Readiness { database, broker }))
+}
+
+/// One part's check, bounded by [`CHECK_TIMEOUT`], its failure logged.
+async fn checked(
+    part: &'static str,
+    check: impl std::future::Future<Output = Result<(), String>>,
+) -> Part {
+    let error = match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok(Ok(())) => return Part::Ok,
+        Ok(Err(error)) => error,
+        Err(_) => format!("no answer within {CHECK_TIMEOUT:?}"),
+    };
+    tracing::warn!(part, %error, "readiness check failed");
+    Part::Unavailable
 }
 
 /// Prometheus text exposition of this process's metrics.
