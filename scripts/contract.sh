@@ -82,7 +82,7 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
 
-time "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+time "$venv/bin/schemathesis" --config-file schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
   --checks all \
   --header "Authorization: Bearer $token" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ObjectBuilder, Schema};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Response, Type};
 use utoipa::{Modify, OpenApi};
@@ -146,6 +146,7 @@ fn complete(document: &mut Document) {
         ];
         for (operation, method) in operations {
             if let Some(operation) = operation {
+                no_null_parameters(operation);
                 add_layer_responses(path, method, operation);
             }
         }
@@ -187,6 +188,29 @@ const LAYER_RESPONSES: &[(&str, &str, &str, bool)] = &[
         true,
     ),
 ];
+
+/// A path, query or header parameter is text: it can be absent, never JSON `null`. utoipa
+/// describes an `Option` parameter as `["string", "null"]`, which would invite `If-Match: null`.
+fn no_null_parameters(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema {
+            if let SchemaType::Array(types) = &schema.schema_type {
+                let types: Vec<Type> = types
+                    .iter()
+                    .filter(|t| **t != Type::Null)
+                    .cloned()
+                    .collect();
+                schema.schema_type = match types.as_slice() {
+                    [single] => SchemaType::Type(single.clone()),
+                    _ => SchemaType::Array(types),
+                };
+            }
+        }
+    }
+}
 
 fn add_layer_responses(path: &str, method: &str, operation: &mut Operation) {
     let has_body = operation.request_body.is_some();
