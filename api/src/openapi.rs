@@ -112,8 +112,9 @@ pub fn document(routes: OpenApiRouter<AppState>) -> Document {
 /// Adds to every operation the answers of the server's layers (`crate::server`), which no
 /// handler sees: 408 past the request deadline, 503 past the cap on requests in flight, and on
 /// routes that read a JSON body 413 past the body limit and 415 without a JSON content type.
-/// Rate-limited operations (booking, and every staff route) also answer 429. Each is described
-/// once under `components/responses` and referred to.
+/// Rate-limited operations (booking, and every route that needs a staff token) also answer 429.
+/// Each is described once under `components/responses` and referred to. Parameters lose the
+/// `null` utoipa gives an `Option` (see [`no_null_parameters`]).
 fn complete(document: &mut Document) {
     let components = document.components.get_or_insert_with(Default::default);
     for (name, _, description, retry_after) in LAYER_RESPONSES {
