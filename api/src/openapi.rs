@@ -114,7 +114,7 @@ pub fn document(routes: OpenApiRouter<AppState>) -> Document {
 /// routes that read a JSON body 413 past the body limit and 415 without a JSON content type.
 /// Rate-limited operations (booking, and every route that needs a staff token) also answer 429.
 /// Each is described once under `components/responses` and referred to. Parameters lose the
-/// `null` utoipa gives an `Option` (see [`no_null_parameters`]).
+/// `null` utoipa gives an `Option` (see [`tidy_parameters`]).
 fn complete(document: &mut Document) {
     let components = document.components.get_or_insert_with(Default::default);
     for (name, _, description, retry_after) in LAYER_RESPONSES {
@@ -147,7 +147,7 @@ fn complete(document: &mut Document) {
         ];
         for (operation, method) in operations {
             if let Some(operation) = operation {
-                no_null_parameters(operation);
+                tidy_parameters(operation);
                 add_layer_responses(path, method, operation);
             }
         }
@@ -192,7 +192,8 @@ const LAYER_RESPONSES: &[(&str, &str, &str, bool)] = &[
 
 /// A path, query or header parameter is text: it can be absent, never JSON `null`. utoipa
 /// describes an `Option` parameter as `["string", "null"]`, which would invite `If-Match: null`.
-fn no_null_parameters(operation: &mut Operation) {
+/// And `If-Match` gets its grammar, stated once for every route that reads it.
+fn tidy_parameters(operation: &mut Operation) {
     for parameter in operation.parameters.iter_mut().flatten() {
         let RefOr::T(parameter) = parameter else {
             continue;
@@ -208,6 +209,9 @@ fn no_null_parameters(operation: &mut Operation) {
                     [single] => SchemaType::Type(single.clone()),
                     _ => SchemaType::Array(types),
                 };
+            }
+            if parameter.name.eq_ignore_ascii_case("If-Match") {
+                schema.pattern = Some(crate::etag::IF_MATCH_PATTERN.into());
             }
         }
     }
