@@ -17,26 +17,12 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-# A copy: a shared target directory may be rebuilt by another checkout while this one runs.
-# MAITRED_CONTRACT_BINARY names an already built binary to check instead.
-scratch=$(mktemp -d)
-binary="$scratch/maitred"
-if [ -n "${MAITRED_CONTRACT_BINARY:-}" ]; then
-  cp "$MAITRED_CONTRACT_BINARY" "$binary"
-else
-  # Cargo says where it put the binary (the target directory may be configured anywhere).
-  built=$(cargo build --quiet --bin maitred --message-format=json-render-diagnostics \
-    | python3 -c 'import json, sys
-print([m["executable"] for m in map(json.loads, sys.stdin)
-       if m.get("reason") == "compiler-artifact" and m.get("executable")][-1])')
-  cp "$built" "$binary"
-fi
-
 run_id=$(python3 -c 'import uuid; print(uuid.uuid4().hex[:12])')
 database="contract_$run_id"
 admin_url="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token="contract-staff-token-$run_id"
+scratch=$(mktemp -d)
 log="$scratch/maitred.log"
 
 export MAITRED_ENV=development
@@ -71,6 +57,20 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT INT TERM
+
+# A copy: a shared target directory may be rebuilt by another checkout while this one runs.
+# MAITRED_CONTRACT_BINARY names an already built binary to check instead.
+binary="$scratch/maitred"
+if [ -n "${MAITRED_CONTRACT_BINARY:-}" ]; then
+  cp "$MAITRED_CONTRACT_BINARY" "$binary"
+else
+  # Cargo says where it put the binary (the target directory may be configured anywhere).
+  built=$(cargo build --quiet --bin maitred --message-format=json-render-diagnostics \
+    | python3 -c 'import json, sys
+print([m["executable"] for m in map(json.loads, sys.stdin)
+       if m.get("reason") == "compiler-artifact" and m.get("executable")][-1])')
+  cp "$built" "$binary"
+fi
 
 psql -q "$admin_url" -c "CREATE DATABASE $database" >/dev/null
 "$binary" up --demo >"$log" 2>&1 &
