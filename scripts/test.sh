@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test against the real PostgreSQL and RabbitMQ on this machine, starting or
 # installing them first. Each test gets its own database (sqlx::test) and its own queue prefix.
+# Last, scripts/contract.sh checks the server against its OpenAPI document (schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -26,3 +27,5 @@ else
   cargo test --workspace --no-fail-fast "$@"
   cargo test --workspace --no-fail-fast "$@" -- --ignored --test-threads 1
 fi
+# Then the contract: schemathesis against the real server and its /openapi.json.
+scripts/contract.sh

@@ -16,6 +16,12 @@ use serde::Serialize;
 
 use crate::ApiError;
 
+/// What `If-Match` may be, for the OpenAPI document: `*` or a comma-separated list of entity
+/// tags, weak or strong, as [`IfMatch::parse`] reads them (a tag holds no `"` and, since the
+/// list is split at commas, no `,`).
+pub const IF_MATCH_PATTERN: &str =
+    r#"^[ \t]*(\*|(W/)?"[ !#-+\--~]*")([ \t]*,[ \t]*(\*|(W/)?"[ !#-+\--~]*"))*[ \t]*$"#;
+
 /// The ETag of a row version: `"3"`.
 pub fn format(version: i32) -> String {
     format!("\"{version}\"")

@@ -1,14 +1,62 @@
 //! axum's extractors, with their rejections turned into problem+json that says what is wrong.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Number, Value};
 
 use crate::ApiError;
 
 /// `axum::Json`, rejecting with a problem that names the field serde choked on.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+///
+/// A number with a zero fraction (`3.0`) is taken where an integer is expected: JSON has one
+/// number type, and JSON Schema's `integer` (which the OpenAPI document promises) includes it.
+#[derive(Debug)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(mut value) = axum::Json::<Value>::from_request(request, state).await?;
+        integral_floats_to_integers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Json)
+            .map_err(|error| {
+                // The same words as axum's own rejection: the JSON path, then what was expected.
+                ApiError::Unreadable(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Failed to deserialize the JSON body into the target type: {error}"),
+                )
+            })
+    }
+}
+
+/// Rewrites every `n.0` in `value` as the integer `n`, where it fits one.
+fn integral_floats_to_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                // Exactly representable integers only: past 2^53 a float is not one number.
+                const EXACT: f64 = 9_007_199_254_740_992.0;
+                if float.fract() == 0.0 && float.abs() <= EXACT {
+                    // In range by the check above, so the cast is exact.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let integer = float as i64;
+                    *number = Number::from(integer);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
+}
 
 /// `axum::extract::Path`, rejecting with a problem (400 for a malformed id).
 #[derive(Debug, FromRequestParts)]

@@ -38,18 +38,28 @@ pub struct BookingForm {
     pub reservation_id: Uuid,
     pub restaurant_id: Uuid,
     pub table_type_id: Uuid,
+    /// 1 to 10 (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 10, default = 1)]
     pub table_count: i64,
+    /// 1 to 100, and within the table type's seats (times `tableCount`).
+    #[schema(minimum = 1, maximum = 100)]
     pub party_size: i64,
-    /// `YYYY-MM-DD`, in the restaurant's time zone.
-    #[schema(example = "2026-12-24")]
+    /// `YYYY-MM-DD`, in the restaurant's time zone: from today to the booking horizon.
+    #[schema(example = "2026-12-24", format = Date)]
     pub date: String,
-    /// `HH:MM`, in the restaurant's time zone.
-    #[schema(example = "19:30")]
+    /// `HH:MM`, in the restaurant's time zone, on the slot grid and within opening hours.
+    #[schema(example = "19:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub time: String,
+    /// 15 to 720 (default: the restaurant's).
+    #[schema(minimum = 15, maximum = 720)]
     pub duration_minutes: Option<i64>,
     pub guest: GuestForm,
+    /// A card token, at most 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub payment_token: Option<String>,
+    /// Where the outcome is posted: an absolute http:// or https:// URL.
+    #[schema(max_length = 2000, pattern = r"^https?://[^/?#\s][^\s]*$")]
     pub callback_url: Option<String>,
     /// A secret of the client's (16 to 200 characters): a retry of this request that carries
     /// it is handed the `accessToken` again; one without it is not, since anyone who has seen
@@ -64,8 +74,13 @@ fn one() -> i64 {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GuestForm {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
+    /// At most 40 characters.
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
 }
 

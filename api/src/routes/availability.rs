@@ -30,9 +30,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct AvailabilityQuery {
-    /// `YYYY-MM-DD`, the restaurant's local date.
+    /// `YYYY-MM-DD`, the restaurant's local date: from today to the booking horizon.
+    #[param(format = Date)]
     date: String,
-    /// Guests at one table.
+    /// Guests at one table, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
     party_size: i64,
     /// Only this table type.
     table_type_id: Option<Uuid>,

@@ -28,8 +28,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct RangeQuery {
     /// The first date, `YYYY-MM-DD`.
+    #[param(required = true, value_type = String, format = Date)]
     from: Option<String>,
-    /// The last date, `YYYY-MM-DD`, included.
+    /// The last date, `YYYY-MM-DD`, included: not before `from`, at most 730 days after it.
+    #[param(required = true, value_type = String, format = Date)]
     to: Option<String>,
 }
 

@@ -127,7 +127,7 @@ async fn create_restaurant(
 #[utoipa::path(put, path = "/v1/restaurants/{id}", tag = "staff",
     params(
         ("id" = Uuid, Path, description = "The restaurant"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("If-Match" = String, Header, description = "The ETag last read, or `*`"),
     ),
     request_body = RestaurantForm,
     security(("bearer" = [])),
@@ -167,7 +167,7 @@ async fn replace_restaurant(
 #[utoipa::path(delete, path = "/v1/restaurants/{id}", tag = "staff",
     params(
         ("id" = Uuid, Path, description = "The restaurant"),
-        ("If-Match" = Option<String>, Header, description = "Delete only this version"),
+        ("If-Match" = Option<String>, Header, description = "Delete only this version (an ETag, or `*`)"),
         DeleteQuery,
     ),
     security(("bearer" = [])),

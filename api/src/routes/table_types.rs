@@ -103,7 +103,7 @@ async fn create_table_type(
     params(
         ("id" = Uuid, Path, description = "The restaurant"),
         ("type_id" = Uuid, Path, description = "The table type"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("If-Match" = String, Header, description = "The ETag last read, or `*`"),
     ),
     request_body = TableTypeForm,
     security(("bearer" = [])),
@@ -142,7 +142,7 @@ async fn replace_table_type(
     params(
         ("id" = Uuid, Path, description = "The restaurant"),
         ("type_id" = Uuid, Path, description = "The table type"),
-        ("If-Match" = Option<String>, Header, description = "Delete only this version"),
+        ("If-Match" = Option<String>, Header, description = "Delete only this version (an ETag, or `*`)"),
         DeleteQuery,
     ),
     security(("bearer" = [])),

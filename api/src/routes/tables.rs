@@ -134,7 +134,7 @@ async fn show_table(
         ("id" = Uuid, Path, description = "The restaurant"),
         ("type_id" = Uuid, Path, description = "The table type"),
         ("table_id" = Uuid, Path, description = "The table"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("If-Match" = String, Header, description = "The ETag last read, or `*`"),
     ),
     request_body = TableForm,
     security(("bearer" = [])),
@@ -170,7 +170,7 @@ async fn replace_table(
         ("id" = Uuid, Path, description = "The restaurant"),
         ("type_id" = Uuid, Path, description = "The table type"),
         ("table_id" = Uuid, Path, description = "The table"),
-        ("If-Match" = Option<String>, Header, description = "Delete only this version"),
+        ("If-Match" = Option<String>, Header, description = "Delete only this version (an ETag, or `*`)"),
     ),
     security(("bearer" = [])),
     responses(

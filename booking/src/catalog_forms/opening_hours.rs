@@ -34,13 +34,14 @@ fn parse_clock(raw: &str, closing: bool) -> Option<NaiveTime> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpeningHoursForm {
     /// ISO 8601 weekday: 1 = Monday … 7 = Sunday.
+    #[schema(minimum = 1, maximum = 7)]
     pub weekday: i64,
     /// `HH:MM`, local time.
-    #[schema(example = "18:00")]
+    #[schema(example = "18:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub opens_at: String,
     /// `HH:MM`, local time. Not after `opensAt` means it closes after midnight (`18:00` to
     /// `02:00`); equal to it means open around the clock.
-    #[schema(example = "23:00")]
+    #[schema(example = "23:00", pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub closes_at: String,
 }
 

@@ -10,13 +10,13 @@ use crate::Invalid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RatesForm {
     /// The first date, `YYYY-MM-DD`.
-    #[schema(example = "2026-12-01")]
+    #[schema(example = "2026-12-01", format = Date)]
     pub from: Option<String>,
     /// The last date, included; at most 731 days after `from`.
-    #[schema(example = "2026-12-31")]
+    #[schema(example = "2026-12-31", format = Date)]
     pub to: Option<String>,
     /// The price of one table on each of those dates, in the type's currency's minor units.
-    #[schema(example = 3000)]
+    #[schema(example = 3000, minimum = 0, maximum = 10_000_000_000_i64)]
     pub price_cents: Option<i64>,
 }
 

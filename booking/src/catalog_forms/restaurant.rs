@@ -16,31 +16,39 @@ use crate::{Invalid, Restaurant};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestaurantForm {
     /// 1 to 200 characters.
-    #[schema(example = "Chez Ada")]
+    #[schema(example = "Chez Ada", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// At most 500 characters (default empty).
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// Degrees, -90 to 90.
-    #[schema(example = 48.8566)]
+    #[schema(example = 48.8566, minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
     /// Degrees, -180 to 180.
-    #[schema(example = 2.3522)]
+    #[schema(example = 2.3522, minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     /// An IANA time zone.
     #[schema(example = "Europe/Paris")]
     pub time_zone: Option<String>,
-    /// The weekly opening intervals, in local time; overlapping intervals are refused.
+    /// The weekly opening intervals, in local time (at most 50); overlapping intervals are
+    /// refused.
+    #[schema(max_items = 50)]
     pub opening_hours: Option<Vec<OpeningHoursForm>>,
     /// 5 to 240, dividing 1440 (default 15). Cannot change while future reservations exist.
+    #[schema(minimum = 5, maximum = 240)]
     pub slot_minutes: Option<i64>,
     /// 15 to 720 (default 90).
+    #[schema(minimum = 15, maximum = 720)]
     pub default_duration_minutes: Option<i64>,
     /// 0 to 100 (default 10).
+    #[schema(minimum = 0, maximum = 100)]
     pub overbooking_pct: Option<i64>,
     /// 1 to 730 (default 90).
+    #[schema(minimum = 1, maximum = 730)]
     pub booking_horizon_days: Option<i64>,
     /// A canceled paid reservation is refunded when canceled more than this many hours before
     /// it starts: 0 to 720 (default 24).
+    #[schema(minimum = 0, maximum = 720)]
     pub refund_window_hours: Option<i64>,
     /// Whether diners pay in full when booking (default true).
     pub prepayment_required: Option<bool>,

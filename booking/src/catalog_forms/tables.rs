@@ -14,21 +14,22 @@ use crate::Invalid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TableTypeForm {
     /// 1 to 100 characters, unique among the restaurant's table types.
-    #[schema(example = "Window 4")]
+    #[schema(example = "Window 4", min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    /// At least 1.
-    #[schema(example = 2)]
+    /// 1 to 50.
+    #[schema(example = 2, minimum = 1, maximum = 50)]
     pub seats_min: Option<i64>,
     /// At least `seatsMin`, at most 50.
-    #[schema(example = 4)]
+    #[schema(example = 4, minimum = 1, maximum = 50)]
     pub seats_max: Option<i64>,
     /// The price of one table, in minor units, when no rate is set for the date.
-    #[schema(example = 2500)]
+    #[schema(example = 2500, minimum = 0, maximum = 10_000_000_000_i64)]
     pub base_price_cents: Option<i64>,
     /// ISO 4217.
     #[schema(example = "EUR")]
     pub currency: Option<String>,
     /// Creating only: how many active tables to create with the type (0 to 500, default 0).
+    #[schema(minimum = 0, maximum = 500)]
     pub tables: Option<i64>,
     /// Creating only: the tables are labelled `{labelPrefix}1`, `{labelPrefix}2`, …
     /// (default `T`).
@@ -129,10 +130,10 @@ impl TableTypeForm {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TableForm {
     /// 1 to 50 characters, unique within the table type.
-    #[schema(example = "W3")]
+    #[schema(example = "W3", min_length = 1, max_length = 50)]
     pub label: Option<String>,
     /// The floor or room, at most 100 characters (default empty).
-    #[schema(example = "terrace")]
+    #[schema(example = "terrace", max_length = 100)]
     pub area: Option<String>,
     /// Whether the table is in service (default true). Taking a table out of service lowers
     /// the type's future inventory, never below what is already booked.
