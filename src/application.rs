@@ -510,9 +510,16 @@ impl Application {
     /// partly working, so it should exit and be restarted.
     pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
         let failure = tokio::select! {
-            () = stop => None,
+            // Shutdown first: the tasks watch the same token, so when it is cancelled some may
+            // already have ended, as asked, by the time this is polled.
+            biased;
             () = self.shutdown.cancelled() => None,
-            Some(ended) = self.tasks.join_next_with_id() => Some(self.why_it_ended(ended)),
+            () = stop => None,
+            Some(ended) = self.tasks.join_next_with_id() => {
+                let why = self.why_it_ended(ended);
+                // Ended cleanly because shutdown began meanwhile: not a failure.
+                (!(self.shutdown.is_cancelled() && why.is::<Stopped>())).then_some(why)
+            }
         };
         if let Some(failure) = &failure {
             tracing::error!(
