@@ -7,12 +7,16 @@
 # SCHEMATHESIS_MAX_EXAMPLES bounds the cases per operation (default 100).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Starts (or installs) PostgreSQL and RabbitMQ if they are not answering; gives apt_install.
+source scripts/services.sh
 
 # The version this contract was verified with: its CLI and its checks change between releases.
 SCHEMATHESIS_VERSION=4.32.5
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/maitred/schemathesis-$SCHEMATHESIS_VERSION"
 if [ ! -x "$venv/bin/schemathesis" ]; then
   echo "installing schemathesis $SCHEMATHESIS_VERSION into $venv..."
+  # Debian's python3 leaves venv (and its pip) to a package of its own.
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3 python3-venv
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
