@@ -4,7 +4,7 @@ use chrono::NaiveTime;
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Restaurant {
     pub id: Uuid,
@@ -22,7 +22,6 @@ pub struct Restaurant {
     pub prepayment_required: bool,
     /// Bumped by every update; the `ETag` of the restaurant.
     pub version: i32,
-    #[sqlx(skip)]
     pub opening_hours: Vec<OpeningInterval>,
 }
 
@@ -57,7 +56,7 @@ impl Restaurant {
 
 /// One opening interval of a weekday, in local time. `closes_at <= opens_at` means it closes
 /// after midnight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpeningInterval {
     /// ISO 8601 weekday: 1 = Monday … 7 = Sunday.
@@ -76,7 +75,7 @@ impl OpeningInterval {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TableType {
     pub id: Uuid,

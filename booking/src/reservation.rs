@@ -83,7 +83,7 @@ impl RejectReason {
 }
 
 /// A reservation as clients see it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Reservation {
     #[serde(rename = "reservationId")]
@@ -92,14 +92,11 @@ pub struct Reservation {
     pub table_type_id: Uuid,
     pub table_count: i32,
     pub party_size: i32,
-    #[sqlx(rename = "service_date")]
     pub date: NaiveDate,
-    #[sqlx(rename = "start_time")]
     #[serde(serialize_with = "crate::wire_time::serialize_hh_mm")]
     #[schema(value_type = String, example = "19:30")]
     pub time: NaiveTime,
     pub duration_minutes: i32,
-    #[sqlx(flatten)]
     pub guest: Guest,
     pub status: Status,
     /// Why it was rejected, when it was.
@@ -116,13 +113,10 @@ pub struct Reservation {
 }
 
 /// The guest's details as given with the reservation.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Guest {
-    #[sqlx(rename = "guest_name")]
     pub name: String,
-    #[sqlx(rename = "guest_email")]
     pub email: String,
-    #[sqlx(rename = "guest_phone")]
     pub phone: Option<String>,
 }
 
