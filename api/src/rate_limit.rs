@@ -160,7 +160,7 @@ impl RateLimits {
             return Ok(());
         };
         bookings.check(&address_key(client)).map_err(|wait| {
-            metrics::counter!("maitred_intake_rate_limited_total", "limit" => "staff_token")
+            metrics::counter!("maitred_intake_rate_limited_total", "limit" => "client_address")
                 .increment(1);
             ApiError::TooManyRequests {
                 detail: format!(
@@ -185,16 +185,20 @@ impl RateLimits {
             return Ok(());
         };
         let key = xxhash_rust::xxh3::xxh3_64(token.as_bytes());
-        staff.check(&key).map_err(|wait| ApiError::TooManyRequests {
-            detail: format!(
-                "too many requests with this staff token: at most {} a minute (bursts of \
+        staff.check(&key).map_err(|wait| {
+            metrics::counter!("maitred_intake_rate_limited_total", "limit" => "staff_token")
+                .increment(1);
+            ApiError::TooManyRequests {
+                detail: format!(
+                    "too many requests with this staff token: at most {} a minute (bursts of \
                      {}). Retry after {} s",
-                self.config.staff_requests_per_minute,
-                self.config.staff_burst,
-                wait.as_secs().max(1)
-            ),
-            field: None,
-            retry_after: wait,
+                    self.config.staff_requests_per_minute,
+                    self.config.staff_burst,
+                    wait.as_secs().max(1)
+                ),
+                field: None,
+                retry_after: wait,
+            }
         })
     }
 
