@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server="${SQLX_PREPARE_SERVER:-postgres://postgres:postgres@127.0.0.1:5432}"
-scratch=maitred_sqlx_prepare
+# One scratch database per checkout, so two worktrees can prepare at once.
+scratch="maitred_sqlx_prepare_$(pwd | cksum | cut -d" " -f1)"
 
 psql "$server/postgres" -v ON_ERROR_STOP=1 -q \
   -c "DROP DATABASE IF EXISTS $scratch" -c "CREATE DATABASE $scratch"

@@ -292,6 +292,7 @@ impl Application {
                 rate_limits: Arc::new(api::rate_limit::RateLimits::new(
                     settings.rate_limit_config()?,
                 )),
+                web: settings.web_settings(),
             })
         } else {
             None

@@ -416,6 +416,16 @@ impl Settings {
         SettingsOnly::try_parse_from(["maitred"]).map(|only| only.settings)
     }
 
+    /// What the website needs: cookies for HTTPS only outside development, and the simulated
+    /// gateway's test cards offered on the payment forms in development.
+    pub fn web_settings(&self) -> api::web::WebSettings {
+        let development = self.environment == Environment::Development;
+        api::web::WebSettings {
+            secure_cookies: !development,
+            test_cards: development && self.payment_gateway == PaymentGateway::Simulated,
+        }
+    }
+
     /// Refuses, outside development, what is only safe on a developer's machine: the
     /// development secrets, a short bootstrap staff token, webhooks allowed to loopback.
     ///

@@ -117,6 +117,51 @@ pub async fn submit(
     ))
 }
 
+/// A booking as intake leaves it for its client: the reservation, and whether this client may
+/// be handed the reservation's receipt token.
+#[derive(Debug)]
+pub struct Booked {
+    pub reservation: Reservation,
+    /// The request that made the reservation, or a retry that carried its `retryKey`: never
+    /// anyone who merely knows the reservation's details (a webhook receiver could send those).
+    pub hand_over_token: bool,
+}
+
+/// [`submit`], then the rule for handing over the receipt token: to the request that made the
+/// reservation, and to a retry that carries the same `retryKey`. The JSON route and the
+/// booking page both book through this.
+///
+/// # Errors
+/// As [`submit`].
+pub async fn book(
+    state: &AppState,
+    form: BookingForm,
+    request_id: Option<&str>,
+) -> Result<Booked, ApiError> {
+    let retry_key = form.retry_key.clone();
+    let submitted = submit(state, form, request_id).await?;
+    let reservation = submitted.reservation;
+    let hand_over_token = if submitted.first {
+        if let Some(key) = &retry_key {
+            // The reservation is recorded and will be decided: a failure here only costs the
+            // client its token on a retry, never the booking.
+            if let Err(error) = state.store.remember_retry_key(reservation.id, key).await {
+                tracing::warn!(%error, "could not remember the retry key");
+            }
+        }
+        true
+    } else {
+        match &retry_key {
+            Some(key) => state.store.retry_key_matches(reservation.id, key).await?,
+            None => false,
+        }
+    };
+    Ok(Booked {
+        reservation,
+        hand_over_token,
+    })
+}
+
 /// What intake made of a booking request.
 #[derive(Debug)]
 pub struct Submitted {

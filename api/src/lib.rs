@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod sold_out;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -71,6 +72,8 @@ pub struct AppState {
     pub limits: server::HttpLimits,
     /// Abuse limits per client address, staff token and guest email.
     pub rate_limits: Arc<rate_limit::RateLimits>,
+    /// What the website's pages need to know of the deployment.
+    pub web: web::WebSettings,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,
@@ -104,6 +107,7 @@ async fn drop_unusable_request_id(
 pub fn app(state: AppState) -> Router {
     let limits = state.limits.clone();
     let routes = openapi::with_docs(routes::router(&limits))
+        .merge(web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_limit));

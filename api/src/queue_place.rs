@@ -66,13 +66,19 @@ impl QueueInsight {
         let topology = state.publisher.topology();
         let partition = topology.partition_of(restaurant_id);
         let position = self.depth(state, partition).await?;
-        let estimated_wait_seconds = self.pace(state).await.map(|per_command| {
-            // One decimal: this is an estimate, not a promise.
-            (per_command.as_secs_f64() * f64::from(position) * 10.0).ceil() / 10.0
-        });
+        let estimated_wait_seconds = self.estimated_wait(state, position).await;
         Some(QueuePlace {
             position,
             estimated_wait_seconds,
+        })
+    }
+
+    /// Seconds until `position` requests are decided at the workers' recent pace; `None`
+    /// until a worker has reported.
+    pub async fn estimated_wait(&self, state: &AppState, position: u32) -> Option<f64> {
+        self.pace(state).await.map(|per_command| {
+            // One decimal: this is an estimate, not a promise.
+            (per_command.as_secs_f64() * f64::from(position) * 10.0).ceil() / 10.0
         })
     }
 

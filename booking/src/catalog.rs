@@ -1,6 +1,7 @@
 //! Restaurants, their opening hours and their table types, as read models.
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -51,6 +52,39 @@ impl Restaurant {
             version: 1,
             opening_hours,
         }
+    }
+}
+
+impl Restaurant {
+    /// Today's date where the restaurant is (UTC's for a zone it does not know).
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        self.time_zone
+            .parse::<Tz>()
+            .map(|tz| now.with_timezone(&tz).date_naive())
+            .unwrap_or_else(|_| now.date_naive())
+    }
+
+    /// Whether a diner may ask about `date`: from today to the booking horizon.
+    ///
+    /// # Errors
+    /// The date is past, or beyond the horizon (named as the field `date`).
+    pub fn check_bookable_date(
+        &self,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::Invalid> {
+        let today = self.today(now);
+        if date < today {
+            return Err(crate::Invalid::new("date", "is in the past"));
+        }
+        let horizon = self.booking_horizon_days;
+        if (date - today).num_days() > i64::from(horizon) {
+            return Err(crate::Invalid::new(
+                "date",
+                format!("is beyond the booking horizon of {horizon} days"),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -14,6 +14,18 @@ pub fn start_instant(time_zone: &str, local: NaiveDateTime) -> Option<DateTime<U
         .map(|instant| instant.with_timezone(&Utc))
 }
 
+/// The last instant a guest may cancel with a full refund: `refund_window_hours` before the
+/// local start. `None` when the start does not exist in the zone (then no refund is due).
+/// The cancellation and the page that explains it both follow this.
+pub fn refund_deadline(
+    time_zone: &str,
+    refund_window_hours: i32,
+    start: NaiveDateTime,
+) -> Option<DateTime<Utc>> {
+    start_instant(time_zone, start)
+        .map(|instant| instant - chrono::Duration::hours(i64::from(refund_window_hours)))
+}
+
 /// Whether the restaurant is open for the whole of `[start, end)`. An interval that crosses
 /// midnight belongs to the day it opens, so the previous day's late service counts too.
 pub fn is_open(hours: &[OpeningInterval], start: NaiveDateTime, end: NaiveDateTime) -> bool {

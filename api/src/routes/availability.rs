@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use booking::availability::SlotAvailability;
 use booking::request::{parse_date, MAX_PARTY_SIZE};
 use booking::Invalid;
-use chrono::{Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -79,22 +78,7 @@ async fn availability(
         .restaurant(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no restaurant has the id {id}")))?;
-    let today = restaurant
-        .time_zone
-        .parse::<Tz>()
-        .map(|tz| Utc::now().with_timezone(&tz).date_naive())
-        .unwrap_or_else(|_| Utc::now().date_naive());
-    if date < today {
-        return Err(Invalid::new("date", "is in the past").into());
-    }
-    let horizon = restaurant.booking_horizon_days;
-    if date > today + Duration::days(i64::from(horizon)) {
-        return Err(Invalid::new(
-            "date",
-            format!("is beyond the booking horizon of {horizon} days"),
-        )
-        .into());
-    }
+    restaurant.check_bookable_date(date, Utc::now())?;
     if let Some(type_id) = query.table_type_id {
         if state.store.table_type(id, type_id).await?.is_none() {
             return Err(ApiError::NotFound(format!(

@@ -78,24 +78,8 @@ async fn create(
     let request_id = headers
         .get(crate::REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok());
-    let retry_key = form.retry_key.clone();
-    let submitted = intake::submit(&state, form, request_id).await?;
-    let reservation = submitted.reservation;
-    let handed_over = if submitted.first {
-        if let Some(key) = &retry_key {
-            // The reservation is recorded and will be decided: a failure here only costs the
-            // client its token on a retry, never the booking.
-            if let Err(error) = state.store.remember_retry_key(reservation.id, key).await {
-                tracing::warn!(%error, "could not remember the retry key");
-            }
-        }
-        true
-    } else {
-        match &retry_key {
-            Some(key) => state.store.retry_key_matches(reservation.id, key).await?,
-            None => false,
-        }
-    };
+    let booked = intake::book(&state, form, request_id).await?;
+    let (reservation, handed_over) = (booked.reservation, booked.hand_over_token);
     let accepted = reservation.status.is_pending();
     let access_token = handed_over.then(|| state.auth.reservation_token(&reservation));
     let callback_secret = state

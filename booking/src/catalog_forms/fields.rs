@@ -247,6 +247,15 @@ impl DateRange {
         Ok(Self { from, to })
     }
 
+    /// `days` dates from `from` (at least one, at most the longest range allowed).
+    pub fn starting(from: NaiveDate, days: u16) -> Self {
+        let days = i64::from(days).clamp(1, MAX_RATE_DAYS);
+        Self {
+            from,
+            to: from + chrono::Duration::days(days - 1),
+        }
+    }
+
     pub fn from(&self) -> NaiveDate {
         self.from
     }

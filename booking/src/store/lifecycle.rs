@@ -4,7 +4,7 @@
 //! everything that gives inventory back. The API only records requests (a payment, a
 //! cancellation) and queues them, and makes the staff transitions that touch no inventory.
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -210,14 +210,12 @@ impl Store {
         else {
             return Ok(false);
         };
-        let Some(start) = crate::schedule::start_instant(
+        let deadline = crate::schedule::refund_deadline(
             &restaurant.time_zone,
+            restaurant.refund_window_hours,
             locked.service_date.and_time(locked.start_time),
-        ) else {
-            return Ok(false);
-        };
-        let window = ChronoDuration::hours(i64::from(restaurant.refund_window_hours));
-        Ok(now < start - window)
+        );
+        Ok(deadline.is_some_and(|deadline| now < deadline))
     }
 
     /// Asks the restaurant's partition to cancel a reservation (see [`Store::cancel`] for

@@ -33,6 +33,7 @@ mod inventory;
 mod lifecycle;
 mod outbound;
 mod pace;
+mod queue;
 mod payments;
 mod recent;
 mod retry_key;

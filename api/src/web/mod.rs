@@ -1,0 +1,159 @@
+//! The diners' website: server-rendered pages on the same domain and store functions as the
+//! JSON routes. Every form posts and redirects, so the pages work without JavaScript; a little
+//! script of our own ([`assets`]) updates a pending reservation's page by itself.
+//!
+//! - [`find`]: `/`, find a table near a place or in a city;
+//! - [`restaurant`]: the restaurant page with its availability grid, and the table-type page;
+//! - [`book`]: the booking form, posted to the same intake as `POST /v1/reservations`;
+//! - [`reservation`]: the diner's reservation page (live status, pay, cancel), opened with the
+//!   receipt token and then kept in an HttpOnly cookie scoped to that reservation.
+
+mod assets;
+mod book;
+mod find;
+mod format;
+mod layout;
+mod reservation;
+mod restaurant;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::html;
+
+use crate::{ApiError, AppState};
+
+/// What the website needs to know of its deployment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (HTTPS only): everywhere but on a developer's machine.
+    pub secure_cookies: bool,
+    /// Offer the simulated gateway's test cards on the payment forms.
+    pub test_cards: bool,
+}
+
+/// The pages and their assets.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(find::page))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/restaurants/{id}", get(restaurant::page))
+        .route(
+            "/restaurants/{id}/table-types/{type_id}",
+            get(restaurant::table_type_page),
+        )
+        .route(
+            "/restaurants/{id}/book",
+            get(book::form).post(book::submit),
+        )
+        .route("/reservations/{id}", get(reservation::page))
+        .route("/reservations/{id}/status", get(reservation::status_panel))
+        .route(
+            "/reservations/{id}/cancel",
+            get(reservation::confirm_cancel).post(reservation::cancel),
+        )
+        .route("/reservations/{id}/pay", axum::routing::post(reservation::pay))
+}
+
+/// A page that could not be shown, in plain words and with the right status; never
+/// problem+json, which is for programs.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Please check the address", message)
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::NotFound(message) => Self::not_found(message),
+            ApiError::Invalid(invalid) => Self::bad_request(invalid.message),
+            ApiError::Unreadable(_, message) | ApiError::BadRequest(message) => {
+                Self::bad_request(message)
+            }
+            ApiError::Unauthorized(message) | ApiError::Forbidden(message) => {
+                Self::new(StatusCode::FORBIDDEN, "This page is private", message)
+            }
+            ApiError::TooManyRequests { detail, .. } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "Please slow down", detail)
+            }
+            ApiError::Unavailable(message) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Very busy right now",
+                message,
+            ),
+            other => {
+                tracing::error!(error = %other, "a page failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side; nothing was changed. Please try again \
+                     in a moment.",
+                )
+            }
+        }
+    }
+}
+
+impl From<booking::Error> for PageError {
+    fn from(error: booking::Error) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<booking::store::CatalogRefusal> for PageError {
+    fn from(refusal: booking::store::CatalogRefusal) -> Self {
+        ApiError::from(refusal).into()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let body = layout::page(
+            self.title,
+            html! {
+                h1 { (self.title) }
+                p.notice.error role="alert" { (self.message) }
+                p { a href="/" { "Find a table" } }
+            },
+        );
+        let mut response = (self.status, body).into_response();
+        no_store(&mut response);
+        response
+    }
+}
+
+/// Pages about one diner's booking must not be kept by a shared cache or the back button.
+fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// Public pages may be reused for a few seconds: tables left and prices move with bookings.
+fn briefly_cacheable(response: &mut Response) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=5"),
+    );
+}

@@ -1,0 +1,576 @@
+//! The diner's reservation page. It opens with the receipt token, in the link or in the
+//! HttpOnly cookie the booking form (or the link) set for that reservation's pages only. It
+//! shows the status in plain words (a pending request's place in its restaurant's queue, a
+//! hold's time left, the price, why a request was turned down), updates itself, and offers
+//! paying a hold and cancelling with the refund policy that applies now.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use booking::schedule::refund_deadline;
+use booking::{Reservation, ReservationEvent, Restaurant, Status};
+use chrono::{DateTime, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::{format, layout, no_store, PageError};
+use crate::auth::Principal;
+use crate::AppState;
+
+/// The cookie that keeps a reservation's receipt token, scoped to that reservation's pages.
+const RECEIPT_COOKIE: &str = "maitred_receipt";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Link {
+    token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Confirmed {
+    csrf: String,
+    payment_token: String,
+}
+
+/// Sets the receipt cookie on `response`: HttpOnly (no script reads it), SameSite=Strict (no
+/// other site's page sends it), and only for `/reservations/{id}`.
+pub fn set_receipt_cookie(state: &AppState, response: &mut Response, id: Uuid, token: &str) {
+    let secure = if state.web.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{RECEIPT_COOKIE}={token}; Path=/reservations/{id}; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
+        60 * 60 * 24 * 400
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// A reservation opened with its receipt token, and what its page shows.
+struct Opened {
+    reservation: Reservation,
+    restaurant: Restaurant,
+    table_type_name: String,
+    token: String,
+    caller: Principal,
+    test_cards: bool,
+}
+
+impl Opened {
+    /// The reservation `id`, if `token` (from the link) or the cookie covers it.
+    async fn open(
+        state: &AppState,
+        id: &str,
+        headers: &HeaderMap,
+        link_token: Option<&str>,
+    ) -> Result<Opened, PageError> {
+        let not_found = || PageError::not_found("We could not find that reservation.");
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        let token = link_token
+            .map(str::to_owned)
+            .or_else(|| receipt_cookie(headers))
+            .ok_or_else(|| {
+                PageError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Open the link from your booking",
+                    "This page shows a booking to the person who made it. Open it with the link \
+                     you got when you booked, on the device you booked with.",
+                )
+            })?;
+        let refused = || {
+            PageError::new(
+                StatusCode::FORBIDDEN,
+                "This link does not open this booking",
+                "The link has expired or belongs to another booking. Open the link you got \
+                 when you booked.",
+            )
+        };
+        let caller: Principal = state.auth.verify(&token).map_err(|_| refused())?;
+        let reservation = state.store.reservation(id).await?.ok_or_else(not_found)?;
+        caller
+            .require_reservation(&reservation)
+            .map_err(|_| refused())?;
+        let restaurant = state
+            .store
+            .restaurant(reservation.restaurant_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let table_type_name = state
+            .store
+            .table_type(restaurant.id, reservation.table_type_id)
+            .await?
+            .map_or_else(|| "Table".to_owned(), |t| t.name);
+        Ok(Opened {
+            reservation,
+            restaurant,
+            table_type_name,
+            token,
+            caller,
+            test_cards: state.web.test_cards,
+        })
+    }
+
+    fn csrf(&self) -> String {
+        csrf_token(&self.token)
+    }
+
+    fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if bool::from(self.csrf().as_bytes().ct_eq(sent.as_bytes())) {
+            Ok(())
+        } else {
+            Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "Please try again",
+                "This form is out of date. Go back to your booking's page and try again.",
+            ))
+        }
+    }
+
+    fn page_url(&self) -> String {
+        format!("/reservations/{}", self.reservation.id)
+    }
+}
+
+/// `GET /reservations/{id}[?token=]`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(link): Query<Link>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let opened = Opened::open(&state, &id, &headers, link.token.as_deref()).await?;
+    let panel = status_region(&state, &opened).await?;
+    let reservation = &opened.reservation;
+    let restaurant = &opened.restaurant;
+    let body = layout::page(
+        &format!("Your table at {}", restaurant.name),
+        html! {
+            h1 { "Your table at " (restaurant.name) }
+            dl.facts.card {
+                dt { "When" } dd { (format::long_date(reservation.date)) " at " (format::time(reservation.time)) }
+                dt { "Guests" } dd { (reservation.party_size) }
+                dt { "Table" } dd { (opened.table_type_name) }
+                dt { "Name" } dd { (reservation.guest.name) }
+                dt { "Booking number" } dd { code { (reservation.id) } }
+            }
+            div #status-region aria-live="polite" { (panel) }
+            noscript { p.muted { "Reload this page to see the latest status." } }
+            details.card {
+                summary { "Come back later" }
+                p { "This page is kept on this device. To open it elsewhere, use "
+                    a href=(format!("{}?token={}", opened.page_url(), opened.token)) { "this private link" }
+                    "; anyone who has it can see and cancel the booking." }
+            }
+            p { a href=(format!("/restaurants/{}", restaurant.id)) { "About " (restaurant.name) } }
+        },
+    );
+    let mut response = body.into_response();
+    if link.token.is_some() {
+        set_receipt_cookie(&state, &mut response, reservation.id, &opened.token);
+    }
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `GET /reservations/{id}/status`: the live part of the page, which its script polls.
+pub async fn status_panel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let opened = Opened::open(&state, &id, &headers, None).await?;
+    let mut response = status_region(&state, &opened).await?.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `GET /reservations/{id}/cancel`: the policy that applies now, and a button to confirm.
+pub async fn confirm_cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let opened = Opened::open(&state, &id, &headers, None).await?;
+    let reservation = &opened.reservation;
+    let body = layout::page(
+        "Cancel your booking",
+        html! {
+            p { a href=(opened.page_url()) { "← Your booking" } }
+            h1 { "Cancel your booking?" }
+            p { (opened.restaurant.name) ", " (format::long_date(reservation.date)) " at "
+                (format::time(reservation.time)) ", " (reservation.party_size) " guests." }
+            @if cancellable(reservation.status) {
+                p.notice.wait #refund-policy { (refund_policy(&opened, Utc::now())) }
+                form method="post" action=(format!("{}/cancel", opened.page_url())) data-once {
+                    input type="hidden" name="csrf" value=(opened.csrf());
+                    div.actions {
+                        button.danger type="submit" data-busy-label="Cancelling…" { "Yes, cancel my booking" }
+                        a.button.secondary href=(opened.page_url()) { "No, keep it" }
+                    }
+                }
+            } @else {
+                p.notice.info { "This booking can no longer be cancelled: it is "
+                    (status_word(reservation.status).to_lowercase()) "." }
+            }
+        },
+    );
+    let mut response = body.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `POST /reservations/{id}/cancel`: queue the cancellation, then back to the page, which
+/// follows it to `canceled` (and `refunded`).
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Confirmed>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let opened = Opened::open(&state, &id, &headers, None).await?;
+    let Ok(Form(form)) = form else {
+        return Err(PageError::bad_request("The form could not be read."));
+    };
+    opened.check_csrf(&form.csrf)?;
+    let by_restaurant = matches!(opened.caller, Principal::Staff(_));
+    match state
+        .store
+        .request_cancel(opened.reservation.id, &opened.caller.actor(), by_restaurant)
+        .await?
+    {
+        Ok(_) => state.relay.wake(),
+        Err(refusal) => {
+            return Err(PageError::new(
+                StatusCode::CONFLICT,
+                "This booking cannot be cancelled",
+                format!("{refusal}"),
+            ))
+        }
+    }
+    let mut response = Redirect::to(&opened.page_url()).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `POST /reservations/{id}/pay`: pay a held reservation.
+pub async fn pay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Confirmed>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let opened = Opened::open(&state, &id, &headers, None).await?;
+    let Ok(Form(form)) = form else {
+        return Err(PageError::bad_request("The form could not be read."));
+    };
+    opened.check_csrf(&form.csrf)?;
+    let token = form.payment_token.trim();
+    if token.is_empty() || token.len() > 200 || token.chars().any(char::is_control) {
+        return Err(PageError::bad_request("Choose a card to pay with."));
+    }
+    if let Err(refusal) = state
+        .store
+        .request_payment(opened.reservation.id, token, &state.gateway)
+        .await?
+    {
+        return Err(PageError::new(
+            StatusCode::CONFLICT,
+            "This booking cannot be paid",
+            format!("{refusal}"),
+        ));
+    }
+    state.relay.wake();
+    let mut response = Redirect::to(&opened.page_url()).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// The part of the page that changes: the status, what to do next, and the history. Marked
+/// final once nothing more will happen by itself, which ends the polling.
+async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, PageError> {
+    let reservation = &opened.reservation;
+    let events = state.store.events(reservation.id).await?.unwrap_or_default();
+    let place = if reservation.status == Status::Pending {
+        state.store.place_in_queue(reservation.id).await?
+    } else {
+        None
+    };
+    let wait = match place {
+        Some(place) => {
+            let position = u32::try_from(place).unwrap_or(u32::MAX);
+            state.queue_insight.estimated_wait(state, position).await
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let live = format!("{}/status", opened.page_url());
+    let final_ = is_final(reservation);
+    Ok(html! {
+        section #status data-live=(live) data-final=(final_) data-status=(reservation.status.as_str())
+            aria-labelledby="status-heading" {
+            h2 #status-heading { "Status" }
+            (status_notice(opened, place, wait, now))
+            (actions(opened))
+            h3 { "History" }
+            ol.timeline {
+                @for event in &events {
+                    li { (timeline_entry(event, &opened.restaurant.time_zone)) }
+                }
+            }
+        }
+    })
+}
+
+fn status_notice(
+    opened: &Opened,
+    place: Option<i64>,
+    wait: Option<f64>,
+    now: DateTime<Utc>,
+) -> Markup {
+    let reservation = &opened.reservation;
+    let price = match (reservation.price_cents, &reservation.currency) {
+        (Some(cents), Some(currency)) => Some(format::money(cents, currency)),
+        _ => None,
+    };
+    let (class, word, detail): (&str, &str, Markup) = match reservation.status {
+        Status::Pending => (
+            "wait",
+            "Waiting for the restaurant",
+            html! {
+                @if let Some(place) = place {
+                    p { "You are " span.place { "number " (place) } " in the queue." }
+                } @else {
+                    p { "Your request is in the restaurant's queue." }
+                }
+                p {
+                    @if let Some(seconds) = wait {
+                        "Estimated wait: about " (format::span(seconds.ceil() as i64)) ". "
+                    }
+                    "Keep this page open: it updates by itself. Your request is kept even if you close it."
+                }
+            },
+        ),
+        Status::Held => (
+            "wait",
+            "Table held",
+            html! {
+                @if reservation.payment_token.is_some() {
+                    p { "Your table is held while your payment goes through." }
+                } @else {
+                    p { "Your table is held for you: pay to confirm it." }
+                }
+                @if let Some(expires) = reservation.hold_expires_at {
+                    p { "Time left to pay: " strong { (format::span((expires - now).num_seconds())) }
+                        " (until " (format::local_instant(expires, &opened.restaurant.time_zone)) ")." }
+                }
+                @if let Some(price) = &price { p { "Price: " (price) "." } }
+            },
+        ),
+        Status::Confirmed => (
+            "ok",
+            "Confirmed",
+            html! {
+                p { "See you on " (format::long_date(reservation.date)) " at " (format::time(reservation.time)) "." }
+                @if let Some(price) = &price { p { "You paid " strong { (price) } "." } }
+            },
+        ),
+        Status::Rejected => (
+            "error",
+            "Not booked",
+            html! { p { (rejection(reservation)) } },
+        ),
+        Status::Expired => (
+            "error",
+            "Hold expired",
+            html! { p { "The time to pay ran out, so the table was released. Nothing was charged." } },
+        ),
+        Status::Canceled => (
+            "info",
+            "Cancelled",
+            html! { p { (match (reservation.reason.as_deref(), &price) {
+                (Some("canceled_within_refund_window" | "canceled_by_restaurant"), Some(price)) =>
+                    format!("Your refund of {price} is on its way."),
+                (Some("canceled"), Some(_)) => "Cancelled less than the restaurant's refund window before the booking: no refund.".to_owned(),
+                _ => "Nothing was charged.".to_owned(),
+            }) } },
+        ),
+        Status::Refunded => (
+            "ok",
+            "Cancelled and refunded",
+            html! { p { @if let Some(price) = &price { "We refunded " (price) ". " } "It may take a few days to show on your statement." } },
+        ),
+        Status::Completed => (
+            "ok",
+            "Thank you for coming",
+            html! { p { "We hope you enjoyed your meal." } },
+        ),
+        Status::NoShow => (
+            "error",
+            "Marked as not attended",
+            html! { p { "The restaurant marked this booking as a no-show." } },
+        ),
+    };
+    html! {
+        div class=(format!("notice {class}")) {
+            p.status-word #status-word { (word) }
+            (detail)
+        }
+    }
+}
+
+fn actions(opened: &Opened) -> Markup {
+    let reservation = &opened.reservation;
+    let awaiting_payment =
+        reservation.status == Status::Held && reservation.payment_token.is_none();
+    html! {
+        @if awaiting_payment {
+            form.stack method="post" action=(format!("{}/pay", opened.page_url())) data-once {
+                input type="hidden" name="csrf" value=(opened.csrf());
+                label for="pay-card" { "Card" }
+                @if opened.test_cards {
+                    select #pay-card name="paymentToken" {
+                        @for (token, label) in super::book::TEST_CARDS {
+                            option value=(token) { (label) }
+                        }
+                    }
+                } @else {
+                    input #pay-card type="text" name="paymentToken" required autocomplete="off";
+                }
+                div.actions { button type="submit" data-busy-label="Paying…" { "Pay now" } }
+            }
+        }
+        @if cancellable(reservation.status) {
+            p.actions { a.button.secondary href=(format!("{}/cancel", opened.page_url())) { "Cancel this booking" } }
+        }
+        @if matches!(reservation.status, Status::Rejected | Status::Expired) {
+            p.actions { a.button href=(format!("/restaurants/{}?date={}&partySize={}#book-heading",
+                reservation.restaurant_id, reservation.date, reservation.party_size)) { "Find another time" } }
+        }
+    }
+}
+
+fn cancellable(status: Status) -> bool {
+    matches!(status, Status::Held | Status::Confirmed)
+}
+
+/// Nothing more happens by itself: the page stops asking.
+fn is_final(reservation: &Reservation) -> bool {
+    match reservation.status {
+        Status::Pending | Status::Held => false,
+        // A refund is on its way.
+        Status::Canceled => !matches!(
+            reservation.reason.as_deref(),
+            Some("canceled_within_refund_window" | "canceled_by_restaurant")
+        ),
+        _ => true,
+    }
+}
+
+/// What cancelling now costs, in the words the diner needs before confirming.
+fn refund_policy(opened: &Opened, now: DateTime<Utc>) -> String {
+    let reservation = &opened.reservation;
+    let restaurant = &opened.restaurant;
+    let price = match (reservation.price_cents, &reservation.currency) {
+        (Some(cents), Some(currency)) => format::money(cents, currency),
+        _ => "the price".to_owned(),
+    };
+    if reservation.status == Status::Held {
+        return "Nothing has been charged yet: cancelling now releases the table.".into();
+    }
+    let deadline = refund_deadline(
+        &restaurant.time_zone,
+        restaurant.refund_window_hours,
+        reservation.date.and_time(reservation.time),
+    );
+    match deadline {
+        Some(deadline) if now < deadline => format!(
+            "Cancel now: full refund of {price}. Free cancellation ends {}.",
+            format::local_instant(deadline, &restaurant.time_zone)
+        ),
+        _ => format!(
+            "Less than {} hours before: no refund. You paid {price}, and it will not be returned.",
+            restaurant.refund_window_hours
+        ),
+    }
+}
+
+fn rejection(reservation: &Reservation) -> &'static str {
+    match reservation.reason.as_deref() {
+        Some("no_availability") => {
+            "Sorry: the last tables of this kind at that time went to other diners before your \
+             request's turn. Nothing was charged."
+        }
+        Some("closed") => "The restaurant is closed at that time. Nothing was charged.",
+        Some("table_type_unavailable") => {
+            "This kind of table is no longer offered. Nothing was charged."
+        }
+        Some("payment_declined") => {
+            "Your card was declined, so the table was released. Nothing was charged; you can \
+             book again with another card."
+        }
+        _ => "The restaurant could not take this booking. Nothing was charged.",
+    }
+}
+
+fn timeline_entry(event: &ReservationEvent, time_zone: &str) -> Markup {
+    let to = event.to_status.as_str();
+    let what = match (to, event.reason.as_deref()) {
+        ("pending", _) => "Request received",
+        ("held", _) => "Table held",
+        ("confirmed", Some("payment_captured")) => "Paid and confirmed",
+        ("confirmed", _) => "Confirmed",
+        ("rejected", Some("payment_declined")) => "Card declined",
+        ("rejected", _) => "Not booked",
+        ("expired", _) => "Hold expired",
+        ("canceled", _) => "Cancelled",
+        ("refunded", _) => "Refunded",
+        ("completed", _) => "Completed",
+        ("no_show", _) => "Marked as a no-show",
+        _ => "Updated",
+    };
+    html! {
+        time datetime=(event.created_at.to_rfc3339()) { (format::local_instant(event.created_at, time_zone)) }
+        " — " (what)
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "Pending",
+        Status::Held => "Held",
+        Status::Confirmed => "Confirmed",
+        Status::Rejected => "Not booked",
+        Status::Expired => "Expired",
+        Status::Canceled => "Cancelled",
+        Status::Refunded => "Refunded",
+        Status::Completed => "Completed",
+        Status::NoShow => "A no-show",
+    }
+}
+
+fn receipt_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == RECEIPT_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The token a page's forms carry: derived from the receipt, which no other site can read.
+fn csrf_token(receipt: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"maitred page csrf\0")
+        .chain_update(receipt.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
