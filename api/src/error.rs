@@ -169,8 +169,20 @@ impl ApiError {
     }
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route".into())
+/// An unknown address: a page for a browser that asked for one, problem+json otherwise (and
+/// always under `/v1/`).
+pub async fn not_found(request: axum::extract::Request) -> Response {
+    let wants_page = !request.uri().path().starts_with("/v1/")
+        && request
+            .headers()
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        crate::web::PageError::not_found("There is no page at this address.").into_response()
+    } else {
+        ApiError::NotFound("no such route".into()).into_response()
+    }
 }
 
 pub async fn method_not_allowed() -> ApiError {

@@ -18,7 +18,11 @@ struct Asset {
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     [
-        ("site.css", "text/css; charset=utf-8", include_str!("assets/site.css")),
+        (
+            "site.css",
+            "text/css; charset=utf-8",
+            include_str!("assets/site.css"),
+        ),
         (
             "site.js",
             "text/javascript; charset=utf-8",
@@ -70,7 +74,10 @@ pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Response {
     }
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
         ],

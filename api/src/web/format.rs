@@ -6,7 +6,11 @@ use chrono_tz::Tz;
 /// `€42.50`, `£18.00`, `$30.00`, or `42.50 CHF` for a currency without a common sign.
 pub fn money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
-    let amount = format!("{}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100);
+    let amount = format!(
+        "{}.{:02}",
+        cents.unsigned_abs() / 100,
+        cents.unsigned_abs() % 100
+    );
     match currency {
         "EUR" => format!("{sign}€{amount}"),
         "GBP" => format!("{sign}£{amount}"),
@@ -21,11 +25,6 @@ pub fn long_date(date: NaiveDate) -> String {
     date.format("%A %-d %B %Y").to_string()
 }
 
-/// `Sat 24 Dec`.
-pub fn short_date(date: NaiveDate) -> String {
-    date.format("%a %-d %b").to_string()
-}
-
 /// `19:30`.
 pub fn time(time: NaiveTime) -> String {
     time.format("%H:%M").to_string()
@@ -34,7 +33,10 @@ pub fn time(time: NaiveTime) -> String {
 /// An instant as the restaurant's local clock shows it: `Sat 24 Dec 19:30`.
 pub fn local_instant(instant: DateTime<Utc>, time_zone: &str) -> String {
     match time_zone.parse::<Tz>() {
-        Ok(tz) => instant.with_timezone(&tz).format("%a %-d %b %H:%M").to_string(),
+        Ok(tz) => instant
+            .with_timezone(&tz)
+            .format("%a %-d %b %H:%M")
+            .to_string(),
         Err(_) => instant.format("%a %-d %b %H:%M UTC").to_string(),
     }
 }

@@ -43,17 +43,17 @@ pub fn router() -> Router<AppState> {
             "/restaurants/{id}/table-types/{type_id}",
             get(restaurant::table_type_page),
         )
-        .route(
-            "/restaurants/{id}/book",
-            get(book::form).post(book::submit),
-        )
+        .route("/restaurants/{id}/book", get(book::form).post(book::submit))
         .route("/reservations/{id}", get(reservation::page))
         .route("/reservations/{id}/status", get(reservation::status_panel))
         .route(
             "/reservations/{id}/cancel",
             get(reservation::confirm_cancel).post(reservation::cancel),
         )
-        .route("/reservations/{id}/pay", axum::routing::post(reservation::pay))
+        .route(
+            "/reservations/{id}/pay",
+            axum::routing::post(reservation::pay),
+        )
 }
 
 /// A page that could not be shown, in plain words and with the right status; never

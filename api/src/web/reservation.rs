@@ -296,7 +296,11 @@ pub async fn pay(
 /// final once nothing more will happen by itself, which ends the polling.
 async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, PageError> {
     let reservation = &opened.reservation;
-    let events = state.store.events(reservation.id).await?.unwrap_or_default();
+    let events = state
+        .store
+        .events(reservation.id)
+        .await?
+        .unwrap_or_default();
     let place = if reservation.status == Status::Pending {
         state.store.place_in_queue(reservation.id).await?
     } else {
@@ -311,12 +315,21 @@ async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, Page
     };
     let now = Utc::now();
     let live = format!("{}/status", opened.page_url());
-    let final_ = is_final(reservation);
+    // Why it was cancelled is in the history (the reservation's reason is for rejections).
+    let cancellation = events
+        .iter()
+        .rev()
+        .find(|event| event.to_status == Status::Canceled.as_str());
+    // Only a confirmed booking was paid: a cancelled hold owes nothing either way.
+    let cancel_reason = cancellation
+        .filter(|event| event.from_status.as_deref() == Some(Status::Confirmed.as_str()))
+        .map(|event| event.reason.as_deref().unwrap_or("canceled"));
+    let final_ = is_final(reservation.status, cancel_reason);
     Ok(html! {
         section #status data-live=(live) data-final=(final_) data-status=(reservation.status.as_str())
             aria-labelledby="status-heading" {
             h2 #status-heading { "Status" }
-            (status_notice(opened, place, wait, now))
+            (status_notice(opened, place, wait, cancel_reason, now))
             (actions(opened))
             h3 { "History" }
             ol.timeline {
@@ -332,6 +345,7 @@ fn status_notice(
     opened: &Opened,
     place: Option<i64>,
     wait: Option<f64>,
+    cancel_reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Markup {
     let reservation = &opened.reservation;
@@ -394,10 +408,10 @@ fn status_notice(
         Status::Canceled => (
             "info",
             "Cancelled",
-            html! { p { (match (reservation.reason.as_deref(), &price) {
+            html! { p { (match (cancel_reason, &price) {
                 (Some("canceled_within_refund_window" | "canceled_by_restaurant"), Some(price)) =>
                     format!("Your refund of {price} is on its way."),
-                (Some("canceled"), Some(_)) => "Cancelled less than the restaurant's refund window before the booking: no refund.".to_owned(),
+                (Some(_), Some(price)) => format!("Cancelled less than {} hours before the booking: the {price} paid is not refunded.", opened.restaurant.refund_window_hours),
                 _ => "Nothing was charged.".to_owned(),
             }) } },
         ),
@@ -461,12 +475,12 @@ fn cancellable(status: Status) -> bool {
 }
 
 /// Nothing more happens by itself: the page stops asking.
-fn is_final(reservation: &Reservation) -> bool {
-    match reservation.status {
+fn is_final(status: Status, cancel_reason: Option<&str>) -> bool {
+    match status {
         Status::Pending | Status::Held => false,
         // A refund is on its way.
         Status::Canceled => !matches!(
-            reservation.reason.as_deref(),
+            cancel_reason,
             Some("canceled_within_refund_window" | "canceled_by_restaurant")
         ),
         _ => true,

@@ -48,12 +48,14 @@ impl Choice {
             party_error: None,
         };
         if let Some(raw) = query.date.as_deref().filter(|raw| !raw.is_empty()) {
-            match parse_date(raw).map_err(|invalid| invalid.message).and_then(|date| {
-                restaurant
-                    .check_bookable_date(date, now)
-                    .map(|()| date)
-                    .map_err(|invalid| invalid.message)
-            }) {
+            match parse_date(raw)
+                .map_err(|invalid| invalid.message)
+                .and_then(|date| {
+                    restaurant
+                        .check_bookable_date(date, now)
+                        .map(|()| date)
+                        .map_err(|invalid| invalid.message)
+                }) {
                 Ok(date) => choice.date = date,
                 Err(message) => choice.date_error = Some(format!("The date {message}.")),
             }
@@ -64,9 +66,8 @@ impl Choice {
                     choice.party_size = size;
                 }
                 _ => {
-                    choice.party_error = Some(format!(
-                        "Choose a party of 1 to {MAX_PARTY_SIZE} guests."
-                    ));
+                    choice.party_error =
+                        Some(format!("Choose a party of 1 to {MAX_PARTY_SIZE} guests."));
                 }
             }
         }
@@ -169,7 +170,10 @@ pub async fn table_type_page(
     let book_link = format!(
         "/restaurants/{}?partySize={}#book-heading",
         restaurant.id,
-        table_type.seats_min.max(DEFAULT_PARTY_SIZE).min(table_type.seats_max)
+        table_type
+            .seats_min
+            .max(DEFAULT_PARTY_SIZE)
+            .min(table_type.seats_max)
     );
     let body = layout::page(
         &format!("{} at {}", table_type.name, restaurant.name),
@@ -193,7 +197,7 @@ pub async fn table_type_page(
             }
             p.actions { a.button href=(book_link) { "See times and book" } }
             h2 { "Prices for the next " (PRICE_DAYS / 7) " weeks" }
-            p.muted { "The price of one table on each date, before the restaurant fills. Highlighted dates have a special price." }
+            p.muted { "The price of one table on each date, before the restaurant fills. Highlighted dates are priced differently from the usual price." }
             (price_calendar(&table_type, today, &rates))
         },
     );
@@ -213,12 +217,7 @@ pub async fn find_table_type(
     restaurant: &Restaurant,
     id: &str,
 ) -> Result<TableType, PageError> {
-    let not_found = || {
-        PageError::not_found(format!(
-            "{} has no such table type.",
-            restaurant.name
-        ))
-    };
+    let not_found = || PageError::not_found(format!("{} has no such table type.", restaurant.name));
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     state
         .store
@@ -313,8 +312,10 @@ pub fn party_select(name: &str, selected: i32, from: i32, to: i32, error: Option
 /// The slots of the date, grouped by table type: each time a link to the booking form with its
 /// price and tables left, or struck through when sold out.
 fn grid(restaurant: &Restaurant, choice: &Choice, slots: &[SlotAvailability]) -> Markup {
-    let mut by_type: BTreeMap<(String, Uuid), Vec<(chrono::NaiveTime, &booking::availability::TypeAvailability)>> =
-        BTreeMap::new();
+    let mut by_type: BTreeMap<
+        (String, Uuid),
+        Vec<(chrono::NaiveTime, &booking::availability::TypeAvailability)>,
+    > = BTreeMap::new();
     for slot in slots {
         for offer in &slot.table_types {
             by_type
@@ -392,10 +393,10 @@ fn price_calendar(
                             @if date < from || date > last {
                                 td { }
                             } @else {
-                                @let special = rates.get(&date);
-                                td.special[special.is_some()] {
+                                @let price = rates.get(&date).copied().unwrap_or(table_type.base_price_cents);
+                                td.special[price != table_type.base_price_cents] {
                                     span { (date.format("%-d %b")) } br;
-                                    (format::money(special.copied().unwrap_or(table_type.base_price_cents), &table_type.currency))
+                                    (format::money(price, &table_type.currency))
                                 }
                             }
                         }
