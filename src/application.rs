@@ -462,7 +462,9 @@ impl Application {
         Ok(())
     }
 
-    async fn serve_http(&mut self) -> anyhow::Result<()> {
+    /// Serves the API and the website on `settings.http_addr` (port 0: any free port; see
+    /// [`Self::http_addr`]).
+    pub async fn serve_http(&mut self) -> anyhow::Result<()> {
         let addr = self.settings.http_addr;
         let router = self.router().context("serving HTTP needs the API role")?;
         let listener = tokio::net::TcpListener::bind(addr)

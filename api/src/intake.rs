@@ -141,14 +141,9 @@ pub async fn book(
     let retry_key = form.retry_key.clone();
     let submitted = submit(state, form, request_id).await?;
     let reservation = submitted.reservation;
+    // The retry key was recorded with the reservation, so even a retry racing the first
+    // request finds it.
     let hand_over_token = if submitted.first {
-        if let Some(key) = &retry_key {
-            // The reservation is recorded and will be decided: a failure here only costs the
-            // client its token on a retry, never the booking.
-            if let Err(error) = state.store.remember_retry_key(reservation.id, key).await {
-                tracing::warn!(%error, "could not remember the retry key");
-            }
-        }
         true
     } else {
         match &retry_key {

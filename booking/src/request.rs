@@ -99,6 +99,15 @@ pub struct BookingRequest {
     pub guest: GuestDetails,
     pub payment_token: Option<String>,
     pub callback_url: Option<String>,
+    /// The SHA-256 of the client's `retryKey`, recorded with the reservation in the same
+    /// statement: a retry racing the first request can already be matched against it.
+    pub retry_key_sha256: Option<Vec<u8>>,
+}
+
+/// What is kept of a retry key: its SHA-256, so the database never holds the secret.
+pub fn retry_key_digest(key: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(key.as_bytes()).to_vec()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +205,7 @@ impl BookingRequest {
             guest: GuestDetails::parse(&form.guest)?,
             payment_token: form.payment_token.clone(),
             callback_url: form.callback_url.clone(),
+            retry_key_sha256: form.retry_key.as_deref().map(retry_key_digest),
         };
         request.check_party(table_type)?;
         request.check_timing(restaurant, now)?;

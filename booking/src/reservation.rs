@@ -140,6 +140,9 @@ impl Reservation {
             },
             payment_token: self.payment_token.clone(),
             callback_url: self.callback_url.clone(),
+            // Not part of what was asked: a retry may carry the key or not, and which it
+            // did decides only whether it is handed the token again.
+            retry_key_sha256: request.retry_key_sha256.clone(),
         };
         &recorded == request
     }

@@ -2,6 +2,8 @@
 //! RabbitMQ topology under a prefix of its own, deleted when the test ends.
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod browser;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,6 +152,15 @@ impl Harness {
         self.application
             .as_mut()
             .expect("the application was stopped")
+    }
+
+    /// Serves the API and the website on a free loopback port, as `maitred serve` does, for
+    /// clients that need a real socket (a browser). Returns the base URL.
+    pub async fn serve_http(&mut self) -> String {
+        let application = self.application();
+        application.settings.http_addr = "127.0.0.1:0".parse().unwrap();
+        application.serve_http().await.unwrap();
+        format!("http://{}", application.http_addr().unwrap())
     }
 
     /// Lets intake hear the workers' inventory notices, as `maitred serve` does. Returns once

@@ -270,10 +270,23 @@ async fn a_payment_that_lands_after_the_expiry_is_refunded(pool: PgPool) {
 
 /// A booking for tomorrow-or-later's slot at least `hours_ahead` hours from now (on the
 /// 15-minute grid, in the always-open UTC test restaurant).
-fn booking_in(restaurant: Uuid, table_type: Uuid, hours_ahead: i64) -> Value {
-    let start = Utc::now() + chrono::Duration::hours(hours_ahead);
-    let start =
-        start.with_minute((start.minute() / 15) * 15).unwrap() + chrono::Duration::minutes(15);
+/// A booking that starts between `earliest` and `latest` hours from now, at the first quarter
+/// hour whose stay ends by midnight: the test restaurant's day ends there, so a late-evening
+/// run must not ask for a stay past it.
+fn booking_in(restaurant: Uuid, table_type: Uuid, earliest: f64, latest: f64) -> Value {
+    let last_start = chrono::NaiveTime::from_hms_opt(22, 30, 0).unwrap();
+    let now = Utc::now();
+    let from = now + chrono::Duration::minutes((earliest * 60.0) as i64);
+    let until = now + chrono::Duration::minutes((latest * 60.0) as i64);
+    let mut start =
+        from.with_minute((from.minute() / 15) * 15).unwrap() + chrono::Duration::minutes(15);
+    while start.time() > last_start {
+        start += chrono::Duration::minutes(15);
+    }
+    assert!(
+        start <= until,
+        "no quarter hour between {from} and {until} fits"
+    );
     let mut body = booking_body(restaurant, table_type);
     body["date"] = json!(start.date_naive().to_string());
     body["time"] = json!(start.format("%H:%M").to_string());
@@ -293,7 +306,7 @@ async fn an_early_cancellation_is_refunded_and_canceling_twice_is_canceling_once
     let (restaurant, table_type) = seed_restaurant(&harness.store, 2).await;
     harness.start_worker();
 
-    let id = post(&harness, &booking_in(restaurant, table_type, 72)).await;
+    let id = post(&harness, &booking_in(restaurant, table_type, 72.0, 95.0)).await;
     harness.wait_status(id, "confirmed", SETTLE_TIMEOUT).await;
     assert_eq!(cancel(&harness, id).await.status, StatusCode::ACCEPTED);
     assert_eq!(cancel(&harness, id).await.status, StatusCode::ACCEPTED);
@@ -341,7 +354,7 @@ async fn a_late_cancellation_frees_the_table_but_keeps_the_payment(pool: PgPool)
     harness.start_worker();
 
     // Three hours ahead is inside the default 24-hour refund window.
-    let id = post(&harness, &booking_in(restaurant, table_type, 3)).await;
+    let id = post(&harness, &booking_in(restaurant, table_type, 3.0, 23.0)).await;
     harness.wait_status(id, "confirmed", SETTLE_TIMEOUT).await;
     assert_eq!(cancel(&harness, id).await.status, StatusCode::ACCEPTED);
     // A refund would have been requested in the cancellation's own transaction.
@@ -460,9 +473,9 @@ async fn a_cancellation_accepted_in_time_is_refunded_however_late_it_is_decided(
     let mut harness = Harness::new(pool).await;
     let (restaurant, table_type) = seed_restaurant(&harness.store, 2).await;
     harness.start_worker();
-    // 23 hours ahead: inside the 24-hour window now, but it was outside it two hours ago,
+    // 22¼ to 23¾ hours ahead: inside the 24-hour window now, but it was outside it two hours ago,
     // when this cancellation was accepted (and then waited behind a backlog).
-    let id = post(&harness, &booking_in(restaurant, table_type, 23)).await;
+    let id = post(&harness, &booking_in(restaurant, table_type, 22.25, 23.75)).await;
     harness.wait_status(id, "confirmed", SETTLE_TIMEOUT).await;
     let cancel = booking::messages::Envelope {
         restaurant_id: restaurant,

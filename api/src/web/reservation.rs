@@ -27,6 +27,9 @@ const RECEIPT_COOKIE: &str = "maitred_receipt";
 #[derive(Debug, Default, Deserialize)]
 pub struct Link {
     token: Option<String>,
+    /// Set by the cancel form's redirect: a cancellation is queued, and until the worker has
+    /// decided it the booking still reads as held or confirmed, so the page keeps following.
+    cancelling: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,7 +149,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let opened = Opened::open(&state, &id, &headers, link.token.as_deref()).await?;
-    let panel = status_region(&state, &opened).await?;
+    let panel = status_region(&state, &opened, link.cancelling.is_some()).await?;
     let reservation = &opened.reservation;
     let restaurant = &opened.restaurant;
     let body = layout::page(
@@ -183,10 +186,13 @@ pub async fn page(
 pub async fn status_panel(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(link): Query<Link>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let opened = Opened::open(&state, &id, &headers, None).await?;
-    let mut response = status_region(&state, &opened).await?.into_response();
+    let mut response = status_region(&state, &opened, link.cancelling.is_some())
+        .await?
+        .into_response();
     no_store(&mut response);
     Ok(response)
 }
@@ -254,7 +260,7 @@ pub async fn cancel(
             ))
         }
     }
-    let mut response = Redirect::to(&opened.page_url()).into_response();
+    let mut response = Redirect::to(&format!("{}?cancelling=1", opened.page_url())).into_response();
     no_store(&mut response);
     Ok(response)
 }
@@ -293,9 +299,15 @@ pub async fn pay(
 }
 
 /// The part of the page that changes: the status, what to do next, and the history. Marked
-/// final once nothing more will happen by itself, which ends the polling.
-async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, PageError> {
+/// final once nothing more will happen by itself, which ends the polling. `cancelling`: the
+/// diner has just asked to cancel, and the queue has not decided it yet.
+async fn status_region(
+    state: &AppState,
+    opened: &Opened,
+    cancelling: bool,
+) -> Result<Markup, PageError> {
     let reservation = &opened.reservation;
+    let cancelling = cancelling && cancellable(reservation.status);
     let events = state
         .store
         .events(reservation.id)
@@ -314,7 +326,11 @@ async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, Page
         None => None,
     };
     let now = Utc::now();
-    let live = format!("{}/status", opened.page_url());
+    let live = if cancelling {
+        format!("{}/status?cancelling=1", opened.page_url())
+    } else {
+        format!("{}/status", opened.page_url())
+    };
     // Why it was cancelled is in the history (the reservation's reason is for rejections).
     let cancellation = events
         .iter()
@@ -324,13 +340,20 @@ async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, Page
     let cancel_reason = cancellation
         .filter(|event| event.from_status.as_deref() == Some(Status::Confirmed.as_str()))
         .map(|event| event.reason.as_deref().unwrap_or("canceled"));
-    let final_ = is_final(reservation.status, cancel_reason);
+    let final_ = !cancelling && is_final(reservation.status, cancel_reason);
     Ok(html! {
         section #status data-live=(live) data-final=(final_) data-status=(reservation.status.as_str())
             aria-labelledby="status-heading" {
             h2 #status-heading { "Status" }
-            (status_notice(opened, place, wait, cancel_reason, now))
-            (actions(opened))
+            @if cancelling {
+                div.notice.wait {
+                    p.status-word #status-word { "Cancelling" }
+                    p { "Your cancellation is in the restaurant's queue. This page updates by itself." }
+                }
+            } @else {
+                (status_notice(opened, place, wait, cancel_reason, now))
+                (actions(opened))
+            }
             h3 { "History" }
             ol.timeline {
                 @for event in &events {

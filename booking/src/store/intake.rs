@@ -110,6 +110,10 @@ impl Store {
             .map(|(r, _)| r.payment_token.as_deref())
             .collect();
         let request_ids: Vec<Option<&str>> = requests.iter().map(|(_, id)| *id).collect();
+        let retry_keys: Vec<Option<Vec<u8>>> = requests
+            .iter()
+            .map(|(r, _)| r.retry_key_sha256.clone())
+            .collect();
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give an existing guest's id; one row per
         // email, since an upsert may not touch a row twice.
@@ -118,10 +122,10 @@ impl Store {
             r#"WITH input AS (
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
                      $6::text[], $7::text[], $8::int4[], $9::int4[], $10::date[], $11::time[],
-                     $12::int4[], $13::text[], $14::text[], $15::text[])
+                     $12::int4[], $13::text[], $14::text[], $15::text[], $16::bytea[])
                  AS i(id, restaurant_id, table_type_id, guest_id, name, email, phone, table_count,
                      party_size, service_date, start_time, duration_minutes, callback_url,
-                     payment_token, request_id)
+                     payment_token, request_id, retry_key_sha256)
              ), g AS (
                  INSERT INTO guest (id, name, email, phone)
                  SELECT DISTINCT ON (email) guest_id, name, email, phone FROM input ORDER BY email
@@ -130,11 +134,12 @@ impl Store {
              ), r AS (
                  INSERT INTO reservation (id, restaurant_id, table_type_id, guest_id, guest_name,
                      guest_email, guest_phone, table_count, party_size, service_date, start_time,
-                     duration_minutes, status, callback_url, payment_token, request_id)
+                     duration_minutes, status, callback_url, payment_token, request_id,
+                     retry_key_sha256)
                  SELECT i.id, i.restaurant_id, i.table_type_id, g.id, i.name, i.email, i.phone,
                         i.table_count, i.party_size, i.service_date, i.start_time,
                         i.duration_minutes, 'pending', i.callback_url, i.payment_token,
-                        i.request_id
+                        i.request_id, i.retry_key_sha256
                  FROM input i JOIN g ON g.email = i.email
                  ON CONFLICT (id) DO NOTHING
                  RETURNING *
@@ -170,6 +175,7 @@ impl Store {
             &callbacks as _,
             &tokens as _,
             &request_ids as _,
+            &retry_keys as _,
         )
         .fetch_all(&self.pool)
         .await?;
