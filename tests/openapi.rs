@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/restaurants/{id}"),
     ("delete", "/v1/restaurants/{id}"),
     ("get", "/v1/restaurants/{id}/availability"),
+    ("get", "/v1/search"),
     ("post", "/v1/restaurants/{id}/table-types"),
     ("get", "/v1/restaurants/{id}/table-types/{type_id}"),
     ("put", "/v1/restaurants/{id}/table-types/{type_id}"),

@@ -11,6 +11,9 @@ pub struct Restaurant {
     pub id: Uuid,
     pub name: String,
     pub address: String,
+    /// The city diners search by (`GET /v1/search?city=`), matched without regard to case;
+    /// may be empty.
+    pub city: String,
     pub latitude: f64,
     pub longitude: f64,
     /// IANA name, for example `Europe/Paris`.
@@ -40,6 +43,7 @@ impl Restaurant {
             id,
             name: name.into(),
             address: String::new(),
+            city: String::new(),
             latitude,
             longitude,
             time_zone: time_zone.into(),

@@ -8,6 +8,7 @@
 //! - [`reservation`]: the reservation, its states and the legal transitions between them.
 //! - [`pricing`]: dynamic pricing, a surcharge by step of the stay's expected occupancy.
 //! - [`availability`]: the bookable start times of a date with tables left and prices (pure).
+//! - [`search`]: find a table near a point or in a city around a time (types, and the offers).
 //! - [`messages`]: the commands, payment jobs and webhook deliveries that travel through
 //!   RabbitMQ, as JSON.
 //! - [`error`]: the store's [`Error`]: the database failed, or an invariant broke.
@@ -24,6 +25,7 @@ pub mod pricing;
 pub mod request;
 pub mod reservation;
 pub mod schedule;
+pub mod search;
 pub mod store;
 mod wire_time;
 

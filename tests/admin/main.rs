@@ -84,6 +84,7 @@ fn restaurant_body(name: &str) -> Value {
 fn full_restaurant_body(name: &str) -> Value {
     let mut body = restaurant_body(name);
     for (key, value) in [
+        ("city", json!("Paris")),
         ("slotMinutes", json!(15)),
         ("defaultDurationMinutes", json!(90)),
         ("overbookingPct", json!(10)),

@@ -25,6 +25,7 @@ async fn a_restaurant_is_created_read_replaced_and_deleted_with_etags(pool: PgPo
     assert_eq!(created.body["overbookingPct"], 10);
     assert_eq!(created.body["refundWindowHours"], 24);
     assert_eq!(created.body["prepaymentRequired"], true);
+    assert_eq!(created.body["city"], "");
 
     // The public page carries the ETag too, and shows the hours across midnight.
     let page = harness.request(Method::GET, &path, None).await;
@@ -70,6 +71,7 @@ async fn a_restaurant_is_created_read_replaced_and_deleted_with_etags(pool: PgPo
     assert_eq!(etag(&replaced), "\"2\"");
     assert_eq!(replaced.body["name"], "Chez Ada et Charles");
     assert_eq!(replaced.body["timeZone"], "America/New_York");
+    assert_eq!(replaced.body["city"], "Paris");
     assert_eq!(replaced.body["overbookingPct"], 20);
     let page = harness.get(&path).await;
     assert_eq!(etag(&page), "\"2\"");

@@ -6,6 +6,8 @@ mod health;
 mod rates;
 mod reservations;
 mod restaurants;
+/// Public so the website's find page runs the same search: [`search::run`].
+pub mod search;
 mod table_types;
 mod tables;
 mod webhook_endpoints;
@@ -26,6 +28,7 @@ pub fn router(limits: &HttpLimits) -> OpenApiRouter<AppState> {
         .merge(tables::router())
         .merge(rates::router().layer(bulk))
         .merge(availability::router())
+        .merge(search::router())
         .merge(webhook_endpoints::router())
         .merge(dead_letters::router().layer(bulk))
         .merge(health::router())

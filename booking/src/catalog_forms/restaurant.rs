@@ -21,6 +21,9 @@ pub struct RestaurantForm {
     /// At most 500 characters (default empty).
     #[schema(max_length = 500)]
     pub address: Option<String>,
+    /// The city diners search by: at most 100 characters (default empty).
+    #[schema(example = "Paris", max_length = 100)]
+    pub city: Option<String>,
     /// Degrees, -90 to 90.
     #[schema(example = 48.8566, minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
@@ -59,6 +62,7 @@ pub struct RestaurantForm {
 pub struct RestaurantDraft {
     pub name: Name,
     pub address: String,
+    pub city: String,
     pub coordinates: Coordinates,
     pub time_zone: TimeZoneName,
     pub opening_hours: OpeningHours,
@@ -80,6 +84,11 @@ impl RestaurantForm {
             "address",
             field_or(mode, "address", self.address.as_deref(), "")?,
             500,
+        )?;
+        let city = free_text(
+            "city",
+            field_or(mode, "city", self.city.as_deref(), "")?,
+            100,
         )?;
         let coordinates = Coordinates::parse(
             required("latitude", self.latitude)?,
@@ -147,6 +156,7 @@ impl RestaurantForm {
         Ok(RestaurantDraft {
             name,
             address,
+            city,
             coordinates,
             time_zone,
             opening_hours,
@@ -167,6 +177,7 @@ impl RestaurantDraft {
             id,
             name: self.name.as_str().to_owned(),
             address: self.address.clone(),
+            city: self.city.clone(),
             latitude: self.coordinates.latitude(),
             longitude: self.coordinates.longitude(),
             time_zone: self.time_zone.as_str().to_owned(),
@@ -212,6 +223,7 @@ mod tests {
             .unwrap();
         assert_eq!(draft.name.as_str(), "Chez Ada");
         assert_eq!(draft.address, "");
+        assert_eq!(draft.city, "");
         assert_eq!(draft.slot_minutes.get(), 15);
         assert_eq!(draft.default_duration_minutes, 90);
         assert_eq!(draft.overbooking_pct, 10);
@@ -232,6 +244,7 @@ mod tests {
         let mut full = valid_restaurant();
         for (key, value) in [
             ("address", json!("1 rue de Rivoli")),
+            ("city", json!(" Paris ")),
             ("slotMinutes", json!(30)),
             ("defaultDurationMinutes", json!(120)),
             ("overbookingPct", json!(0)),
@@ -244,6 +257,7 @@ mod tests {
         let draft = restaurant_form(full).parse(FormMode::Replace).unwrap();
         assert_eq!(draft.slot_minutes.get(), 30);
         assert!(!draft.prepayment_required);
+        assert_eq!(draft.city, "Paris");
     }
 
     #[test]
@@ -269,6 +283,8 @@ mod tests {
             ("bookingHorizonDays", json!(0), "bookingHorizonDays"),
             ("refundWindowHours", json!(i64::MAX), "refundWindowHours"),
             ("address", json!("a".repeat(501)), "address"),
+            ("city", json!("c".repeat(101)), "city"),
+            ("city", json!("new\nline"), "city"),
             (
                 "openingHours",
                 json!([{"weekday": 8, "opensAt": "12:00", "closesAt": "14:00"}]),

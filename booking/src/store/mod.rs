@@ -2,6 +2,7 @@
 //!
 //! - this file: the store handle and catalog reads;
 //! - [`availability`]: what a party can book on a date, read for the pure computation;
+//! - [`search`]: restaurants near a point or in a city with a table around a time;
 //! - [`intake`]: recording a request as `pending`, and the outbox that guarantees its command
 //!   reaches the broker;
 //! - [`decision`]: the serial decision that reserves inventory, one transaction per run of
@@ -38,6 +39,7 @@ mod queue;
 mod recent;
 mod retry_key;
 mod rows;
+mod search;
 mod transition;
 mod webhook_endpoints;
 
@@ -95,7 +97,7 @@ impl Store {
     pub async fn restaurants(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Restaurant>> {
         let rows = sqlx::query_as!(
             RestaurantRow,
-            "SELECT id, name, address, latitude, longitude, time_zone, slot_minutes,
+            "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                     default_duration_minutes, overbooking_pct, booking_horizon_days,
                     refund_window_hours, prepayment_required, version
              FROM restaurant
@@ -172,7 +174,7 @@ async fn load_restaurant_where(
 ) -> Result<Option<Restaurant>> {
     let Some(row) = sqlx::query_as!(
         RestaurantRow,
-        "SELECT id, name, address, latitude, longitude, time_zone, slot_minutes,
+        "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                 default_duration_minutes, overbooking_pct, booking_horizon_days,
                 refund_window_hours, prepayment_required, version
          FROM restaurant WHERE id = $1 AND ($2 OR deleted_at IS NULL)",
@@ -202,7 +204,7 @@ pub(crate) async fn load_restaurants(
 ) -> Result<Vec<Restaurant>> {
     let rows = sqlx::query_as!(
         RestaurantRow,
-        "SELECT id, name, address, latitude, longitude, time_zone, slot_minutes,
+        "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                 default_duration_minutes, overbooking_pct, booking_horizon_days,
                 refund_window_hours, prepayment_required, version
          FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL",

@@ -81,6 +81,7 @@ const UNIQUE_CONFLICTS: &[(&str, &str)] = &[
 /// The request field each CHECK constraint of the schema guards, by its name.
 const CHECKED_FIELDS: &[(&str, &str)] = &[
     ("restaurant_name_length", "name"),
+    ("restaurant_city_length", "city"),
     ("restaurant_latitude_range", "latitude"),
     ("restaurant_longitude_range", "longitude"),
     ("restaurant_slot_minutes_divide_the_day", "slotMinutes"),
