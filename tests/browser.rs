@@ -302,3 +302,147 @@ async fn the_table_type_page_and_a_missing_page_read_well(pool: PgPool) {
     browser.close().await;
     harness.finish().await;
 }
+
+/// The page's result cards, their restaurant names in order.
+async fn result_names(browser: &Browser) -> Vec<String> {
+    let names = browser
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('ul.results h3')].map(h => h.textContent.trim())",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(names).unwrap()
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn finding_a_table_lists_who_has_room_for_the_party_nearest_first(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let store = harness.store.clone();
+    let four_top = ("4-top", 1, 4, 4000, 3);
+    let two_top = ("2-top", 1, 2, 2000, 3);
+    // Around the Louvre (48.8606, 2.3376): near, farther, too small for four, another city.
+    let (near, _) = seed_restaurant_with(
+        &store,
+        "Chez Near",
+        "Paris",
+        (48.8610, 2.3400),
+        &[four_top],
+        |_| {},
+    )
+    .await;
+    seed_restaurant_with(
+        &store,
+        "Bistro Far",
+        "Paris",
+        (48.8800, 2.3700),
+        &[four_top],
+        |_| {},
+    )
+    .await;
+    seed_restaurant_with(
+        &store,
+        "Tiny Table",
+        "Paris",
+        (48.8607, 2.3380),
+        &[two_top],
+        |_| {},
+    )
+    .await;
+    seed_restaurant_with(
+        &store,
+        "Lyon Bouchon",
+        "Lyon",
+        (45.7640, 4.8357),
+        &[four_top],
+        |_| {},
+    )
+    .await;
+    harness.start_worker();
+    let base = harness.serve_http().await;
+    let browser = Browser::start().await;
+
+    // By city, typed as a person types it.
+    browser.goto(&format!("{base}/")).await;
+    browser.wait_for_text("h1", "Find a table", DECIDED).await;
+    browser.assert_accessible("find a table").await;
+    browser.fill("City", "paris").await;
+    browser
+        .control("Date")
+        .await
+        .send_keys(&chrono_to_typed(&next_week()))
+        .await
+        .unwrap();
+    browser.select_by_value("Time", "19:00").await;
+    browser.select_by_value("Guests", "4").await;
+    browser.click("form[role=search] button[type=submit]").await;
+    browser
+        .wait_for_text("#results-heading", "Tables for 4 in Paris", DECIDED)
+        .await;
+    assert_eq!(result_names(&browser).await, ["Bistro Far", "Chez Near"]);
+    browser.assert_accessible("search results").await;
+    browser.screenshot("browser_find_by_city").await;
+
+    // Near me: the browser says where it is (here the Louvre), and the nearest comes first.
+    browser
+        .client()
+        .execute(
+            "navigator.geolocation.getCurrentPosition = (found) =>
+               found({ coords: { latitude: 48.8606, longitude: 2.3376 } });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.click("#near-me").await;
+    browser
+        .wait_for_text("#results-heading", "Tables for 4 near you", DECIDED)
+        .await;
+    assert_eq!(result_names(&browser).await, ["Chez Near", "Bistro Far"]);
+    browser.wait_for_text("ul.results", "m away", DECIDED).await;
+    browser.screenshot("browser_find_near_me").await;
+
+    // A time opens the booking form for that restaurant, time and party.
+    browser
+        .click(&format!(
+            "a[href^='/restaurants/{near}/book'][href*='time=19:00']"
+        ))
+        .await;
+    browser.wait_for_text("h1", "Book a table", DECIDED).await;
+    browser.wait_for_text("main", "Chez Near", DECIDED).await;
+    let party = browser.control("Guests").await.prop("value").await.unwrap();
+    assert_eq!(party.as_deref(), Some("4"));
+
+    // A search nobody can answer says so, and a bad one names its field.
+    browser
+        .goto(&format!(
+            "{base}/?city=Atlantis&date={}&time=19:00&partySize=4",
+            next_week()
+        ))
+        .await;
+    browser
+        .wait_for_text(
+            "main",
+            "No restaurant in Atlantis has a table for 4",
+            DECIDED,
+        )
+        .await;
+    browser
+        .goto(&format!(
+            "{base}/?city=Paris&date=2020-01-01&time=19:00&partySize=4"
+        ))
+        .await;
+    browser
+        .wait_for_text("#date-error", "The date", DECIDED)
+        .await;
+    browser.assert_accessible("search with an error").await;
+    browser.screenshot("browser_find_error").await;
+    browser.close().await;
+    harness.finish().await;
+}
+
+/// What a person types into a date field (in the en-GB locale the browser runs in): DDMMYYYY.
+fn chrono_to_typed(iso: &str) -> String {
+    let date = chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap();
+    date.format("%d%m%Y").to_string()
+}

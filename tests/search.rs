@@ -6,8 +6,8 @@ mod common;
 use std::collections::HashSet;
 
 use axum::http::StatusCode;
-use booking::{OpeningInterval, Restaurant, Store, TableType};
-use chrono::{NaiveTime, Utc};
+use booking::{Restaurant, Store};
+use chrono::Utc;
 use common::*;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -15,60 +15,14 @@ use uuid::Uuid;
 
 const PARIS: (f64, f64) = (48.8566, 2.3522);
 
+const FOUR_TOP: Kind = ("4-top", 1, 4, 4000, 3);
+
 fn date() -> String {
     (Utc::now().date_naive() + chrono::Duration::days(7)).to_string()
 }
 
-/// A table type: (name, seats min, seats max, price in cents, tables).
-type Kind = (&'static str, i32, i32, i64, u32);
-
-const FOUR_TOP: Kind = ("4-top", 1, 4, 4000, 3);
-
-/// A restaurant in UTC, open around the clock, with these table types. Returns its id and
-/// its types' ids.
-async fn seed_with(
-    store: &Store,
-    name: &str,
-    city: &str,
-    at: (f64, f64),
-    kinds: &[Kind],
-    change: impl FnOnce(&mut Restaurant),
-) -> (Uuid, Vec<Uuid>) {
-    let always_open = (1..=7)
-        .map(|weekday| OpeningInterval {
-            weekday,
-            opens_at: NaiveTime::MIN,
-            closes_at: NaiveTime::MIN,
-        })
-        .collect();
-    let mut restaurant = Restaurant::with_defaults(Uuid::new_v4(), name, "UTC", at, always_open);
-    restaurant.city = city.into();
-    change(&mut restaurant);
-    assert!(store.insert_restaurant(&restaurant).await.unwrap());
-    let mut types = Vec::new();
-    for (type_name, seats_min, seats_max, price, tables) in kinds {
-        let table_type = TableType {
-            id: Uuid::new_v4(),
-            restaurant_id: restaurant.id,
-            name: (*type_name).into(),
-            seats_min: *seats_min,
-            seats_max: *seats_max,
-            base_price_cents: *price,
-            currency: "EUR".into(),
-            tables: 0,
-            version: 1,
-        };
-        store
-            .insert_table_type(&table_type, *tables, "T")
-            .await
-            .unwrap();
-        types.push(table_type.id);
-    }
-    (restaurant.id, types)
-}
-
 async fn seed(store: &Store, name: &str, city: &str, at: (f64, f64)) -> Uuid {
-    seed_with(store, name, city, at, &[FOUR_TOP], |_| {})
+    seed_restaurant_with(store, name, city, at, &[FOUR_TOP], |_| {})
         .await
         .0
 }
@@ -211,13 +165,13 @@ async fn restaurants_without_a_table_for_the_party_around_the_time_are_left_out(
     let harness = Harness::new(pool).await;
     let store = &harness.store;
     let small = [("2-top", 1, 2, 2500, 5)];
-    seed_with(store, "Too small", "Nice", (43.7, 7.26), &small, |_| {}).await;
+    seed_restaurant_with(store, "Too small", "Nice", (43.7, 7.26), &small, |_| {}).await;
     // Hour-long slots and stays: the 18:00, 19:00 and 20:00 starts are the window of 19:00.
     let hourly = |r: &mut Restaurant| {
         r.slot_minutes = 60;
         r.default_duration_minutes = 60;
     };
-    let (_, full) = seed_with(
+    let (_, full) = seed_restaurant_with(
         store,
         "Booked up",
         "Nice",
@@ -227,9 +181,10 @@ async fn restaurants_without_a_table_for_the_party_around_the_time_are_left_out(
     )
     .await;
     sell_out(store, full[0], 3, &["18:00", "19:00", "20:00"]).await;
-    let (_, busy) = seed_with(store, "Busy", "Nice", (43.7, 7.26), &[FOUR_TOP], hourly).await;
+    let (_, busy) =
+        seed_restaurant_with(store, "Busy", "Nice", (43.7, 7.26), &[FOUR_TOP], hourly).await;
     sell_out(store, busy[0], 3, &["18:00", "20:00"]).await;
-    seed_with(store, "Too soon", "Nice", (43.7, 7.26), &[FOUR_TOP], |r| {
+    seed_restaurant_with(store, "Too soon", "Nice", (43.7, 7.26), &[FOUR_TOP], |r| {
         r.booking_horizon_days = 3;
     })
     .await;
@@ -258,7 +213,8 @@ async fn only_start_times_within_an_hour_are_offered_each_at_its_cheapest_type(p
     let harness = Harness::new(pool).await;
     let store = &harness.store;
     let kinds = [("window", 1, 4, 2500, 1), ("booth", 2, 6, 6000, 2)];
-    let (_, types) = seed_with(store, "Two kinds", "Rome", (41.9, 12.5), &kinds, |_| {}).await;
+    let (_, types) =
+        seed_restaurant_with(store, "Two kinds", "Rome", (41.9, 12.5), &kinds, |_| {}).await;
     // The cheap window table is taken in the 19:45 slot: every 90-minute stay (six slots)
     // starting from 18:30 to 19:45 covers it.
     sell_out(store, types[0], 1, &["19:45"]).await;
@@ -316,7 +272,7 @@ async fn pages_return_every_match_exactly_once(pool: PgPool) {
         matching.push(seed(store, &name, "Paris", at).await);
         // Between them, restaurants that cannot seat four.
         let at = (PARIS.0 + 0.01 * f64::from(i) + 0.005, PARIS.1);
-        seed_with(store, &format!("Bistro {i}b"), "Paris", at, &small, |_| {}).await;
+        seed_restaurant_with(store, &format!("Bistro {i}b"), "Paris", at, &small, |_| {}).await;
     }
     let expected: HashSet<Uuid> = matching.iter().copied().collect();
 

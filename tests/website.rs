@@ -495,3 +495,71 @@ async fn assets_are_cached_by_etag_and_unknown_pages_are_pages(pool: PgPool) {
         .contains("We could not find that restaurant."));
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn the_find_page_pages_through_every_restaurant_with_room_once(pool: PgPool) {
+    let harness = Harness::new(pool).await;
+    let four_top = ("4-top", 1, 4, 4000, 2);
+    let mut expected = Vec::new();
+    for number in 0..13 {
+        let name = format!("Berlin {number:02}");
+        seed_restaurant_with(
+            &harness.store,
+            &name,
+            "Berlin",
+            (52.52, 13.40),
+            &[four_top],
+            |_| {},
+        )
+        .await;
+        expected.push(name);
+    }
+    let mut seen = Vec::new();
+    let mut path = format!(
+        "/?city=berlin&date={}&time=19%3A00&partySize=2",
+        next_week()
+    );
+    for _ in 0..5 {
+        let page = fetch(&harness.app, Method::GET, &path, None, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        for card in page.text.split("<li class=\"card\"><h3><a href=\"").skip(1) {
+            let name_start = card.find("\">").unwrap() + 2;
+            let name_end = card[name_start..].find('<').unwrap();
+            seen.push(card[name_start..name_start + name_end].to_owned());
+        }
+        let Some(more) = page.text.split("href=\"/?").nth(1) else {
+            break;
+        };
+        let link = &more[..more.find('"').unwrap()];
+        path = format!("/?{}", link.replace("&amp;", "&"));
+    }
+    assert_eq!(seen, expected, "each restaurant once, in name order");
+
+    // A cursor that is not one is a plain-words error on the page, not a crash.
+    let bad = fetch(
+        &harness.app,
+        Method::GET,
+        &format!(
+            "/?city=Berlin&date={}&time=19%3A00&partySize=2&cursor=%%%",
+            next_week()
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let bad = fetch(
+        &harness.app,
+        Method::GET,
+        &format!(
+            "/?city=Berlin&date={}&time=19%3A00&partySize=2&cursor=bm9wZQ",
+            next_week()
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(bad.text.contains("This link"), "{}", bad.text);
+    harness.finish().await;
+}

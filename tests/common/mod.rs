@@ -552,6 +552,25 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
 /// A restaurant in UTC, open around the clock, with one table type of `tables` tables
 /// (1-4 seats, 25.00 EUR) and 10% overbooking. Returns (restaurant id, table type id).
 pub async fn seed_restaurant(store: &Store, tables: u32) -> (Uuid, Uuid) {
+    let four_top = ("4-top", 1, 4, 2500, tables);
+    let (restaurant, types) =
+        seed_restaurant_with(store, "Test Bistro", "", (48.85, 2.35), &[four_top], |_| {}).await;
+    (restaurant, types[0])
+}
+
+/// A table type to seed: (name, seats min, seats max, price in cents, tables).
+pub type Kind = (&'static str, i32, i32, i64, u32);
+
+/// A restaurant in UTC, open around the clock, in `city` at `at` (latitude, longitude), with
+/// these table types (in EUR), after `change` has had its say. Returns its id and its types'.
+pub async fn seed_restaurant_with(
+    store: &Store,
+    name: &str,
+    city: &str,
+    at: (f64, f64),
+    kinds: &[Kind],
+    change: impl FnOnce(&mut Restaurant),
+) -> (Uuid, Vec<Uuid>) {
     let always_open = (1..=7)
         .map(|weekday| OpeningInterval {
             weekday,
@@ -559,30 +578,30 @@ pub async fn seed_restaurant(store: &Store, tables: u32) -> (Uuid, Uuid) {
             closes_at: NaiveTime::MIN, // closes at midnight the next day
         })
         .collect();
-    let restaurant = Restaurant::with_defaults(
-        Uuid::new_v4(),
-        "Test Bistro",
-        "UTC",
-        (48.85, 2.35),
-        always_open,
-    );
+    let mut restaurant = Restaurant::with_defaults(Uuid::new_v4(), name, "UTC", at, always_open);
+    restaurant.city = city.into();
+    change(&mut restaurant);
     assert!(store.insert_restaurant(&restaurant).await.unwrap());
-    let table_type = TableType {
-        id: Uuid::new_v4(),
-        restaurant_id: restaurant.id,
-        name: "4-top".into(),
-        seats_min: 1,
-        seats_max: 4,
-        base_price_cents: 2500,
-        currency: "EUR".into(),
-        tables: 0,
-        version: 1,
-    };
-    store
-        .insert_table_type(&table_type, tables, "T")
-        .await
-        .unwrap();
-    (restaurant.id, table_type.id)
+    let mut types = Vec::new();
+    for &(type_name, seats_min, seats_max, price, tables) in kinds {
+        let table_type = TableType {
+            id: Uuid::new_v4(),
+            restaurant_id: restaurant.id,
+            name: type_name.into(),
+            seats_min,
+            seats_max,
+            base_price_cents: price,
+            currency: "EUR".into(),
+            tables: 0,
+            version: 1,
+        };
+        store
+            .insert_table_type(&table_type, tables, "T")
+            .await
+            .unwrap();
+        types.push(table_type.id);
+    }
+    (restaurant.id, types)
 }
 
 /// A valid booking body for a week from today at 19:00.

@@ -237,7 +237,12 @@ pub fn seats(table_type: &TableType) -> String {
 fn facts(restaurant: &Restaurant) -> Markup {
     html! {
         dl.facts.card {
-            dt { "Address" } dd { (restaurant.address) }
+            dt { "Address" } dd {
+                (restaurant.address)
+                @if !restaurant.city.is_empty() && !restaurant.address.contains(&restaurant.city) {
+                    ", " (restaurant.city)
+                }
+            }
             dt { "Time zone" } dd { (restaurant.time_zone) }
             dt { "Cancelling" } dd {
                 "Free up to " (restaurant.refund_window_hours) " hours before your table; no refund after that."
