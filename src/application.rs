@@ -293,6 +293,7 @@ impl Application {
                     settings.rate_limit_config()?,
                 )),
                 web: settings.web_settings(),
+                popular_cities: Arc::default(),
             })
         } else {
             None

@@ -366,7 +366,19 @@ async fn finding_a_table_lists_who_has_room_for_the_party_nearest_first(pool: Pg
     // By city, typed as a person types it.
     browser.goto(&format!("{base}/")).await;
     browser.wait_for_text("h1", "Find a table", DECIDED).await;
+    // The cities with the most restaurants first, as shortcuts.
+    browser.wait_for_text("nav.cities", "Paris", DECIDED).await;
+    let shortcuts = browser
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('nav.cities a')].map(a => a.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shortcuts, json!(["Paris", "Lyon"]));
     browser.assert_accessible("find a table").await;
+    browser.screenshot("browser_find_a_table").await;
     browser.fill("City", "paris").await;
     browser
         .control("Date")

@@ -207,6 +207,12 @@ async fn two_hundred_bookings_for_twenty_tables_show_twenty_two_bookings_and_the
             StatusCode::SEE_OTHER => booked.push((id, page.receipt_cookie().unwrap())),
             StatusCode::CONFLICT => {
                 assert!(page.text.contains("Sold out."), "{}", page.text);
+                // The stay overlaps 17:45 to 20:15; the nearest free times are offered.
+                assert!(
+                    page.text.contains("These times are free:") && page.text.contains("time=20:30"),
+                    "{}",
+                    page.text
+                );
                 sold_out_pages += 1;
             }
             other => panic!("{other}: {}", page.text),

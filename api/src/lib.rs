@@ -74,6 +74,8 @@ pub struct AppState {
     pub rate_limits: Arc<rate_limit::RateLimits>,
     /// What the website's pages need to know of the deployment.
     pub web: web::WebSettings,
+    /// The find page's city shortcuts, cached.
+    pub popular_cities: Arc<web::PopularCities>,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,

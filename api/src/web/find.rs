@@ -2,6 +2,9 @@
 //! restaurants with a table for that party within an hour of the time, nearest first, from the
 //! same search as `GET /v1/search`.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +22,35 @@ use crate::{ApiError, AppState};
 const DEFAULT_TIME: &str = "19:00";
 /// Restaurants on a page of results.
 const PAGE_SIZE: u32 = 10;
+
+/// How many cities the page offers as shortcuts.
+const CITY_SHORTCUTS: i64 = 8;
+
+/// The find page's city shortcuts, kept a few minutes: counting restaurants by city reads
+/// all of them, which a busy front page must not do on every visit.
+pub struct PopularCities(moka::sync::Cache<(), Arc<Vec<String>>>);
+
+impl Default for PopularCities {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+        )
+    }
+}
+
+impl PopularCities {
+    async fn get(&self, state: &AppState) -> Result<Arc<Vec<String>>, PageError> {
+        if let Some(cities) = self.0.get(&()) {
+            return Ok(cities);
+        }
+        let cities = Arc::new(state.store.popular_cities(CITY_SHORTCUTS).await?);
+        self.0.insert((), cities.clone());
+        Ok(cities)
+    }
+}
 
 /// The form's fields as the browser sends them: every one may be missing or empty.
 #[derive(Debug, Default, Deserialize)]
@@ -119,7 +151,7 @@ pub async fn page(
             h1 { "Find a table" }
             (search_form(&form, &params, &outcome, today))
             @match &outcome {
-                Outcome::NotAsked => {}
+                Outcome::NotAsked => (city_shortcuts(&state.popular_cities.get(&state).await?, &params)),
                 Outcome::Refused { .. } => {}
                 Outcome::Found(page) => (results(&form, &params, page)),
             }
@@ -203,6 +235,22 @@ fn search_form(
     }
 }
 
+/// Links to the same search in each of `cities`.
+fn city_shortcuts(cities: &[String], params: &SearchParams) -> Markup {
+    html! {
+        @if !cities.is_empty() {
+            nav.cities aria-labelledby="cities-heading" {
+                h2 #cities-heading { "Or pick a city" }
+                ul.times {
+                    @for city in cities {
+                        li { a href=(search_href(params, Some(city), None)) { (city) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Every half hour from 11:00 to 23:30, and the asked time if it is between them.
 fn time_select(selected: &str, error: Option<&str>) -> Markup {
     let mut times: Vec<NaiveTime> = (22..48)
@@ -263,7 +311,9 @@ fn results(form: &FindForm, params: &SearchParams, page: &SearchPage) -> Markup 
             }
             @if let Some(next) = &page.next {
                 p.actions {
-                    a.button href=(more_href(params, &next.to_string())) { "More restaurants" }
+                    a.button href=(search_href(params, params.city.as_deref(), Some(&next.to_string()))) {
+                        "More restaurants"
+                    }
                 }
             }
         }
@@ -325,20 +375,22 @@ fn format_distance(km: f64) -> String {
     }
 }
 
-/// The same search, from the position the cursor holds.
-fn more_href(params: &SearchParams, cursor: &str) -> String {
+/// The same date, time and party: in `city` if given (else near the same point), from the
+/// position `cursor` holds if given.
+fn search_href(params: &SearchParams, city: Option<&str>, cursor: Option<&str>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    if let Some(city) = &params.city {
+    if let Some(city) = city {
         query.append_pair("city", city);
-    }
-    if let Some(near) = &params.near {
+    } else if let Some(near) = &params.near {
         query.append_pair("near", near);
     }
     query
         .append_pair("date", &params.date)
         .append_pair("time", &params.time)
-        .append_pair("partySize", &params.party_size.to_string())
-        .append_pair("cursor", cursor);
+        .append_pair("partySize", &params.party_size.to_string());
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", cursor);
+    }
     format!("/?{}", query.finish())
 }
 

@@ -22,6 +22,8 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
+pub use find::PopularCities;
+
 use crate::{ApiError, AppState};
 
 /// What the website needs to know of its deployment.

@@ -83,6 +83,25 @@ impl Store {
         }
     }
 
+    /// The cities with the most restaurants, most first: the find page's shortcuts. Reads
+    /// every restaurant's city (an index-only scan), so callers keep the answer a while.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip(self))]
+    pub async fn popular_cities(&self, limit: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT min(city) AS "city!" FROM restaurant
+               WHERE deleted_at IS NULL AND city <> ''
+               GROUP BY lower(city)
+               ORDER BY count(*) DESC, lower(city)
+               LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// What `restaurant` offers the query, if anything. A date it does not take bookings for
     /// (past, beyond its horizon) offers nothing.
     async fn offer(
