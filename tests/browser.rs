@@ -51,15 +51,38 @@ async fn bookings_of(harness: &Harness, email: &str) -> Vec<(Uuid, String)> {
 }
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
-async fn a_diner_books_watches_it_confirm_without_reloading_and_cancels(pool: PgPool) {
+async fn a_diner_searches_books_watches_it_confirm_without_reloading_and_cancels(pool: PgPool) {
     let mut harness = Harness::new(pool).await;
-    let (restaurant, _) = seed_restaurant(&harness.store, 4).await;
+    let four_top = ("4-top", 1, 4, 2500, 4);
+    seed_restaurant_with(
+        &harness.store,
+        "Test Bistro",
+        "Paris",
+        (48.85, 2.35),
+        &[four_top],
+        |_| {},
+    )
+    .await;
     let base = harness.serve_http().await;
     let browser = Browser::start().await;
 
-    browser.goto(&restaurant_page(&base, restaurant)).await;
+    // From the front page: a city, next week, two guests, then the restaurant's own page.
+    browser.goto(&format!("{base}/")).await;
+    browser.fill("City", "Paris").await;
+    browser
+        .control("Date")
+        .await
+        .send_keys(&chrono_to_typed(&next_week()))
+        .await
+        .unwrap();
+    browser.click("form[role=search] button[type=submit]").await;
+    browser
+        .wait_for_text("#results-heading", "Tables for 2 in Paris", DECIDED)
+        .await;
+    browser.click("ul.results h3 a").await;
     browser.wait_for_text("h1", "Test Bistro", DECIDED).await;
     browser.assert_accessible("restaurant page").await;
+    browser.screenshot("browser_restaurant").await;
     pick_seven_pm(&browser).await;
     browser.assert_accessible("booking form").await;
     fill_guest(&browser, "ann@example.com").await;

@@ -351,15 +351,7 @@ fn restaurant_card(found: &RestaurantMatch, date: Option<NaiveDate>, party: i32)
 
 /// "12 Rue X, Paris · 350 m away": what of it is known.
 fn whereabouts(found: &RestaurantMatch) -> String {
-    let restaurant = &found.restaurant;
-    let mut parts = Vec::new();
-    if !restaurant.address.is_empty() {
-        parts.push(restaurant.address.clone());
-    }
-    if !restaurant.city.is_empty() && !restaurant.address.contains(&restaurant.city) {
-        parts.push(restaurant.city.clone());
-    }
-    let place = parts.join(", ");
+    let place = format::address(&found.restaurant.address, &found.restaurant.city);
     match found.distance_km {
         Some(km) if place.is_empty() => format_distance(km),
         Some(km) => format!("{place} · {}", format_distance(km)),

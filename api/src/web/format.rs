@@ -74,9 +74,30 @@ pub fn weekday(iso: i16) -> &'static str {
     }
 }
 
+/// "12 Rue X, Paris": the address, and the city unless the address already names it.
+pub fn address(address: &str, city: &str) -> String {
+    match (address.trim(), city.trim()) {
+        (address, "") => address.to_owned(),
+        ("", city) => city.to_owned(),
+        (address, city) if address.contains(city) => address.to_owned(),
+        (address, city) => format!("{address}, {city}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_names_its_city_once() {
+        assert_eq!(
+            address("3 place de la Bastille", "Paris"),
+            "3 place de la Bastille, Paris"
+        );
+        assert_eq!(address("24 rue X, Paris", "Paris"), "24 rue X, Paris");
+        assert_eq!(address("", "Paris"), "Paris");
+        assert_eq!(address("1 Main St", ""), "1 Main St");
+    }
 
     #[test]
     fn money_is_written_with_the_currency_sign() {

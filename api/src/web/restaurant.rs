@@ -238,10 +238,7 @@ fn facts(restaurant: &Restaurant) -> Markup {
     html! {
         dl.facts.card {
             dt { "Address" } dd {
-                (restaurant.address)
-                @if !restaurant.city.is_empty() && !restaurant.address.contains(&restaurant.city) {
-                    ", " (restaurant.city)
-                }
+                (format::address(&restaurant.address, &restaurant.city))
             }
             dt { "Time zone" } dd { (restaurant.time_zone) }
             dt { "Cancelling" } dd {
@@ -343,14 +340,20 @@ fn grid(restaurant: &Restaurant, choice: &Choice, slots: &[SlotAvailability]) ->
                 @if open == 0 {
                     p.muted { "Sold out on " (format::long_date(choice.date)) "." }
                 }
-                ul.times {
+                ul.times.slots {
                     @for (time, offer) in offers {
                         li {
                             @if offer.tables_left > 0 {
                                 a href=(book_href(restaurant.id, *type_id, choice.date, *time, choice.party_size)) {
                                     strong { (format::time(*time)) }
-                                    " · " (format::money(offer.price_cents, &offer.currency))
-                                    " · " (offer.tables_left) " left"
+                                    span.detail {
+                                        span.visually-hidden { ", " }
+                                        (format::money(offer.price_cents, &offer.currency))
+                                    }
+                                    span.detail {
+                                        span.visually-hidden { ", " }
+                                        (offer.tables_left) " left"
+                                    }
                                 }
                             } @else {
                                 span.full { (format::time(*time)) span.visually-hidden { " sold out" } }
