@@ -294,6 +294,7 @@ impl Application {
                 )),
                 web: settings.web_settings(),
                 popular_cities: Arc::default(),
+                sign_in: Arc::default(),
             })
         } else {
             None

@@ -53,6 +53,32 @@ pub enum Subcommand {
     /// Inspect, replay and purge the dead-letter queues.
     #[command(subcommand)]
     Dlq(crate::dlq::DlqCommand),
+    /// Staff accounts of the admin panel.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StaffCommand {
+    /// Create an account and print a one-time link (valid 72 hours) to set its password.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The name the panel and the audit log show.
+        #[arg(long)]
+        name: String,
+        /// A chain-wide administrator: every restaurant, operations, dead letters.
+        #[arg(long, conflicts_with = "restaurants")]
+        admin: bool,
+        /// A restaurant the manager runs (repeat for several).
+        #[arg(long = "restaurant", required_unless_present = "admin")]
+        restaurants: Vec<Uuid>,
+    },
+    /// Print a new one-time link to set (or reset) an account's password.
+    Link {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -1,6 +1,7 @@
 //! Demo data: restaurants in six cities and four time zones, with table types, tables and a
 //! month of rates. Fixed ids, so the README's walk-through can name them and loading twice is harmless.
 
+use booking::staff::{NewStaff, StaffRole};
 use booking::{OpeningInterval, Restaurant, Store, TableType};
 use chrono::{Duration, NaiveTime, Utc};
 use uuid::Uuid;
@@ -164,4 +165,42 @@ fn opening_hours(late_night: bool) -> Vec<OpeningInterval> {
             ]
         })
         .collect()
+}
+
+/// The demo staff's sign-in: a chain admin, and the manager of [`PARIS`] only.
+pub const DEMO_STAFF: [(&str, &str, &str); 2] = [
+    ("admin@maitred.test", "Ada Admin", "demo-admin-password"),
+    (
+        "manager@maitred.test",
+        "Marc Manager",
+        "demo-manager-password",
+    ),
+];
+
+/// Creates the demo staff (once) with their known passwords, and prints how to sign in.
+pub async fn staff(store: &Store) -> anyhow::Result<()> {
+    for (index, (email, name, password)) in DEMO_STAFF.into_iter().enumerate() {
+        let role = if index == 0 {
+            StaffRole::Admin
+        } else {
+            StaffRole::Manager(vec![PARIS])
+        };
+        let new = NewStaff {
+            email: email.into(),
+            name: name.into(),
+            role,
+        };
+        if let Some(account) = store.insert_staff(&new).await? {
+            store
+                .set_staff_password(account.id, &api::admin::password::hash(password))
+                .await?;
+        }
+    }
+    let (admin, _, admin_password) = DEMO_STAFF[0];
+    let (manager, _, manager_password) = DEMO_STAFF[1];
+    println!(
+        "demo staff: admin panel at /admin; chain admin {admin} / {admin_password}; \
+         manager of Le Petit Maître {manager} / {manager_password}"
+    );
+    Ok(())
 }

@@ -6,7 +6,8 @@
 //! - [`settings`]: every setting, as a flag and an environment variable;
 //! - [`application`]: the one builder of a running maitred (API, relay, sweeper, workers),
 //!   which `main`, the tests and the benches share, and its supervised tasks;
-//! - [`demo`]: a few demo restaurants;
+//! - [`demo`]: a few demo restaurants, and the demo staff;
+//! - [`staff`]: `maitred staff`, accounts of the admin panel;
 //! - [`dlq`]: `maitred dlq`, the dead-letter tooling;
 //! - [`listen`]: a webhook receiver for development;
 //! - [`telemetry`]: logging, as text or JSON.
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod dlq;
 pub mod listen;
 pub mod settings;
+pub mod staff;
 pub mod telemetry;
 
 use std::time::Duration;
@@ -40,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = application::migrate(&settings).await?;
             if demo {
                 demo::load(&store).await?;
+                demo::staff(&store).await?;
             }
             store.pool().close().await;
             run_roles(settings, Roles::ALL).await
@@ -67,6 +70,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Subcommand::Token(command) => {
             println!("{}", mint_token(&settings, command)?);
             Ok(())
+        }
+        Subcommand::Staff(command) => {
+            let store = application::migrate(&settings).await?;
+            staff::run(&store, &settings, command).await
         }
     }
 }

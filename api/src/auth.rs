@@ -231,6 +231,14 @@ pub struct StaffPrincipal {
 }
 
 impl StaffPrincipal {
+    /// The rights of a staff account of the admin panel: its restaurants, or every one.
+    pub fn of(account: &booking::staff::StaffAccount) -> Self {
+        Self {
+            subject: account.email.clone(),
+            restaurants: account.restaurants().map(<[Uuid]>::to_vec),
+        }
+    }
+
     /// # Errors
     /// `403` unless this staff member manages `restaurant_id`.
     pub fn require(&self, restaurant_id: Uuid) -> Result<(), ApiError> {
@@ -300,11 +308,22 @@ impl FromRequestParts<AppState> for Principal {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer(parts)? {
             Some(token) => state.auth.verify(token),
-            None => Err(ApiError::Unauthorized(
-                "this route needs a bearer token (Authorization: Bearer ...)".into(),
-            )),
+            None => match signed_in_staff(parts, state).await? {
+                Some(staff) => Ok(staff),
+                None => Err(ApiError::Unauthorized(
+                    "this route needs a bearer token (Authorization: Bearer ...)".into(),
+                )),
+            },
         }
     }
+}
+
+/// The staff member signed in to the admin panel, for a request without a bearer token: the
+/// panel's scripts may call the API with the session cookie. The cookie is SameSite=Strict, so
+/// no other site's page can make a browser send it.
+async fn signed_in_staff(parts: &Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    let found = crate::admin::session::session_account(state, &parts.headers).await?;
+    Ok(found.map(|(account, _)| Principal::Staff(StaffPrincipal::of(&account))))
 }
 
 impl OptionalFromRequestParts<AppState> for Principal {
@@ -314,9 +333,10 @@ impl OptionalFromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, ApiError> {
-        bearer(parts)?
-            .map(|token| state.auth.verify(token))
-            .transpose()
+        match bearer(parts)? {
+            Some(token) => state.auth.verify(token).map(Some),
+            None => signed_in_staff(parts, state).await,
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`monitoring`]: the Prometheus recorder and the HTTP series;
 //! - [`openapi`]: the OpenAPI document, generated from the handlers, and its `/docs` page.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod etag;
@@ -76,6 +77,8 @@ pub struct AppState {
     pub web: web::WebSettings,
     /// The find page's city shortcuts, cached.
     pub popular_cities: Arc<web::PopularCities>,
+    /// Failed staff sign-ins, counted to lock out password guessing.
+    pub sign_in: Arc<admin::SignInGuard>,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,
@@ -110,6 +113,7 @@ pub fn app(state: AppState) -> Router {
     let limits = state.limits.clone();
     let routes = openapi::with_docs(routes::router(&limits))
         .merge(web::router())
+        .merge(admin::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_limit));

@@ -26,6 +26,7 @@ pub mod request;
 pub mod reservation;
 pub mod schedule;
 pub mod search;
+pub mod staff;
 pub mod store;
 mod wire_time;
 

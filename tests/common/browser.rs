@@ -267,6 +267,16 @@ impl Browser {
         }
     }
 
+    /// Signs in to the admin panel at `base` as a person does, and waits for its first page.
+    pub async fn sign_in(&self, base: &str, email: &str, password: &str) {
+        self.goto(&format!("{base}/admin/login")).await;
+        self.fill("Email", email).await;
+        self.fill("Password", password).await;
+        self.click("form[action='/admin/login'] button[type=submit]")
+            .await;
+        self.wait_for_text("header.site", "Sign out", APPEAR).await;
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();

@@ -604,6 +604,29 @@ pub async fn seed_restaurant_with(
     (restaurant.id, types)
 }
 
+/// The password of every staff account [`seed_staff`] makes.
+pub const STAFF_PASSWORD: &str = "a long test password";
+
+/// A staff account of the admin panel with [`STAFF_PASSWORD`]: a chain admin, or the manager
+/// of `restaurants`.
+pub async fn seed_staff(
+    store: &Store,
+    email: &str,
+    role: booking::staff::StaffRole,
+) -> booking::staff::StaffAccount {
+    let new = booking::staff::NewStaff {
+        email: email.into(),
+        name: email.split('@').next().unwrap_or(email).into(),
+        role,
+    };
+    let account = store.insert_staff(&new).await.unwrap().unwrap();
+    store
+        .set_staff_password(account.id, &api::admin::password::hash(STAFF_PASSWORD))
+        .await
+        .unwrap();
+    account
+}
+
 /// A valid booking body for a week from today at 19:00.
 pub fn booking_body(restaurant_id: Uuid, table_type_id: Uuid) -> Value {
     json!({

@@ -1,12 +1,28 @@
 //! The frame every page shares: language, viewport, the stylesheet and script, a skip link,
-//! the header and the footer.
+//! the header and the footer. The diners' pages and the admin panel differ only in their
+//! header's navigation.
 
 use maud::{html, Markup, DOCTYPE};
 
 use super::assets;
 
-/// A whole page titled `title`, with `content` as its main landmark.
+/// A diner's page titled `title`, with `content` as its main landmark.
 pub fn page(title: &str, content: Markup) -> Markup {
+    frame(
+        title,
+        html! {
+            a.brand href="/" { "maitred" }
+            nav aria-label="Site" {
+                a href="/" { "Find a table" }
+            }
+        },
+        content,
+        html! { p { "Times are the restaurant's local time. Prices include the table for the whole stay." } },
+    )
+}
+
+/// A whole page: `header` inside the site's banner, `content` as the main landmark.
+pub fn frame(title: &str, header: Markup, content: Markup, footer: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -19,18 +35,11 @@ pub fn page(title: &str, content: Markup) -> Markup {
             }
             body {
                 a.skip href="#main" { "Skip to content" }
-                header.site {
-                    a.brand href="/" { "maitred" }
-                    nav aria-label="Site" {
-                        a href="/" { "Find a table" }
-                    }
-                }
+                header.site { (header) }
                 main #main tabindex="-1" {
                     (content)
                 }
-                footer.site {
-                    p { "Times are the restaurant's local time. Prices include the table for the whole stay." }
-                }
+                footer.site { (footer) }
             }
         }
     }

@@ -12,7 +12,7 @@ mod assets;
 mod book;
 mod find;
 mod format;
-mod layout;
+pub mod layout;
 mod reservation;
 mod restaurant;
 
@@ -145,8 +145,33 @@ impl IntoResponse for PageError {
     }
 }
 
+/// The value of the cookie `name` the browser sent.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The token a page's forms carry: derived from a secret in an HttpOnly cookie, which no other
+/// site can read, for one `purpose` (so one page's token is no other's).
+pub fn csrf_token(purpose: &str, secret: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(purpose.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(secret.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
 /// Pages about one diner's booking must not be kept by a shared cache or the back button.
-fn no_store(response: &mut Response) {
+pub fn no_store(response: &mut Response) {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -7,13 +7,11 @@
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
 use booking::schedule::refund_deadline;
 use booking::{Reservation, ReservationEvent, Restaurant, Status};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -78,7 +76,7 @@ impl Opened {
         let id = Uuid::parse_str(id).map_err(|_| not_found())?;
         let token = link_token
             .map(str::to_owned)
-            .or_else(|| receipt_cookie(headers))
+            .or_else(|| super::cookie(headers, RECEIPT_COOKIE))
             .ok_or_else(|| {
                 PageError::new(
                     StatusCode::UNAUTHORIZED,
@@ -121,7 +119,7 @@ impl Opened {
     }
 
     fn csrf(&self) -> String {
-        csrf_token(&self.token)
+        super::csrf_token("maitred page csrf", &self.token)
     }
 
     fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
@@ -590,24 +588,4 @@ fn status_word(status: Status) -> &'static str {
         Status::Completed => "Completed",
         Status::NoShow => "A no-show",
     }
-}
-
-fn receipt_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == RECEIPT_COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// The token a page's forms carry: derived from the receipt, which no other site can read.
-fn csrf_token(receipt: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"maitred page csrf\0")
-        .chain_update(receipt.as_bytes())
-        .finalize();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }

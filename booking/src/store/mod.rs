@@ -40,6 +40,7 @@ mod recent;
 mod retry_key;
 mod rows;
 mod search;
+mod staff;
 mod transition;
 mod webhook_endpoints;
 
@@ -59,6 +60,7 @@ pub use lifecycle::{Refusal, ReservationEvent, Settled};
 pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
 pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
+pub use staff::SignInAccount;
 pub use webhook_endpoints::WebhookEndpoint;
 
 /// The store: a connection pool and the queries. Cheap to clone.
