@@ -11,7 +11,7 @@
 mod assets;
 mod book;
 mod find;
-mod format;
+pub mod format;
 pub mod layout;
 mod reservation;
 mod restaurant;
