@@ -71,10 +71,13 @@ impl SignInGuard {
     }
 
     fn failed(&self, email: &str, address: IpAddr) {
-        let account = self.by_account.get(email).unwrap_or(0);
-        self.by_account.insert(email.to_owned(), account + 1);
-        let from_address = self.by_address.get(&address).unwrap_or(0);
-        self.by_address.insert(address, from_address + 1);
+        // Counted atomically: a burst of parallel guesses must not undercount.
+        self.by_account
+            .entry(email.to_owned())
+            .and_upsert_with(|old| old.map_or(1, |old| old.into_value() + 1));
+        self.by_address
+            .entry(address)
+            .and_upsert_with(|old| old.map_or(1, |old| old.into_value() + 1));
         metrics::counter!("maitred_staff_sign_ins_total", "outcome" => "failed").increment(1);
     }
 
