@@ -104,6 +104,11 @@ async fn a_chain_admin_creates_finds_and_edits_a_restaurant_open_past_midnight(p
         |_| {},
     )
     .await;
+    // More than a page of them.
+    for n in 1..=21 {
+        let name = format!("Bistro {n:02}");
+        seed_restaurant_with(&harness.store, &name, "Lille", (50.63, 3.06), &[], |_| {}).await;
+    }
     seed_staff(&harness.store, "chain@example.com", StaffRole::Admin).await;
     let base = harness.serve_http().await;
     let browser = Browser::start_sized(1024, 768).await;
@@ -111,9 +116,22 @@ async fn a_chain_admin_creates_finds_and_edits_a_restaurant_open_past_midnight(p
         .sign_in(&base, "chain@example.com", STAFF_PASSWORD)
         .await;
     browser
+        .wait_for_text("#restaurants", "Bistro 20", SHOWN)
+        .await;
+    let first_page = browser.find("#restaurants").await.text().await.unwrap();
+    assert!(!first_page.contains("Bistro 21"), "{first_page}");
+    assert!(!first_page.contains("Le Zinc"), "{first_page}");
+    browser.assert_accessible("restaurant list").await;
+    browser
+        .click("nav[aria-label=Pages] a[href='/admin?page=2']")
+        .await;
+    browser
         .wait_for_text("#restaurants", "Le Zinc", SHOWN)
         .await;
-    browser.assert_accessible("restaurant list").await;
+    browser
+        .wait_for_text("#restaurants", "Bistro 21", SHOWN)
+        .await;
+    browser.screenshot("panel_restaurants_list_page_2").await;
 
     browser.click("a[href='/admin/restaurants/new']").await;
     browser.wait_for_text("h1", "New restaurant", SHOWN).await;
@@ -146,8 +164,8 @@ async fn a_chain_admin_creates_finds_and_edits_a_restaurant_open_past_midnight(p
         422
     );
     assert_eq!(
-        harness.store.restaurants(None, 10).await.unwrap().len(),
-        1,
+        harness.store.restaurants(None, 100).await.unwrap().len(),
+        22,
         "nothing was created"
     );
 
@@ -172,6 +190,12 @@ async fn a_chain_admin_creates_finds_and_edits_a_restaurant_open_past_midnight(p
 
     // In the list, and found by city and by name, whatever the case.
     browser.click("main a[href='/admin']").await;
+    browser
+        .wait_for_text("#restaurants", "Bistro 01", SHOWN)
+        .await;
+    browser
+        .click("nav[aria-label=Pages] a[href='/admin?page=2']")
+        .await;
     browser
         .wait_for_text("#restaurants", "Chez Minuit", SHOWN)
         .await;
@@ -285,6 +309,21 @@ async fn a_chain_admin_creates_finds_and_edits_a_restaurant_open_past_midnight(p
     browser.assert_accessible("diners' restaurant page").await;
     browser.screenshot("panel_restaurants_diners_page").await;
     browser.close().await;
+
+    // The form on a phone.
+    let phone = Browser::start().await;
+    phone
+        .sign_in(&base, "chain@example.com", STAFF_PASSWORD)
+        .await;
+    phone
+        .goto(&format!("{base}/admin/restaurants/{id}/edit"))
+        .await;
+    phone
+        .wait_for_text("h1", "Edit Chez Minuit Passé", SHOWN)
+        .await;
+    phone.assert_accessible("edit form on a phone").await;
+    phone.screenshot("panel_restaurants_phone_form").await;
+    phone.close().await;
     harness.finish().await;
 }
 
