@@ -37,6 +37,7 @@ mod pace;
 mod payments;
 mod queue;
 mod recent;
+mod restaurants_panel;
 mod retry_key;
 mod rows;
 mod search;
