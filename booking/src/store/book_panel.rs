@@ -53,7 +53,11 @@ impl Store {
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip(self))]
-    pub async fn slots_on(&self, restaurant_id: Uuid, date: NaiveDate) -> Result<Vec<InventoryRow>> {
+    pub async fn slots_on(
+        &self,
+        restaurant_id: Uuid,
+        date: NaiveDate,
+    ) -> Result<Vec<InventoryRow>> {
         let from = date.and_time(NaiveTime::MIN);
         let Some(until) = from.checked_add_signed(Duration::days(1)) else {
             return Ok(Vec::new());
