@@ -372,3 +372,73 @@ async fn harness_status(harness: &Harness, id: Uuid) -> String {
         .await
         .unwrap()
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn the_book_reads_on_a_phone(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Test Bistro",
+        "Paris",
+        (48.85, 2.35),
+        &[("2-top", 1, 2, 1800, 3), ("Window 4-top", 2, 4, 3200, 2)],
+        |r| r.time_zone = five_pm_zone(),
+    )
+    .await;
+    seed_staff(&harness.store, "boss@example.com", StaffRole::Admin).await;
+    harness.start_worker();
+    let base = harness.serve_http().await;
+    let tomorrow = harness
+        .store
+        .restaurant(restaurant)
+        .await
+        .unwrap()
+        .unwrap()
+        .today(Utc::now())
+        + chrono::Duration::days(1);
+    let (id, _) = book(
+        &harness,
+        restaurant,
+        types[1],
+        tomorrow,
+        "20:00",
+        "Margaret Hamilton",
+    )
+    .await;
+    harness.wait_status(id, "confirmed", DECIDED).await;
+
+    let (width, height) = common::browser::PHONE;
+    let browser = Browser::start_sized(width, height).await;
+    browser
+        .sign_in(&base, "boss@example.com", STAFF_PASSWORD)
+        .await;
+    browser
+        .goto(&format!("{base}/admin/restaurants/{restaurant}/book"))
+        .await;
+    browser
+        .wait_for_text("#book", "No reservations on this date.", SHOWN)
+        .await;
+    // The date picker goes to tomorrow, where the booking is: not started, so no "No-show".
+    browser
+        .fill("Date", &tomorrow.format("%m%d%Y").to_string())
+        .await;
+    browser.click("form.book-date button[type=submit]").await;
+    browser
+        .wait_for_text(&format!("#r-{id}"), "Margaret Hamilton", SHOWN)
+        .await;
+    browser
+        .wait_for_text(&format!("#r-{id}"), "Window 4-top", SHOWN)
+        .await;
+    browser
+        .wait_for_text(
+            &format!("#r-{id}"),
+            "A no-show can be marked once the booking has started, at 20:00",
+            SHOWN,
+        )
+        .await;
+    browser.wait_for_text(".occupancy", "20:00", SHOWN).await;
+    browser.assert_accessible("day's book on a phone").await;
+    browser.screenshot("panel_book_phone").await;
+    browser.close().await;
+    harness.finish().await;
+}
