@@ -1,9 +1,760 @@
-//! (to be written)
+//! The day's book and a reservation's detail, with the host's actions.
+//!
+//! - `GET /admin/restaurants/{id}/book?date=`: every reservation of a local date by start
+//!   time, and the slots' occupancy against the overbooking limit. The list and the occupancy
+//!   are a live region (`…/book/live?date=`) that the page's script re-fetches, so bookings
+//!   decided while the book is open appear by themselves.
+//! - `GET /admin/reservations/{id}`: one booking with its audit log, payments and webhooks.
+//! - `POST /admin/reservations/{id}/complete`, `…/no-show`, and `GET`/`POST …/cancel` (a
+//!   confirmation first): the same store functions as `POST /v1/reservations/{id}/complete`,
+//!   `…/no-show` and a staff's `DELETE /v1/reservations/{id}` (a full refund).
+//!
+//! An action that finds the booking already in the state it asks for (a second click on a copy
+//! of the list the script fetched) changes nothing and says so.
 
+use std::collections::HashMap;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
+use booking::availability::InventoryRow;
+use booking::schedule::start_instant;
+use booking::store::{Payment, PaymentKind, PaymentStatus, Refusal};
+use booking::{Reservation, ReservationEvent, Restaurant, Status, TableType};
+use chrono::{DateTime, NaiveDate, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+use uuid::Uuid;
 
+use super::{layout, SignedIn};
+use crate::web::{format, no_store, PageError};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin/restaurants/{id}/book", get(book))
+        .route("/admin/restaurants/{id}/book/live", get(book_live))
+        .route("/admin/reservations/{id}", get(detail))
+        .route("/admin/reservations/{id}/complete", post(complete))
+        .route("/admin/reservations/{id}/no-show", post(no_show))
+        .route(
+            "/admin/reservations/{id}/cancel",
+            get(confirm_cancel).post(cancel),
+        )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DateQuery {
+    date: Option<String>,
+}
+
+/// What an action form sends: its CSRF token, and the page to go back to (`book` or the
+/// reservation's own page).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActionForm {
+    csrf: String,
+    from: String,
+}
+
+fn parse_id(id: &str, what: &str) -> Result<Uuid, PageError> {
+    id.parse()
+        .map_err(|_| PageError::not_found(format!("There is no {what} with this address.")))
+}
+
+async fn restaurant_of(state: &AppState, id: Uuid) -> Result<Restaurant, PageError> {
+    state
+        .store
+        .restaurant(id)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no restaurant with this address."))
+}
+
+/// The date asked for, or the restaurant's today.
+fn date_of(query: &DateQuery, restaurant: &Restaurant) -> Result<NaiveDate, PageError> {
+    match query
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => Ok(restaurant.today(Utc::now())),
+        Some(date) => date.parse().map_err(|_| {
+            PageError::bad_request(format!(
+                "“{date}” is not a date: write it as year-month-day, like 2026-12-24."
+            ))
+        }),
+    }
+}
+
+/// The restaurant, once the signed-in member of staff is known to run it.
+async fn runs(state: &AppState, signed_in: &SignedIn, id: &str) -> Result<Restaurant, PageError> {
+    let id = parse_id(id, "restaurant")?;
+    // Rights first: a manager learns nothing about other restaurants, not even that they exist.
+    signed_in.require(id)?;
+    restaurant_of(state, id).await
+}
+
+/// `GET /admin/restaurants/{id}/book?date=`.
+async fn book(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<DateQuery>,
+) -> Result<Response, PageError> {
+    let restaurant = runs(&state, &signed_in, &id).await?;
+    let date = date_of(&query, &restaurant)?;
+    let region = book_region(&state, &signed_in, &restaurant, date).await?;
+    let today = restaurant.today(Utc::now());
+    let body = layout::page(
+        &format!("Book of {}, {}", restaurant.name, format::long_date(date)),
+        &signed_in,
+        html! {
+            p { a href="/admin" { "Restaurants" } " › " (restaurant.name) }
+            h1 { "The book: " (format::long_date(date)) }
+            p.muted { (restaurant.name) " · times are the restaurant's local time ("
+                (restaurant.time_zone) ")." }
+            form.card.grid-form.book-date method="get"
+                action=(format!("/admin/restaurants/{}/book", restaurant.id)) {
+                div {
+                    label for="book-date" { "Date" }
+                    input #book-date type="date" name="date" value=(date) required;
+                }
+                div { button type="submit" { "Show this date" } }
+                @if date != today {
+                    div { a href=(format!("/admin/restaurants/{}/book", restaurant.id)) { "Back to today" } }
+                }
+            }
+            (region)
+        },
+    );
+    let mut response = body.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `GET /admin/restaurants/{id}/book/live?date=`: the changing part of the book.
+async fn book_live(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<DateQuery>,
+) -> Result<Response, PageError> {
+    let restaurant = runs(&state, &signed_in, &id).await?;
+    let date = date_of(&query, &restaurant)?;
+    let mut response = book_region(&state, &signed_in, &restaurant, date)
+        .await?
+        .into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// Whether a reservation is in the book (a request turned down or a hold left unpaid never
+/// was a booking; they are counted, not listed).
+fn in_book(status: Status) -> bool {
+    !matches!(status, Status::Rejected | Status::Expired)
+}
+
+async fn book_region(
+    state: &AppState,
+    signed_in: &SignedIn,
+    restaurant: &Restaurant,
+    date: NaiveDate,
+) -> Result<Markup, PageError> {
+    let now = Utc::now();
+    let (reservations, slots, table_types) = tokio::try_join!(
+        state.store.reservations_on(restaurant.id, date),
+        state.store.slots_on(restaurant.id, date),
+        state.store.table_types(restaurant.id),
+    )?;
+    let names: HashMap<Uuid, &str> = table_types
+        .iter()
+        .map(|t| (t.id, t.name.as_str()))
+        .collect();
+    let (listed, not_booked): (Vec<&Reservation>, Vec<&Reservation>) =
+        reservations.iter().partition(|r| in_book(r.status));
+    let live = format!("/admin/restaurants/{}/book/live?date={date}", restaurant.id);
+    // A past date changes only by a late cancellation's refund: no need to keep asking.
+    let final_ = date < restaurant.today(now);
+    let covers: i32 = listed
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                Status::Confirmed | Status::Held | Status::Completed
+            )
+        })
+        .map(|r| r.party_size)
+        .sum();
+    Ok(html! {
+        div #book data-live=(live) data-final=(final_) {
+            section.book-list aria-labelledby="reservations-heading" {
+                h2 #reservations-heading { "Reservations (" (listed.len()) ")" }
+                @if listed.is_empty() {
+                    p.notice.info { "No reservations on this date." }
+                } @else {
+                    p.muted { (covers) " guests expected or seated. "
+                        @if !final_ { "This list updates by itself." } }
+                    ol.plain.bookings {
+                        @for reservation in &listed {
+                            li.card.booking #(format!("r-{}", reservation.id))
+                                data-status=(reservation.status.as_str()) {
+                                (booking_summary(signed_in, restaurant, reservation, &names, now, "book", html! {}))
+                            }
+                        }
+                    }
+                }
+                @if !not_booked.is_empty() {
+                    p.muted { (not_booked.len()) " request" @if not_booked.len() != 1 { "s" }
+                        " for this date were not booked (turned down, or the hold was not paid) and are not listed." }
+                }
+            }
+            (occupancy(&slots, &table_types, restaurant.overbooking_pct))
+        }
+    })
+}
+
+/// One booking as the book and the detail page show it, with the host's actions.
+fn booking_summary(
+    signed_in: &SignedIn,
+    restaurant: &Restaurant,
+    reservation: &Reservation,
+    names: &HashMap<Uuid, &str>,
+    now: DateTime<Utc>,
+    from: &str,
+    more_facts: Markup,
+) -> Markup {
+    let id = reservation.id;
+    let heading_id = format!("h-{id}");
+    let type_name = names
+        .get(&reservation.table_type_id)
+        .copied()
+        .unwrap_or("a table type since removed");
+    html! {
+        h3 #(heading_id) {
+            (format::time(reservation.time)) " · " (reservation.guest.name)
+            " · party of " (reservation.party_size)
+        }
+        p.booking-status { span.badge data-status=(reservation.status.as_str()) { (status_words(reservation.status)) } }
+        dl.facts {
+            dt { "Table" } dd { (type_name)
+                @if reservation.table_count > 1 { " × " (reservation.table_count) } }
+            dt { "Time" } dd { (format::time(reservation.time)) " for " (format::span(i64::from(reservation.duration_minutes) * 60)) }
+            dt { "Email" } dd { a href=(format!("mailto:{}", reservation.guest.email)) { (reservation.guest.email) } }
+            dt { "Phone" } dd { @if let Some(phone) = &reservation.guest.phone {
+                a href=(format!("tel:{phone}")) { (phone) } } @else { span.muted { "not given" } } }
+            dt { "Price" } dd { (price(reservation)) }
+            (more_facts)
+        }
+        (actions(signed_in, restaurant, reservation, now, from))
+        @if from == "book" {
+            p { a href=(format!("/admin/reservations/{id}")) aria-describedby=(format!("h-{id}")) { "Details and history" } }
+        }
+    }
+}
+
+fn price(reservation: &Reservation) -> String {
+    match (reservation.price_cents, &reservation.currency) {
+        (Some(cents), Some(currency)) => format::money(cents, currency),
+        _ => "not set yet".to_owned(),
+    }
+}
+
+/// The status as the host reads it.
+fn status_words(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "Waiting for the decision",
+        Status::Held => "Held, waiting for payment",
+        Status::Confirmed => "Confirmed",
+        Status::Rejected => "Not booked",
+        Status::Expired => "Hold expired, not paid",
+        Status::Canceled => "Cancelled",
+        Status::Refunded => "Cancelled and refunded",
+        Status::Completed => "Completed",
+        Status::NoShow => "A no-show",
+    }
+}
+
+/// When the booking starts, as an instant.
+fn starts_at(restaurant: &Restaurant, reservation: &Reservation) -> Option<DateTime<Utc>> {
+    start_instant(
+        &restaurant.time_zone,
+        reservation.date.and_time(reservation.time),
+    )
+}
+
+fn actions(
+    signed_in: &SignedIn,
+    restaurant: &Restaurant,
+    reservation: &Reservation,
+    now: DateTime<Utc>,
+    from: &str,
+) -> Markup {
+    let id = reservation.id;
+    let heading = format!("h-{id}");
+    let confirmed = reservation.status == Status::Confirmed;
+    let cancellable = matches!(reservation.status, Status::Held | Status::Confirmed);
+    let started = starts_at(restaurant, reservation).is_none_or(|start| now >= start);
+    html! {
+        @if confirmed || cancellable {
+            div.actions.host-actions {
+                @if confirmed {
+                    form.inline method="post" action=(format!("/admin/reservations/{id}/complete")) data-once {
+                        input type="hidden" name="csrf" value=(signed_in.csrf());
+                        input type="hidden" name="from" value=(from);
+                        button type="submit" aria-describedby=(heading) data-busy-label="Saving…" { "Completed" }
+                    }
+                    @if started {
+                        form.inline method="post" action=(format!("/admin/reservations/{id}/no-show")) data-once {
+                            input type="hidden" name="csrf" value=(signed_in.csrf());
+                            input type="hidden" name="from" value=(from);
+                            button.secondary type="submit" aria-describedby=(heading) data-busy-label="Saving…" { "No-show" }
+                        }
+                    }
+                }
+                @if cancellable {
+                    a.button.danger href=(format!("/admin/reservations/{id}/cancel?from={from}"))
+                        aria-describedby=(heading) { "Cancel with full refund" }
+                }
+            }
+            @if confirmed && !started {
+                p.hint { "A no-show can be marked once the booking has started, at "
+                    (format::time(reservation.time)) "." }
+            }
+        }
+    }
+}
+
+/// The slots of the date that have bookings: tables reserved against the limit (the tables
+/// plus the overbooking), per table type and start time.
+fn occupancy(slots: &[InventoryRow], table_types: &[TableType], overbooking_pct: i32) -> Markup {
+    let mut starts: Vec<_> = slots.iter().map(|s| s.slot_start).collect();
+    starts.dedup();
+    let by_slot: HashMap<(Uuid, chrono::NaiveDateTime), &InventoryRow> = slots
+        .iter()
+        .map(|s| ((s.table_type_id, s.slot_start), s))
+        .collect();
+    html! {
+        section.occupancy aria-labelledby="occupancy-heading" {
+            h2 #occupancy-heading { "Tables reserved per slot" }
+            @if starts.is_empty() {
+                p.muted { "No table is reserved on this date." }
+            } @else {
+                p.muted { "Tables reserved / the most that may be (the tables in service plus the overbooking). Slots not listed have nothing reserved." }
+                div.table-scroll {
+                    table.occupancy-table {
+                        caption.visually-hidden { "Tables reserved per slot and table type" }
+                        thead { tr {
+                            th scope="col" { "Slot" }
+                            @for table_type in table_types { th scope="col" { (table_type.name) } }
+                        } }
+                        tbody {
+                            @for start in &starts {
+                                tr {
+                                    th scope="row" { (format::time(start.time())) }
+                                    @for table_type in table_types {
+                                        @match by_slot.get(&(table_type.id, *start)) {
+                                            Some(row) => td class=@if row.left() <= 0 { "full" } {
+                                                (row.total_reserved) " / " (row.limit())
+                                                @if row.left() <= 0 { " " span.full-word { "full" } }
+                                            },
+                                            None => td { "0 / " (InventoryRow::fresh(table_type, *start, overbooking_pct).limit()) },
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A reservation, once the signed-in member of staff is known to run its restaurant.
+async fn reservation_of(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+) -> Result<(Reservation, Restaurant), PageError> {
+    let id = parse_id(id, "reservation")?;
+    let reservation = state
+        .store
+        .reservation(id)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no reservation with this address."))?;
+    signed_in.require(reservation.restaurant_id)?;
+    // A deleted restaurant's bookings keep their page: the book is history.
+    let restaurant = match state.store.restaurant(reservation.restaurant_id).await? {
+        Some(restaurant) => restaurant,
+        None => {
+            return Err(PageError::not_found(
+                "This reservation's restaurant has been deleted.",
+            ))
+        }
+    };
+    Ok((reservation, restaurant))
+}
+
+/// `GET /admin/reservations/{id}`.
+async fn detail(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (reservation, restaurant) = reservation_of(&state, &signed_in, &id).await?;
+    detail_page(
+        &state,
+        &signed_in,
+        &reservation,
+        &restaurant,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+async fn detail_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    reservation: &Reservation,
+    restaurant: &Restaurant,
+    status: StatusCode,
+    problem: Option<&str>,
+) -> Result<Response, PageError> {
+    let id = reservation.id;
+    let (events, payments, waiting, endpoints, table_types) = tokio::try_join!(
+        state.store.events(id),
+        state.store.payments_of(id),
+        state.store.waiting_webhooks(id),
+        state.store.webhook_endpoints(restaurant.id),
+        state.store.table_types(restaurant.id),
+    )?;
+    let events = events.unwrap_or_default();
+    let names: HashMap<Uuid, &str> = table_types
+        .iter()
+        .map(|t| (t.id, t.name.as_str()))
+        .collect();
+    let tz = &restaurant.time_zone;
+    let book = format!(
+        "/admin/restaurants/{}/book?date={}",
+        restaurant.id, reservation.date
+    );
+    let body = layout::page(
+        &format!("Reservation of {}", reservation.guest.name),
+        signed_in,
+        html! {
+            p { a href="/admin" { "Restaurants" } " › " (restaurant.name) " › "
+                a href=(book) { "Book of " (format::long_date(reservation.date)) } }
+            h1 { "Reservation of " (reservation.guest.name) }
+            @if let Some(problem) = problem {
+                p.notice.error #action-error role="alert" { (problem) }
+            }
+            section.card.booking #(format!("r-{id}")) data-status=(reservation.status.as_str()) aria-label="The booking" {
+                (booking_summary(signed_in, restaurant, reservation, &names, Utc::now(), "detail", html! {
+                    dt { "Date" } dd { (format::long_date(reservation.date)) }
+                    @if let Some(reason) = &reservation.reason { dt { "Why" } dd { (reason) } }
+                    @if let Some(expires) = reservation.hold_expires_at {
+                        @if reservation.status == Status::Held {
+                            dt { "Hold ends" } dd { (format::local_instant(expires, tz)) }
+                        }
+                    }
+                    dt { "Requested" } dd { (format::local_instant(reservation.created_at, tz)) }
+                    dt { "Reservation id" } dd { code { (id) } }
+                }))
+            }
+            section aria-labelledby="history-heading" {
+                h2 #history-heading { "History" }
+                div.table-scroll { table.records {
+                    caption.visually-hidden { "Every change of this reservation, oldest first" }
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Change" } th scope="col" { "Why" } th scope="col" { "By" } } }
+                    tbody { @for event in &events { (event_row(event, tz)) } }
+                } }
+            }
+            section aria-labelledby="payments-heading" {
+                h2 #payments-heading { "Payments and refunds" }
+                @if payments.is_empty() {
+                    p.muted { "No payment was asked for." }
+                } @else {
+                    div.table-scroll { table.records {
+                        caption.visually-hidden { "Charges and refunds, oldest first" }
+                        thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "Amount" }
+                            th scope="col" { "Where it stands" } th scope="col" { "Gateway reference" } } }
+                        tbody { @for payment in &payments { (payment_row(payment, tz)) } }
+                    } }
+                }
+            }
+            section aria-labelledby="webhooks-heading" {
+                h2 #webhooks-heading { "Webhooks" }
+                p { "Status changes are sent, signed, with the webhook id "
+                    code { "evt_" } " and the change's number in the history, to:" }
+                ul {
+                    @if let Some(url) = &reservation.callback_url { li { "the booking's callback URL " code { (url) } } }
+                    @for endpoint in &endpoints { li { "the restaurant's endpoint " code { (endpoint.url) }
+                        @if !endpoint.description.is_empty() { " (" (endpoint.description) ")" } } }
+                    @if reservation.callback_url.is_none() && endpoints.is_empty() { li { "nowhere: this booking has no callback URL and the restaurant no endpoint." } }
+                }
+                @if waiting.is_empty() {
+                    p.muted { "None is waiting to be sent. A delivery that failed every attempt is in the webhook dead-letter queue (Operations)." }
+                } @else {
+                    p { "Waiting to be sent:" }
+                    ul { @for webhook in &waiting {
+                        li { code { (webhook.webhook_id) } " to the " (if webhook.target == "callback" { "callback URL" } else { "endpoint" })
+                            ", written " (format::local_instant(webhook.created_at, tz)) }
+                    } }
+                }
+            }
+        },
+    );
+    let mut response = (status, body).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+fn event_row(event: &ReservationEvent, time_zone: &str) -> Markup {
+    let word = |status: &str| match status {
+        "pending" => "received",
+        "held" => "held",
+        "confirmed" => "confirmed",
+        "rejected" => "not booked",
+        "expired" => "expired",
+        "canceled" => "cancelled",
+        "refunded" => "refunded",
+        "completed" => "completed",
+        "no_show" => "a no-show",
+        _ => "updated",
+    };
+    html! {
+        tr {
+            td { time datetime=(event.created_at.to_rfc3339()) { (format::local_instant(event.created_at, time_zone)) } }
+            td { @match &event.from_status {
+                Some(from) if *from != event.to_status => { (word(from)) " → " (word(&event.to_status)) }
+                Some(_) => { "note" }
+                None => { (word(&event.to_status)) }
+            } " " span.muted { "(evt_" (event.id) ")" } }
+            td { (event.reason.as_deref().unwrap_or("")) }
+            td { (event.actor) }
+        }
+    }
+}
+
+fn payment_row(payment: &Payment, time_zone: &str) -> Markup {
+    let what = match payment.kind {
+        PaymentKind::Charge => "Charge",
+        PaymentKind::Refund => "Refund",
+    };
+    let stands = match payment.status {
+        PaymentStatus::Requested => "Asked of the gateway",
+        PaymentStatus::Captured => "Captured",
+        PaymentStatus::Declined => "Declined",
+        PaymentStatus::Refunded => "Refunded",
+        PaymentStatus::Failed => "Refused by the gateway",
+    };
+    html! {
+        tr {
+            td { (format::local_instant(payment.created_at, time_zone)) }
+            td { (what) }
+            td { (format::money(payment.amount_cents, &payment.currency)) }
+            td { (stands) @if let Some(failure) = &payment.failure { ": " (failure) } }
+            td { (payment.gateway) @if let Some(reference) = &payment.gateway_reference { " " code { (reference) } } }
+        }
+    }
+}
+
+/// Where an action goes back to.
+fn back(reservation: &Reservation, from: &str) -> String {
+    if from == "book" {
+        format!(
+            "/admin/restaurants/{}/book?date={}#r-{}",
+            reservation.restaurant_id, reservation.date, reservation.id
+        )
+    } else {
+        format!("/admin/reservations/{}", reservation.id)
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// A refusal of the domain in the host's words.
+fn refusal_words(refusal: &Refusal, reservation: &Reservation, action: &str) -> String {
+    match refusal {
+        Refusal::Missing => "This reservation no longer exists.".to_owned(),
+        Refusal::IllegalTransition { .. } => format!(
+            "This booking is now “{}”, so it cannot be {action}.",
+            status_words(reservation.status).to_lowercase()
+        ),
+        Refusal::Conflict(message) if message.contains("once the booking has started") => {
+            format!(
+                "Not yet: a no-show can only be marked once the booking has started, at {} on {}.",
+                format::time(reservation.time),
+                format::long_date(reservation.date)
+            )
+        }
+        Refusal::Conflict(message) => format!("This could not be done: {message}."),
+    }
+}
+
+/// `POST /admin/reservations/{id}/complete`.
+async fn complete(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    mark(&state, &signed_in, &id, &form, Status::Completed).await
+}
+
+/// `POST /admin/reservations/{id}/no-show`.
+async fn no_show(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    mark(&state, &signed_in, &id, &form, Status::NoShow).await
+}
+
+/// The JSON routes' `mark`: the same store call, then the relay for the webhooks it queued.
+async fn mark(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    form: &ActionForm,
+    to: Status,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let (reservation, restaurant) = reservation_of(state, signed_in, id).await?;
+    if reservation.status == to {
+        // Done already (a second click): nothing to change.
+        return Ok(redirect(&back(&reservation, &form.from)));
+    }
+    match state
+        .store
+        .mark_attendance(reservation.id, to, &signed_in.actor(), Utc::now())
+        .await?
+    {
+        Ok(marked) => {
+            state.relay.wake();
+            Ok(redirect(&back(&marked, &form.from)))
+        }
+        Err(refusal) => {
+            let action = if to == Status::Completed {
+                "marked completed"
+            } else {
+                "marked a no-show"
+            };
+            // Read again: the refusal is about the booking as it is now.
+            let now = state
+                .store
+                .reservation(reservation.id)
+                .await?
+                .unwrap_or(reservation);
+            let problem = refusal_words(&refusal, &now, action);
+            detail_page(
+                state,
+                signed_in,
+                &now,
+                &restaurant,
+                StatusCode::CONFLICT,
+                Some(&problem),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FromQuery {
+    from: Option<String>,
+}
+
+/// `GET /admin/reservations/{id}/cancel`: what cancelling does, before doing it.
+async fn confirm_cancel(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<FromQuery>,
+) -> Result<Response, PageError> {
+    let (reservation, restaurant) = reservation_of(&state, &signed_in, &id).await?;
+    let from = if query.from.as_deref() == Some("book") {
+        "book"
+    } else {
+        "detail"
+    };
+    let cancellable = matches!(reservation.status, Status::Held | Status::Confirmed);
+    let body = layout::page(
+        "Cancel this booking?",
+        &signed_in,
+        html! {
+            h1 { "Cancel this booking?" }
+            p { strong { (reservation.guest.name) } ", party of " (reservation.party_size) ", "
+                (format::long_date(reservation.date)) " at " (format::time(reservation.time))
+                ", " (restaurant.name) "." }
+            @if cancellable {
+                p.notice.wait #refund-note {
+                    @if reservation.status == Status::Confirmed {
+                        "The guest paid " (price(&reservation)) ": it is refunded in full, whatever the refund window says."
+                    } @else {
+                        "Nothing has been charged yet: cancelling releases the table."
+                    }
+                    " The guest is told by their booking page and webhooks."
+                }
+                form method="post" action=(format!("/admin/reservations/{}/cancel", reservation.id)) data-once {
+                    input type="hidden" name="csrf" value=(signed_in.csrf());
+                    input type="hidden" name="from" value=(from);
+                    div.actions {
+                        button.danger type="submit" aria-describedby="refund-note" data-busy-label="Cancelling…" { "Yes, cancel with full refund" }
+                        a.button.secondary href=(back(&reservation, from)) { "No, keep it" }
+                    }
+                }
+            } @else {
+                p.notice.info { "This booking can no longer be cancelled: it is "
+                    (status_words(reservation.status).to_lowercase()) "." }
+                p { a href=(back(&reservation, from)) { "Back" } }
+            }
+        },
+    );
+    let mut response = body.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `POST /admin/reservations/{id}/cancel`: what a staff's `DELETE /v1/reservations/{id}` does,
+/// a cancellation with a full refund queued on the restaurant's lane.
+async fn cancel(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let (reservation, restaurant) = reservation_of(&state, &signed_in, &id).await?;
+    match state
+        .store
+        .request_cancel(reservation.id, &signed_in.actor(), true)
+        .await?
+    {
+        Ok(_) => {
+            state.relay.wake();
+            Ok(redirect(&back(&reservation, &form.from)))
+        }
+        Err(refusal) => {
+            let problem = refusal_words(&refusal, &reservation, "cancelled");
+            detail_page(
+                &state,
+                &signed_in,
+                &reservation,
+                &restaurant,
+                StatusCode::CONFLICT,
+                Some(&problem),
+            )
+            .await
+        }
+    }
 }

@@ -17,6 +17,7 @@
 //! - [`recent`]: the catalog as intake checks requests against it, read at most seconds ago;
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
+//! - [`book_panel`]: the admin panel's day's book and a reservation's detail;
 //! - [`rows`]: rows as the queries read them, where a read model is not shaped like its table.
 //!
 //! Every statement is a `sqlx::query!` macro, checked against the schema at build time (the
@@ -25,6 +26,7 @@
 //! check only knows `&[String]`, and PostgreSQL still checks the array's type.
 
 mod availability;
+mod book_panel;
 mod catalog_writes;
 mod decision;
 mod guest_history;
@@ -52,6 +54,7 @@ use crate::{OpeningInterval, Restaurant, Result, TableType};
 pub(crate) use rows::ReservationRow;
 use rows::RestaurantRow;
 
+pub use book_panel::WaitingWebhook;
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
 pub use decision::{DecidedBatch, Decision, DecisionPolicy};
 pub use guest_limit::GuestBookings;
