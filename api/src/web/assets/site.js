@@ -18,8 +18,12 @@ function followLiveRegion(region) {
         holder.innerHTML = html.trim();
         var fresh = holder.firstElementChild;
         if (!fresh) { throw new Error("empty answer"); }
-        region.replaceWith(fresh);
-        region = fresh;
+        // Replaced only when something changed: a host's focus and half-typed input stay put.
+        if (!fresh.isEqualNode(region)) {
+          region.replaceWith(fresh);
+          region = fresh;
+          region.querySelectorAll("form[data-once]").forEach(submitOnce);
+        }
         delay = 1000;
         if (fresh.getAttribute("data-final") !== "true") { setTimeout(poll, delay); }
       })
