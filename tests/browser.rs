@@ -18,8 +18,12 @@ use uuid::Uuid;
 /// Long enough for a decision and a payment on a busy CI machine.
 const DECIDED: Duration = Duration::from_secs(60);
 
+fn next_week_date() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive() + chrono::Duration::days(7)
+}
+
 fn next_week() -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).to_string()
+    next_week_date().to_string()
 }
 
 /// The restaurant page on next week's date for two.
@@ -69,12 +73,7 @@ async fn a_diner_searches_books_watches_it_confirm_without_reloading_and_cancels
     // From the front page: a city, next week, two guests, then the restaurant's own page.
     browser.goto(&format!("{base}/")).await;
     browser.fill("City", "Paris").await;
-    browser
-        .control("Date")
-        .await
-        .send_keys(&chrono_to_typed(&next_week()))
-        .await
-        .unwrap();
+    browser.set_date("Date", next_week_date()).await;
     browser.click("form[role=search] button[type=submit]").await;
     browser
         .wait_for_text("#results-heading", "Tables for 2 in Paris", DECIDED)
@@ -403,17 +402,19 @@ async fn finding_a_table_lists_who_has_room_for_the_party_nearest_first(pool: Pg
     browser.assert_accessible("find a table").await;
     browser.screenshot("browser_find_a_table").await;
     browser.fill("City", "paris").await;
-    browser
-        .control("Date")
-        .await
-        .send_keys(&chrono_to_typed(&next_week()))
-        .await
-        .unwrap();
+    browser.set_date("Date", next_week_date()).await;
     browser.select_by_value("Time", "19:00").await;
     browser.select_by_value("Guests", "4").await;
     browser.click("form[role=search] button[type=submit]").await;
     browser
         .wait_for_text("#results-heading", "Tables for 4 in Paris", DECIDED)
+        .await;
+    browser
+        .wait_for_text(
+            "#results-heading",
+            &api::web::format::long_date(next_week_date()),
+            DECIDED,
+        )
         .await;
     assert_eq!(result_names(&browser).await, ["Bistro Far", "Chez Near"]);
     browser.assert_accessible("search results").await;
@@ -474,10 +475,4 @@ async fn finding_a_table_lists_who_has_room_for_the_party_nearest_first(pool: Pg
     browser.screenshot("browser_find_error").await;
     browser.close().await;
     harness.finish().await;
-}
-
-/// What a person types into a date field (in the en-GB locale the browser runs in): DDMMYYYY.
-fn chrono_to_typed(iso: &str) -> String {
-    let date = chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap();
-    date.format("%d%m%Y").to_string()
 }

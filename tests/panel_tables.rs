@@ -18,24 +18,6 @@ const SHOWN: Duration = Duration::from_secs(30);
 /// Long enough for a decision, a payment and an inventory sync on a busy CI machine.
 const DECIDED: Duration = Duration::from_secs(60);
 
-/// Sets the date field labelled `label`. Through the field's value: what a person types into
-/// a date field depends on the browser's locale (DDMMYYYY or MMDDYYYY).
-async fn set_date(browser: &Browser, label: &str, date: NaiveDate) {
-    let control = browser.control(label).await;
-    browser
-        .client()
-        .execute(
-            "arguments[0].value = arguments[1]; \
-             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![
-                serde_json::to_value(&control).unwrap(),
-                serde_json::json!(date.to_string()),
-            ],
-        )
-        .await
-        .unwrap();
-}
-
 /// The first date after today that falls on `weekday`.
 fn next(weekday: Weekday) -> NaiveDate {
     let mut date = Utc::now().date_naive() + chrono::Duration::days(1);
@@ -130,8 +112,8 @@ async fn a_chain_admin_creates_a_table_type_and_prices_fridays_and_saturdays(poo
     browser.assert_accessible("rates calendar").await;
     let today = Utc::now().date_naive();
     let last = today + chrono::Duration::days(30);
-    set_date(&browser, "First date", today).await;
-    set_date(&browser, "Last date", last).await;
+    browser.set_date("First date", today).await;
+    browser.set_date("Last date", last).await;
     browser.fill("Price per table", "45.00").await;
     browser.click("#set-weekday-5").await;
     browser.click("#set-weekday-6").await;

@@ -187,6 +187,24 @@ impl Browser {
         control.send_keys(value).await.unwrap();
     }
 
+    /// Sets the date field labelled `label`. Through the field's value, as its date picker
+    /// does: what a person types into one depends on the browser's locale (DDMMYYYY or
+    /// MMDDYYYY).
+    pub async fn set_date(&self, label: &str, date: chrono::NaiveDate) {
+        let control = self.control(label).await;
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1];
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![
+                    serde_json::to_value(&control).unwrap(),
+                    json!(date.to_string()),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+
     /// Picks the option whose value is `value` in the select labelled `label`.
     pub async fn select_by_value(&self, label: &str, value: &str) {
         self.control(label)
