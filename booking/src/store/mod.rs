@@ -34,6 +34,7 @@ mod guest_limit;
 mod intake;
 mod inventory;
 mod lifecycle;
+pub mod operations_panel;
 mod outbound;
 mod pace;
 mod payments;
