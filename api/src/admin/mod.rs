@@ -17,11 +17,14 @@ mod restaurants;
 pub mod session;
 mod table_types;
 
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use maud::html;
 
 pub use session::{SignInGuard, SignedIn};
 
+use crate::web::{no_store, PageError};
 use crate::AppState;
 
 /// The panel's pages.
@@ -40,4 +43,23 @@ pub fn router() -> Router<AppState> {
         .merge(table_types::routes())
         .merge(book::routes())
         .merge(operations::routes())
+        .layer(axum::middleware::map_response(in_panel_frame))
+}
+
+/// An error page from a panel route, shown in the panel's frame rather than the diners'.
+async fn in_panel_frame(mut response: Response) -> Response {
+    let Some(error) = response.extensions_mut().remove::<PageError>() else {
+        return response;
+    };
+    let body = layout::signed_out(
+        error.title(),
+        html! {
+            h1 { (error.title()) }
+            p.notice.error role="alert" { (error.message()) }
+            p { a href="/admin" { "Back to the panel" } }
+        },
+    );
+    let mut framed = (response.status(), body).into_response();
+    no_store(&mut framed);
+    framed
 }

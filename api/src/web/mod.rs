@@ -60,7 +60,7 @@ pub fn router() -> Router<AppState> {
 
 /// A page that could not be shown, in plain words and with the right status; never
 /// problem+json, which is for programs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PageError {
     status: StatusCode,
     title: &'static str,
@@ -141,7 +141,19 @@ impl IntoResponse for PageError {
         );
         let mut response = (self.status, body).into_response();
         no_store(&mut response);
+        // Kept for a frame of another look: the admin panel shows its errors in its own.
+        response.extensions_mut().insert(self);
         response
+    }
+}
+
+impl PageError {
+    pub fn title(&self) -> &'static str {
+        self.title
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
