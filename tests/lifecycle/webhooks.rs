@@ -100,6 +100,22 @@ pub(super) fn signature_is_valid(secret: &str, received: &Received) -> bool {
     received.signature.split(' ').any(|s| s == expected)
 }
 
+/// The reservation's recorded delivery attempts, newest first, as
+/// `(outcome, attempt, http status, url, event)`.
+pub(super) async fn recorded_attempts(
+    harness: &Harness,
+    reservation: Uuid,
+) -> Vec<(String, i32, Option<i32>, String, String)> {
+    harness
+        .store
+        .webhook_deliveries(reservation, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.outcome, d.attempt, d.http_status, d.url, d.event))
+        .collect()
+}
+
 pub(super) fn event_type(received: &Received) -> String {
     let body: Value = serde_json::from_str(&received.body).unwrap();
     body["type"].as_str().unwrap().to_owned()
@@ -132,6 +148,29 @@ async fn a_failing_receiver_gets_the_same_webhook_id_until_it_succeeds(pool: PgP
             .queue_depth(&harness.topology.webhooks_dead_letter_queue())
             .await,
         0
+    );
+    // Each attempt is on record, newest first: two failures, then the delivery.
+    let url = receiver.url.clone();
+    let event = "reservation.confirmed".to_owned();
+    assert_eq!(
+        recorded_attempts(&harness, id_of(&receipt.body)).await,
+        [
+            (
+                "delivered".to_owned(),
+                3,
+                Some(204),
+                url.clone(),
+                event.clone()
+            ),
+            (
+                "failed".to_owned(),
+                2,
+                Some(500),
+                url.clone(),
+                event.clone()
+            ),
+            ("failed".to_owned(), 1, Some(500), url, event),
+        ]
     );
     harness.finish().await;
 }
@@ -168,6 +207,23 @@ async fn a_dead_receiver_leaves_the_delivery_in_the_webhook_dead_letter_queue(po
     let seen = receiver.seen();
     assert_eq!(seen.len(), 3, "max_attempts deliveries: {seen:#?}");
     assert!(seen.iter().all(|r| signature_is_valid(&endpoint_secret, r)));
+    // On record: two failures, then the last attempt given up (the dead-lettered one).
+    let recorded = recorded_attempts(&harness, id).await;
+    let outcomes: Vec<(&str, i32, Option<i32>)> = recorded
+        .iter()
+        .map(|(outcome, attempt, status, _, _)| (outcome.as_str(), *attempt, *status))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("gave_up", 3, Some(500)),
+            ("failed", 2, Some(500)),
+            ("failed", 1, Some(500)),
+        ]
+    );
+    assert!(recorded
+        .iter()
+        .all(|(_, _, _, url, event)| *url == receiver.url && event == "reservation.confirmed"));
     // Decisions went on regardless.
     let next = post(&harness, &booking_body(restaurant, table_type)).await;
     harness.wait_status(next, "confirmed", SETTLE_TIMEOUT).await;

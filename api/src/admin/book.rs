@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use booking::availability::InventoryRow;
 use booking::schedule::start_instant;
-use booking::store::{Payment, PaymentKind, PaymentStatus, Refusal};
+use booking::store::{Payment, PaymentKind, PaymentStatus, Refusal, WebhookDelivery};
 use booking::{Reservation, ReservationEvent, Restaurant, Status, TableType};
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{html, Markup};
@@ -425,10 +425,11 @@ async fn detail_page(
     problem: Option<&str>,
 ) -> Result<Response, PageError> {
     let id = reservation.id;
-    let (events, payments, waiting, endpoints, table_types) = tokio::try_join!(
+    let (events, payments, waiting, deliveries, endpoints, table_types) = tokio::try_join!(
         state.store.events(id),
         state.store.payments_of(id),
         state.store.waiting_webhooks(id),
+        state.store.webhook_deliveries(id, DELIVERIES_SHOWN),
         state.store.webhook_endpoints(restaurant.id),
         state.store.table_types(restaurant.id),
     )?;
@@ -467,7 +468,7 @@ async fn detail_page(
             }
             section aria-labelledby="history-heading" {
                 h2 #history-heading { "History" }
-                div.table-scroll { table.records {
+                div.table-scroll role="region" aria-labelledby="history-heading" tabindex="0" { table.records {
                     caption.visually-hidden { "Every change of this reservation, oldest first" }
                     thead { tr { th scope="col" { "When" } th scope="col" { "Change" } th scope="col" { "Why" } th scope="col" { "By" } } }
                     tbody { @for event in &events { (event_row(event, tz)) } }
@@ -478,7 +479,7 @@ async fn detail_page(
                 @if payments.is_empty() {
                     p.muted { "No payment was asked for." }
                 } @else {
-                    div.table-scroll { table.records {
+                    div.table-scroll role="region" aria-labelledby="payments-heading" tabindex="0" { table.records {
                         caption.visually-hidden { "Charges and refunds, oldest first" }
                         thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "Amount" }
                             th scope="col" { "Where it stands" } th scope="col" { "Gateway reference" } } }
@@ -496,14 +497,27 @@ async fn detail_page(
                         @if !endpoint.description.is_empty() { " (" (endpoint.description) ")" } } }
                     @if reservation.callback_url.is_none() && endpoints.is_empty() { li { "nowhere: this booking has no callback URL and the restaurant no endpoint." } }
                 }
-                @if waiting.is_empty() {
-                    p.muted { "None is waiting to be sent. A delivery that failed every attempt is in the webhook dead-letter queue (Operations)." }
-                } @else {
+                @if !waiting.is_empty() {
                     p { "Waiting to be sent:" }
                     ul { @for webhook in &waiting {
                         li { code { (webhook.webhook_id) } " to the " (if webhook.target == "callback" { "callback URL" } else { "endpoint" })
                             ", written " (format::local_instant(webhook.created_at, tz)) }
                     } }
+                }
+                h3 #deliveries-heading { "Delivery attempts" }
+                @if deliveries.is_empty() {
+                    p.muted { "No attempt to deliver one has been made yet." }
+                } @else {
+                    @if deliveries.len() >= usize::try_from(DELIVERIES_SHOWN).unwrap_or(usize::MAX) {
+                        p.hint { "The " (DELIVERIES_SHOWN) " newest attempts." }
+                    }
+                    div.table-scroll role="region" aria-labelledby="deliveries-heading" tabindex="0" { table.records.deliveries {
+                        caption.visually-hidden { "Every attempt to deliver a webhook of this reservation, newest first" }
+                        thead { tr { th scope="col" { "When" } th scope="col" { "To" } th scope="col" { "Event" } th scope="col" { "Attempt" }
+                            th scope="col" { "Outcome" } th scope="col" { "HTTP status" } th scope="col" { "Error" } } }
+                        tbody { @for delivery in &deliveries { (delivery_row(delivery, tz)) } }
+                    } }
+                    p.hint { "A delivery that failed every attempt is in the webhook dead-letter queue (Operations)." }
                 }
             }
         },
@@ -559,6 +573,30 @@ fn payment_row(payment: &Payment, time_zone: &str) -> Markup {
             td { (format::money(payment.amount_cents, &payment.currency)) }
             td { (stands) @if let Some(failure) = &payment.failure { ": " (failure) } }
             td { (payment.gateway) @if let Some(reference) = &payment.gateway_reference { " " code { (reference) } } }
+        }
+    }
+}
+
+/// How many delivery attempts the detail page shows at most, newest first.
+const DELIVERIES_SHOWN: i64 = 50;
+
+fn delivery_row(delivery: &WebhookDelivery, time_zone: &str) -> Markup {
+    let outcome = match delivery.outcome.as_str() {
+        "delivered" => "delivered",
+        "failed" => "failed, tried again later",
+        "gave_up" => "gave up: dead-lettered",
+        other => other,
+    };
+    html! {
+        tr data-outcome=(delivery.outcome) {
+            td { time datetime=(delivery.at.to_rfc3339()) { (format::local_instant(delivery.at, time_zone)) } }
+            td.url { code { (delivery.url) } }
+            td { (delivery.event) }
+            td { (delivery.attempt) }
+            td { (outcome) }
+            td { @if let Some(status) = delivery.http_status { (status) } @else { span.muted { "none" } }
+                " " span.muted { "(" (delivery.duration_ms) " ms)" } }
+            td.error { @if let Some(error) = &delivery.error { (error) } }
         }
     }
 }

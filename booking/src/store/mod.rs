@@ -18,6 +18,7 @@
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
 //! - [`book_panel`]: the admin panel's day's book and a reservation's detail;
+//! - [`webhook_deliveries`]: the record of webhook delivery attempts;
 //! - [`rows`]: rows as the queries read them, where a read model is not shaped like its table.
 //!
 //! Every statement is a `sqlx::query!` macro, checked against the schema at build time (the
@@ -46,6 +47,7 @@ mod rows;
 mod search;
 mod staff;
 mod transition;
+mod webhook_deliveries;
 mod webhook_endpoints;
 
 use sqlx::{PgConnection, PgPool};
@@ -66,6 +68,7 @@ pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
 pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
 pub use staff::SignInAccount;
+pub use webhook_deliveries::{DeliveryOutcome, NewWebhookDelivery, WebhookDelivery};
 pub use webhook_endpoints::WebhookEndpoint;
 
 /// The store: a connection pool and the queries. Cheap to clone.
