@@ -90,12 +90,15 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
 
+# One worker: with two, schemathesis on this Python (3.11) now and then fails inside its own
+# code ("SystemError: AST constructor recursion depth mismatch", a thread race in compiling
+# generated code), which is a runtime error of the tool, not a finding about the server.
 time "$venv/bin/schemathesis" --config-file schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
   --checks all \
   --header "Authorization: Bearer $token" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" \
   --seed "${SCHEMATHESIS_SEED:-1}" \
-  --workers 2 \
+  --workers 1 \
   --generation-database none \
   --report junit --report-dir target/schemathesis-report \
   --no-color
