@@ -11,6 +11,7 @@
 //! - [`search`]: find a table near a point or in a city around a time (types, and the offers).
 //! - [`messages`]: the commands, payment jobs and webhook deliveries that travel through
 //!   RabbitMQ, as JSON.
+//! - [`notification`]: which emails a change of state causes and when the timed ones go out.
 //! - [`error`]: the store's [`Error`]: the database failed, or an invariant broke.
 //! - [`store`]: the PostgreSQL store: catalog reads, durable intake with its outbox, the
 //!   serial decision that reserves inventory, and the rest of a reservation's life.
@@ -21,6 +22,7 @@ pub mod catalog;
 pub mod catalog_forms;
 pub mod error;
 pub mod messages;
+pub mod notification;
 pub mod pricing;
 pub mod request;
 pub mod reservation;
@@ -32,6 +34,7 @@ mod wire_time;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};
 pub use error::{is_unavailable, Error, Result};
+pub use notification::{NotificationFacts, NotificationKind, NotificationPlan};
 pub use pricing::PricingSteps;
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};

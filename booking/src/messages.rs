@@ -1,5 +1,5 @@
 //! The messages that travel through RabbitMQ, as JSON: commands on a restaurant's partition,
-//! payment jobs, and webhook deliveries.
+//! payment jobs, webhook deliveries and notification jobs.
 //!
 //! A message carries ids, not state: the rows in PostgreSQL are the source of truth, and each
 //! consumer reads them in the same transaction as it acts. That is what makes a redelivered
@@ -135,6 +135,19 @@ pub enum WebhookTarget {
     /// An endpoint registered for the restaurant, signed with its own secret. Looked up at
     /// delivery time, so a deleted endpoint stops receiving.
     Endpoint { endpoint_id: Uuid },
+}
+
+/// One email to send: the `notification` row it is, which says what and to whom. Retries carry
+/// the same id; the row's status makes a second delivery of a sent message send nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationJob {
+    pub notification_id: i64,
+    pub reservation_id: Uuid,
+    /// The row's kind (`confirmed`, `reminder_24h`…), for logs, metrics and dead-letter views.
+    pub kind: String,
+    /// 1 on the first attempt.
+    pub attempt: u32,
 }
 
 /// What the workers tell intake about a restaurant's inventory, on the inventory exchange, so

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::transition::{self, Locked, Move};
-use super::{load_restaurants, load_table_types, outbound, payments, Store};
+use super::{load_restaurants, load_table_types, notifications, outbound, payments, Store};
 use crate::availability::{self, InventoryRow};
 use crate::messages::{Command, SlotLeft};
 use crate::pricing::{Occupancy, PricingSteps};
@@ -174,6 +174,8 @@ impl Store {
             .collect();
         transition::transition_all(&mut tx, &mut moves, WORKER_ACTOR).await?;
         drop(moves);
+        let decided_now: Vec<&Locked> = pending.iter().collect();
+        notifications::schedule(&mut tx, &self.notification_plan, &decided_now).await?;
         let mut decided = HashMap::with_capacity(pending.len());
         for (locked, outcome) in pending.iter().zip(outcomes) {
             let decision = match outcome {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::decision::WORKER_ACTOR;
 use super::payments::{self, PaymentKind, PaymentStatus};
 use super::transition::{self, Locked};
-use super::{outbound, Store};
+use super::{notifications, outbound, Store};
 use crate::messages::Command;
 use crate::{RejectReason, Reservation, Result, Status};
 
@@ -79,7 +79,10 @@ impl Store {
         let status = locked.status;
         let settled = match (payment.kind, payment.status, status) {
             (PaymentKind::Charge, PaymentStatus::Captured, Status::Held) => {
-                move_to(&mut tx, &mut locked, Status::Confirmed, "payment_captured").await?
+                let moved =
+                    move_to(&mut tx, &mut locked, Status::Confirmed, "payment_captured").await?;
+                notifications::schedule(&mut tx, &self.notification_plan, &[&locked]).await?;
+                moved
             }
             // Paid after the hold expired or was canceled: the money goes back, never kept.
             (

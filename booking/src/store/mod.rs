@@ -19,6 +19,8 @@
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
 //! - [`book_panel`]: the admin panel's day's book and a reservation's detail;
 //! - [`webhook_deliveries`]: the record of webhook delivery attempts;
+//! - [`notifications`]: emails to diners, queued with the transitions that cause them, timed
+//!   ones swept to the outbox when due, claimed once by the sender;
 //! - [`rows`]: rows as the queries read them, where a read model is not shaped like its table.
 //!
 //! Every statement is a `sqlx::query!` macro, checked against the schema at build time (the
@@ -35,6 +37,7 @@ mod guest_limit;
 mod intake;
 mod inventory;
 mod lifecycle;
+mod notifications;
 pub mod operations_panel;
 mod outbound;
 mod pace;
@@ -64,6 +67,7 @@ pub use guest_limit::GuestBookings;
 pub use intake::{OutboxClaim, Recorded};
 pub use inventory::InventorySync;
 pub use lifecycle::{Refusal, ReservationEvent, Settled};
+pub use notifications::{NotificationClaim, NotificationRecord};
 pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
 pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
@@ -76,6 +80,9 @@ pub use webhook_endpoints::WebhookEndpoint;
 pub struct Store {
     pool: PgPool,
     recent: std::sync::Arc<recent::RecentCatalog>,
+    /// When the reminders and the hold's warning of the reservations this store confirms and
+    /// holds go out.
+    notification_plan: std::sync::Arc<crate::NotificationPlan>,
 }
 
 impl Store {
@@ -83,7 +90,16 @@ impl Store {
         Self {
             pool,
             recent: std::sync::Arc::default(),
+            notification_plan: std::sync::Arc::default(),
         }
+    }
+
+    /// This store, scheduling timed notifications by `plan` (the default is 24 h and 2 h
+    /// reminders and a warning 3 minutes before a hold expires).
+    #[must_use]
+    pub fn with_notification_plan(mut self, plan: crate::NotificationPlan) -> Self {
+        self.notification_plan = std::sync::Arc::new(plan);
+        self
     }
 
     pub fn pool(&self) -> &PgPool {

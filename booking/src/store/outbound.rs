@@ -1,7 +1,7 @@
 //! The outbox of follow-up messages. A transition writes the messages it needs (a hold-expiry
-//! timer, a payment job, webhooks, a command) in its own transaction; a relay publishes them and
-//! deletes each row once the broker confirms it. A crash in between leaves the row for the next
-//! relay pass, never a lost message.
+//! timer, a payment job, webhooks, emails, a command) in its own transaction; a relay publishes
+//! them and deletes each row once the broker confirms it. A crash in between leaves the row for
+//! the next relay pass, never a lost message.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::Store;
-use crate::messages::{Command, Envelope, PaymentJob, WebhookJob};
+use crate::messages::{Command, Envelope, NotificationJob, PaymentJob, WebhookJob};
 use crate::Result;
 
 /// Where an outbound message goes.
@@ -25,6 +25,8 @@ pub enum Destination {
     Payments,
     /// The webhook dispatchers' queue.
     Webhooks,
+    /// The email senders' queue.
+    Notifications,
 }
 
 /// A message waiting in the outbox.
@@ -59,6 +61,7 @@ impl OutboundRow {
             },
             ("payments", _) => Destination::Payments,
             ("webhooks", _) => Destination::Webhooks,
+            ("notifications", _) => Destination::Notifications,
             _ => return None,
         };
         Some(OutboundMessage {
@@ -87,6 +90,7 @@ async fn enqueue<T: Serialize>(
         } => ("partition", Some(restaurant_id), delay),
         Destination::Payments => ("payments", None, Duration::ZERO),
         Destination::Webhooks => ("webhooks", None, Duration::ZERO),
+        Destination::Notifications => ("notifications", None, Duration::ZERO),
     };
     sqlx::query!(
         "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body,
@@ -145,6 +149,20 @@ pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -
         conn,
         Destination::Webhooks,
         "webhook",
+        job,
+        Some(job.reservation_id),
+    )
+    .await
+}
+
+pub(crate) async fn enqueue_notification(
+    conn: &mut PgConnection,
+    job: &NotificationJob,
+) -> Result<()> {
+    enqueue(
+        conn,
+        Destination::Notifications,
+        "notification",
         job,
         Some(job.reservation_id),
     )

@@ -1,5 +1,5 @@
 //! The one way a reservation changes state: inside a transaction, checked against the state
-//! diagram, with its audit event and its webhooks written in the same commit.
+//! diagram, with its audit event, its webhooks and its emails written in the same commit.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{outbound, ReservationRow};
+use super::{notifications, outbound, ReservationRow};
 use crate::messages::{WebhookJob, WebhookTarget};
 use crate::{Error, Reservation, Result, Status};
 
@@ -75,8 +75,8 @@ pub(crate) async fn transition(
     transition_all(conn, &mut [Move { locked, to, reason }], actor).await
 }
 
-/// Moves several locked reservations (each at most once), with their audit events and
-/// webhooks, in a fixed number of statements however many there are. An illegal transition
+/// Moves several locked reservations (each at most once), with their audit events, webhooks
+/// and emails, in a fixed number of statements however many there are. An illegal transition
 /// is an error and writes nothing.
 pub(crate) async fn transition_all(
     conn: &mut PgConnection,
@@ -136,7 +136,8 @@ pub(crate) async fn transition_all(
         .into_iter()
         .map(|event| (event.reservation_id, (event.id, event.created_at)))
         .collect();
-    queue_webhooks(conn, moves, &events).await
+    queue_webhooks(conn, moves, &events).await?;
+    notifications::on_transitions(conn, moves).await
 }
 
 /// From acceptance to the answer the diner waits for: the decision (held, confirmed,

@@ -76,7 +76,7 @@ pub struct WebhookDelivery {
 }
 
 /// `text` cut to `ERROR_CHARS` characters, with an ellipsis if it was longer.
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     match text.char_indices().nth(ERROR_CHARS) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
