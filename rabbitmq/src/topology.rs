@@ -4,10 +4,13 @@
 //! each other's queues.
 //!
 //! - `maitred.commands` (direct) routes `p.NNN` to the partition queues, `payments` to the
-//!   payment workers' queue and `webhooks` to the webhook dispatchers' queue.
+//!   payment workers' queue, `webhooks` to the webhook dispatchers' queue and `notifications`
+//!   to the email senders' queue.
 //! - `maitred.dlx` (topic) feeds `maitred.dlq`, keeping the routing key so a replay goes back
 //!   where the message came from. Webhooks have their own `maitred.webhooks.dlx` and
-//!   `maitred.webhooks.dlq`, so failed deliveries do not bury failed commands.
+//!   `maitred.webhooks.dlq`, so failed deliveries do not bury failed commands. Emails that
+//!   could not be sent join the commands and payments in `maitred.dlq` (routing key
+//!   `notifications`), where ops already look.
 //! - `maitred.delay` (headers) feeds one TTL queue per delay, `maitred.delay.<ms>ms`, which
 //!   dead-letters back into `maitred.commands` under the message's own routing key: a timer.
 //!   One queue per delay keeps every queue's messages in expiry order.
@@ -77,6 +80,10 @@ impl Topology {
         format!("{}maitred.webhooks", self.prefix)
     }
 
+    pub fn notifications_queue(&self) -> String {
+        format!("{}maitred.notifications", self.prefix)
+    }
+
     pub fn webhooks_dead_letter_exchange(&self) -> String {
         format!("{}maitred.webhooks.dlx", self.prefix)
     }
@@ -98,6 +105,8 @@ impl Topology {
     pub const PAYMENTS_KEY: &'static str = "payments";
     /// The routing key of the webhook dispatchers' queue on the commands exchange.
     pub const WEBHOOKS_KEY: &'static str = "webhooks";
+    /// The routing key of the email senders' queue on the commands exchange.
+    pub const NOTIFICATIONS_KEY: &'static str = "notifications";
     /// The header that selects a delay queue on the delay exchange.
     pub const DELAY_HEADER: &'static str = "delay-ms";
 
@@ -190,7 +199,8 @@ impl Topology {
         self.declare_work_queues(channel).await
     }
 
-    /// The payment and webhook queues: parallel consumers, no single active consumer.
+    /// The payment, webhook and notification queues: parallel consumers, no single active
+    /// consumer.
     async fn declare_work_queues(&self, channel: &Channel) -> Result<(), lapin::Error> {
         let durable_exchange = ExchangeDeclareOptions {
             durable: true,
@@ -238,6 +248,11 @@ impl Topology {
                 self.webhooks_queue(),
                 Self::WEBHOOKS_KEY,
                 self.webhooks_dead_letter_exchange(),
+            ),
+            (
+                self.notifications_queue(),
+                Self::NOTIFICATIONS_KEY,
+                self.dead_letter_exchange(),
             ),
         ];
         for (queue, key, dead_letters) in work_queues {
@@ -349,6 +364,7 @@ impl Topology {
                 self.payments_queue(),
                 self.webhooks_queue(),
                 self.webhooks_dead_letter_queue(),
+                self.notifications_queue(),
             ])
             .chain(delays.iter().map(|delay| self.delay_queue(*delay)));
         for queue in queues {
@@ -432,6 +448,7 @@ mod tests {
         assert_eq!(t.dead_letter_queue(), "t.maitred.dlq");
         assert_eq!(Topology::routing_key(42), "p.042");
         assert_eq!(t.webhooks_dead_letter_queue(), "t.maitred.webhooks.dlq");
+        assert_eq!(t.notifications_queue(), "t.maitred.notifications");
         assert_eq!(
             t.delay_queue(Duration::from_secs(600)),
             "t.maitred.delay.600000ms"

@@ -16,7 +16,11 @@ pub async fn run(
 ) {
     let work_queues: Vec<String> = (0..topology.partitions)
         .map(|p| topology.partition_queue(p))
-        .chain([topology.payments_queue(), topology.webhooks_queue()])
+        .chain([
+            topology.payments_queue(),
+            topology.webhooks_queue(),
+            topology.notifications_queue(),
+        ])
         .collect();
     let dead_letter_queues = [
         topology.dead_letter_queue(),
