@@ -257,6 +257,12 @@ impl Application {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
         settings.refuse_unsafe()?;
+        // Whichever pool makes a transition schedules its reminders by the same plan.
+        let plan = settings.notification_plan();
+        let databases = Databases {
+            intake: databases.intake.with_notification_plan(plan.clone()),
+            worker: databases.worker.with_notification_plan(plan),
+        };
         // Every connection the parts open reads this URL, so each gets the short heartbeat.
         settings.amqp_url = rabbitmq::with_heartbeat(&settings.amqp_url, settings.amqp_heartbeat);
         // Installed before anything records a metric.
@@ -444,6 +450,10 @@ impl Application {
             webhooks::Sender::new(self.settings.url_policy()?, self.settings.webhook_timeout)
                 .context("building the webhook HTTP client")?;
         let config = self.settings.worker_config()?;
+        let notifier = self.settings.notifier()?;
+        if notifier.name() == "log" {
+            tracing::info!("MAITRED_SMTP_URL is not set: emails are written to the log, not sent");
+        }
         let delivery_slots = worker::delivery_slots::DeliverySlots::new(
             config.webhooks.callback_concurrency,
             config.webhooks.per_host_concurrency,
@@ -452,6 +462,7 @@ impl Application {
             store,
             config,
             delivery_slots,
+            notifier,
             gateway,
             sender,
             publisher: self.publisher.clone(),

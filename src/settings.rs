@@ -339,6 +339,59 @@ pub struct Settings {
         default_value_t = 32
     )]
     pub webhook_concurrency: u16,
+    /// Where the website is, as links in emails and staff invitations show it
+    /// (`https://book.example.com`). Unset: `http://` and `MAITRED_HTTP_ADDR`.
+    #[arg(long, env = "MAITRED_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// The SMTP server emails go through: `smtp://127.0.0.1:25` (plain, for a relay on
+    /// loopback), `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://host:465`.
+    /// Unset: every email is written to the log instead (the development sink).
+    #[arg(long, env = "MAITRED_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of emails, `Name <address>`.
+    #[arg(
+        long,
+        env = "MAITRED_MAIL_FROM",
+        global = true,
+        default_value = "maitred <bookings@localhost>"
+    )]
+    pub mail_from: String,
+    /// How long one email may take to send, connecting included.
+    #[arg(long, env = "MAITRED_SMTP_TIMEOUT", global = true, default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub smtp_timeout: Duration,
+    /// Reminders before a confirmed booking starts, comma-separated (`24h,2h`); empty: none.
+    #[arg(long, env = "MAITRED_REMINDERS", global = true, default_value = "24h,2h",
+          value_parser = parse_reminders)]
+    pub reminders: Reminders,
+    /// How long before a hold expires its diner is warned by email; `0s`: never.
+    #[arg(long, env = "MAITRED_HOLD_WARNING", global = true, default_value = "3m",
+          value_parser = humantime::parse_duration)]
+    pub hold_warning: Duration,
+    /// Send attempts per email, the first included; then it is dead-lettered.
+    #[arg(long, env = "MAITRED_NOTIFY_MAX_ATTEMPTS", global = true, default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub notify_max_attempts: u32,
+    /// The wait before an email's second attempt; each later wait doubles.
+    #[arg(long, env = "MAITRED_NOTIFY_FIRST_BACKOFF", global = true, default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    pub notify_first_backoff: Duration,
+    /// The longest wait between two attempts of an email.
+    #[arg(long, env = "MAITRED_NOTIFY_MAX_BACKOFF", global = true, default_value = "1h",
+          value_parser = humantime::parse_duration)]
+    pub notify_max_backoff: Duration,
+    /// Emails each worker sends at once.
+    #[arg(
+        long,
+        env = "MAITRED_NOTIFY_CONCURRENCY",
+        global = true,
+        default_value_t = 8
+    )]
+    pub notify_concurrency: u16,
+    /// How often workers look for reminders and hold warnings that are due.
+    #[arg(long, env = "MAITRED_NOTIFY_SWEEP_INTERVAL", global = true, default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub notify_sweep_interval: Duration,
     /// Signs and verifies bearer tokens (HS256; at least 32 bytes). Required by the API and
     /// by `maitred token`; `maitred token secret` makes one.
     #[arg(long, env = "MAITRED_JWT_SECRET", global = true, hide_env_values = true,
@@ -393,6 +446,14 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, with the current span.
     Json,
+}
+
+/// Reminder lead times, longest first as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminders(pub Vec<Duration>);
+
+fn parse_reminders(list: &str) -> Result<Reminders, String> {
+    booking::NotificationPlan::parse_reminders(list).map(Reminders)
 }
 
 fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -580,6 +641,51 @@ impl Settings {
         })
     }
 
+    /// Where the website is, for links sent by email: `MAITRED_PUBLIC_URL`, else the listen
+    /// address.
+    pub fn public_url(&self) -> String {
+        self.public_url.as_deref().map_or_else(
+            || format!("http://{}", self.http_addr),
+            |url| url.trim_end_matches('/').to_owned(),
+        )
+    }
+
+    /// When reminders and hold warnings go out.
+    pub fn notification_plan(&self) -> booking::NotificationPlan {
+        booking::NotificationPlan {
+            reminders: self.reminders.0.clone(),
+            hold_warning: self.hold_warning,
+        }
+    }
+
+    /// Where emails go: the SMTP server of `MAITRED_SMTP_URL`, or the log without it.
+    ///
+    /// # Errors
+    /// When the SMTP URL or the sender address is unusable.
+    pub fn notifier(&self) -> anyhow::Result<std::sync::Arc<dyn notify::Notifier>> {
+        match self.smtp_url.as_deref().filter(|url| !url.trim().is_empty()) {
+            Some(url) => {
+                let smtp = notify::SmtpNotifier::new(url, &self.mail_from, self.smtp_timeout)
+                    .map_err(|e| anyhow::anyhow!("MAITRED_SMTP_URL / MAITRED_MAIL_FROM: {e}"))?;
+                Ok(std::sync::Arc::new(smtp))
+            }
+            None => Ok(std::sync::Arc::new(notify::LogNotifier)),
+        }
+    }
+
+    /// How emails are sent and retried.
+    pub fn notification_config(&self) -> worker::notifications::NotificationConfig {
+        worker::notifications::NotificationConfig {
+            public_url: self.public_url(),
+            max_attempts: self.notify_max_attempts.max(1),
+            first_backoff: self.notify_first_backoff,
+            max_backoff: self.notify_max_backoff,
+            concurrency: self.notify_concurrency.max(1),
+            send_timeout: self.smtp_timeout,
+            sweep_interval: self.notify_sweep_interval,
+        }
+    }
+
     /// How this process's workers run.
     ///
     /// # Errors
@@ -595,6 +701,7 @@ impl Settings {
             payment_concurrency: self.payment_concurrency,
             gateway_timeout: self.gateway_timeout,
             webhooks: self.webhook_config()?,
+            notifications: self.notification_config(),
         })
     }
 }
@@ -643,6 +750,32 @@ mod tests {
             error.to_string().contains("MAITRED_TRUSTED_PROXIES"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn emails_default_to_the_log_and_reminders_to_24h_and_2h() {
+        let settings = SettingsOnly::try_parse_from(["maitred"]).unwrap().settings;
+        assert_eq!(settings.notifier().unwrap().name(), "log");
+        let hours = |h| Duration::from_secs(h * 3600);
+        assert_eq!(settings.notification_plan().reminders, [hours(24), hours(2)]);
+        let settings = SettingsOnly::try_parse_from([
+            "maitred",
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--reminders",
+            "1h, 10m",
+            "--public-url",
+            "https://book.example/",
+        ])
+        .unwrap()
+        .settings;
+        assert_eq!(settings.notifier().unwrap().name(), "smtp");
+        assert_eq!(
+            settings.notification_plan().reminders,
+            [hours(1), Duration::from_secs(600)]
+        );
+        assert_eq!(settings.public_url(), "https://book.example");
+        assert!(SettingsOnly::try_parse_from(["maitred", "--reminders", "soon"]).is_err());
     }
 
     #[test]

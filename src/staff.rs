@@ -40,7 +40,7 @@ pub async fn run(store: &Store, settings: &Settings, command: StaffCommand) -> a
             println!("created {} ({})", account.email, account.name);
             println!(
                 "set the password within 72 hours at {}{link}",
-                base_url(settings)
+                settings.public_url()
             );
         }
         StaffCommand::Link { email } => {
@@ -51,16 +51,10 @@ pub async fn run(store: &Store, settings: &Settings, command: StaffCommand) -> a
             let link = api::admin::session::password_link(store, found.account.id).await?;
             println!(
                 "set the password within 72 hours at {}{link}",
-                base_url(settings)
+                settings.public_url()
             );
         }
     }
     Ok(())
 }
 
-/// Where the panel is, as the link shows it: `MAITRED_PUBLIC_URL`, else the listen address.
-fn base_url(settings: &Settings) -> String {
-    std::env::var("MAITRED_PUBLIC_URL")
-        .map(|url| url.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|_| format!("http://{}", settings.http_addr))
-}

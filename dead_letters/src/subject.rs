@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use booking::messages::{Envelope, PaymentJob, WebhookJob};
+use booking::messages::{Envelope, NotificationJob, PaymentJob, WebhookJob};
 use booking::Store;
 use rabbitmq::dead_letters::DeadLetter;
 use serde_json::Value;
@@ -16,7 +16,7 @@ pub struct Subject {
     pub restaurant_id: Option<Uuid>,
     pub reservation_id: Option<Uuid>,
     pub payment_id: Option<Uuid>,
-    /// The command or job: `decide`, `charge`, `webhook`, …; `None` for a body that is not a
+    /// The command or job: `decide`, `charge`, `webhook`, `notification`, …; `None` for a body that is not a
     /// maitred message.
     pub command: Option<&'static str>,
 }
@@ -46,6 +46,14 @@ impl Subject {
                 reservation_id: Some(job.reservation_id),
                 payment_id: None,
                 command: Some("webhook"),
+            };
+        }
+        if let Ok(job) = serde_json::from_slice::<NotificationJob>(body) {
+            return Self {
+                restaurant_id: None,
+                reservation_id: Some(job.reservation_id),
+                payment_id: None,
+                command: Some("notification"),
             };
         }
         if let Ok(job) = serde_json::from_slice::<PaymentJob>(body) {

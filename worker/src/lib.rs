@@ -7,6 +7,8 @@
 //!   Their outcomes go back through the restaurant's partition.
 //! - [`webhooks`]: webhook deliveries, in parallel, retried with back-off through delay
 //!   queues, so a slow or dead receiver never slows decisions.
+//! - [`notifications`]: emails to diners, in parallel, retried like webhooks, each sent once;
+//!   and the sweep that queues reminders and hold warnings when they are due.
 //! - [`queue_depths`]: queue and dead-letter depths, polled into metrics.
 //! - [`pace`]: this process's time per command, reported for intake's wait estimates.
 //! - [`notices`]: sold-out hints for intake, published after decisions.
@@ -17,11 +19,13 @@
 
 pub mod delivery_slots;
 pub mod failure;
+pub mod notifications;
 pub mod notices;
 pub mod pace;
 pub mod partitions;
 pub mod payments;
 pub mod queue_depths;
+pub mod retry;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -66,6 +70,7 @@ pub struct WorkerConfig {
     /// How long a gateway call may take before its outcome counts as unknown.
     pub gateway_timeout: Duration,
     pub webhooks: webhooks::WebhookConfig,
+    pub notifications: notifications::NotificationConfig,
 }
 
 /// What the handlers share.
@@ -84,6 +89,8 @@ pub struct Context {
     pub notices: notices::InventoryNotices,
     /// Caps on the webhook slots callbacks and any one host may hold.
     pub delivery_slots: delivery_slots::DeliverySlots,
+    /// Where emails go: an SMTP server, or the log in development.
+    pub notifier: Arc<dyn ::notify::Notifier>,
 }
 
 /// `x-priority` of home and standby partition subscriptions.
@@ -115,6 +122,10 @@ pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
         let shutdown = shutdown.clone();
         tokio::spawn(async move { context.notices.publish(&context.publisher, shutdown).await })
     };
+    let sweeping = tokio::spawn(notifications::sweep_schedule(
+        context.clone(),
+        shutdown.clone(),
+    ));
     let mut delays = RECONNECT_BACKOFF.build();
     while !shutdown.is_cancelled() {
         let result = consume_all(&context, &shutdown).await;
@@ -132,6 +143,7 @@ pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
     }
     let _ = reporting.await;
     let _ = notifying.await;
+    let _ = sweeping.await;
     tracing::info!("worker stopped");
 }
 
@@ -214,13 +226,30 @@ async fn consume_all(
         .await;
         stop_on_exit(result)
     };
-    let (home_results, standby_results, payments_result, webhooks_result) =
-        tokio::join!(home_done, standby_done, payments_done, webhooks_done);
+    let notifications_done = async {
+        let result = rabbitmq::consume_concurrently(
+            &connection,
+            &config.topology.notifications_queue(),
+            config.notifications.concurrency,
+            stop.clone(),
+            |delivery| notifications::handle(context, delivery),
+        )
+        .instrument(tracing::info_span!("notifications"))
+        .await;
+        stop_on_exit(result)
+    };
+    let (home_results, standby_results, payments_result, webhooks_result, notifications_result) = tokio::join!(
+        home_done,
+        standby_done,
+        payments_done,
+        webhooks_done,
+        notifications_done
+    );
     let _ = connection.close(200, "worker stopping".into()).await;
     home_results
         .into_iter()
         .chain(standby_results)
-        .chain([payments_result, webhooks_result])
+        .chain([payments_result, webhooks_result, notifications_result])
         .collect()
 }
 

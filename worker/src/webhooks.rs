@@ -12,7 +12,7 @@ use std::time::Duration;
 use booking::messages::{self, WebhookJob, WebhookTarget};
 use booking::store::{DeliveryOutcome, NewWebhookDelivery};
 use rabbitmq::lapin::message::Delivery;
-use rabbitmq::{Disposition, Outgoing, Topology};
+use rabbitmq::{Disposition, Topology};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -40,10 +40,7 @@ pub struct WebhookConfig {
 impl WebhookConfig {
     /// The wait after failed attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let doublings = attempt.saturating_sub(1).min(20);
-        self.first_backoff
-            .saturating_mul(1 << doublings)
-            .min(self.max_backoff)
+        crate::retry::doubling_backoff(self.first_backoff, self.max_backoff, attempt)
     }
 }
 
@@ -263,25 +260,16 @@ async fn republish(
     request_id: Option<&str>,
     what: &'static str,
 ) -> Disposition {
-    let message_id = format!("{}.{}", job.webhook_id, job.attempt);
-    let outgoing = Outgoing {
+    let later = crate::retry::Later {
         routing_key: Topology::WEBHOOKS_KEY,
+        kind: "webhook",
+        message_id: &format!("{}.{}", job.webhook_id, job.attempt),
         body: &messages::to_json(&job),
-        properties: rabbitmq::correlated_properties(&message_id, "webhook", request_id),
+        attempt: job.attempt,
         delay,
+        request_id,
     };
-    match context.publisher.publish(outgoing).await {
-        Ok(()) => {
-            tracing::info!(?delay, next_attempt = job.attempt, "{what}");
-            Disposition::Ack
-        }
-        // Not scheduled: put the delivery back and try again from the queue.
-        Err(publish_error) => {
-            tracing::warn!(%publish_error, "could not schedule the retry; requeueing");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            Disposition::Retry
-        }
-    }
+    crate::retry::publish_later(context, later, what).await
 }
 
 #[cfg(test)]
