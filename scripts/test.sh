@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 # The website's tests drive a real browser: Chromium, chromedriver and axe-core.
 source scripts/browser.sh
+# The notification tests send email to a real SMTP server on loopback: aiosmtpd.
+source scripts/aiosmtpd.sh
 # sqlx::test creates one database per test from this server.
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"

@@ -756,7 +756,7 @@ mod tests {
     fn emails_default_to_the_log_and_reminders_to_24h_and_2h() {
         let settings = SettingsOnly::try_parse_from(["maitred"]).unwrap().settings;
         assert_eq!(settings.notifier().unwrap().name(), "log");
-        let hours = |h| Duration::from_secs(h * 3600);
+        let hours = |h: u64| Duration::from_secs(h * 3600);
         assert_eq!(settings.notification_plan().reminders, [hours(24), hours(2)]);
         let settings = SettingsOnly::try_parse_from([
             "maitred",

@@ -1,0 +1,493 @@
+//! Emails to diners, end to end: real PostgreSQL, RabbitMQ and a real SMTP server on loopback
+//! (aiosmtpd from PyPI, which `scripts/aiosmtpd.sh` installs and names in `MAITRED_AIOSMTPD`),
+//! whose maildir the tests read back with Python's own email parser.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use booking::messages::{self, NotificationJob};
+use booking::store::NotificationRecord;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use common::{booking_body, id_of, seed_restaurant_with, test_settings, Harness};
+use rabbitmq::{Outgoing, Topology};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(30);
+const PUBLIC_URL: &str = "https://book.example";
+
+/// An aiosmtpd server on a free loopback port, writing what it receives to a maildir of its
+/// own. Stopped, and its maildir removed, when dropped.
+struct SmtpSink {
+    server: Option<Child>,
+    maildir: PathBuf,
+    port: u16,
+}
+
+fn python() -> String {
+    std::env::var("MAITRED_AIOSMTPD").expect(
+        "MAITRED_AIOSMTPD names the python of aiosmtpd's venv: run `source scripts/aiosmtpd.sh`",
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl SmtpSink {
+    /// A port nobody listens on yet: an SMTP server that is down, until [`SmtpSink::start`].
+    fn down() -> Self {
+        let maildir = std::env::temp_dir().join(format!("maitred-mail-{}", Uuid::new_v4()));
+        Self {
+            server: None,
+            maildir,
+            port: free_port(),
+        }
+    }
+
+    async fn up() -> Self {
+        let mut sink = Self::down();
+        sink.start().await;
+        sink
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    async fn start(&mut self) {
+        let server = Command::new(python())
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        self.server = Some(server);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "aiosmtpd did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every message received, parsed by Python's email package: subject, to, message id,
+    /// the plain and HTML bodies, and the attachments (filename, type, text).
+    fn messages(&self) -> Vec<Value> {
+        if !self.maildir.exists() {
+            return Vec::new();
+        }
+        let output = Command::new(python())
+            .args(["-c", READ_MAILDIR])
+            .arg(&self.maildir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// Waits until at least `count` messages arrived, then returns them all.
+    async fn wait_for(&self, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} messages, not {count}, after {WAIT:?}: {messages:#?}",
+                messages.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.as_mut() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+const READ_MAILDIR: &str = r#"
+import email, email.policy, json, pathlib, sys
+found = []
+for folder in ("new", "cur"):
+    for path in sorted((pathlib.Path(sys.argv[1]) / folder).glob("*")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found.append({
+            "subject": message["subject"],
+            "to": message["to"],
+            "messageId": message["message-id"],
+            "text": message.get_body(("plain",)).get_content(),
+            "html": message.get_body(("html",)).get_content(),
+            "attachments": [
+                {"filename": part.get_filename(), "type": part.get_content_type(),
+                 "text": part.get_payload(decode=True).decode("utf-8")}
+                for part in message.iter_attachments()
+            ],
+        })
+print(json.dumps(found))
+"#;
+
+/// The settings of these tests: emails through `smtp`, retried on the webhooks' quick test
+/// schedule (so the harness deletes the same delay queues), the schedule swept often.
+fn settings_with(smtp: &SmtpSink) -> maitred::settings::Settings {
+    let mut settings = test_settings(10_000);
+    settings.smtp_url = Some(smtp.url());
+    settings.mail_from = "Maitred Test <bookings@maitred.test>".into();
+    settings.public_url = Some(PUBLIC_URL.into());
+    settings.smtp_timeout = Duration::from_secs(5);
+    settings.notify_max_attempts = settings.webhook_max_attempts;
+    settings.notify_first_backoff = settings.webhook_first_backoff;
+    settings.notify_max_backoff = settings.webhook_max_backoff;
+    settings.notify_sweep_interval = Duration::from_millis(200);
+    settings
+}
+
+/// A restaurant in Paris that takes no prepayment (a booking is confirmed at once), open
+/// around the clock. Returns (restaurant, table type).
+async fn paris_restaurant(harness: &Harness) -> (Uuid, Uuid) {
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Le Petit Maître",
+        "Paris",
+        (48.85, 2.35),
+        &[("2-top", 1, 4, 4000, 4)],
+        |restaurant| {
+            restaurant.time_zone = "Europe/Paris".into();
+            restaurant.address = "1 rue de Rivoli".into();
+            restaurant.prepayment_required = false;
+        },
+    )
+    .await;
+    (restaurant, types[0])
+}
+
+/// Books (a week ahead at 19:00, Paris time) and waits for the confirmation.
+async fn book_confirmed(harness: &Harness, restaurant: Uuid, table_type: Uuid) -> (Uuid, Value) {
+    let body = booking_body(restaurant, table_type);
+    let reply = harness.post_reservation(&body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    let id = id_of(&body);
+    harness.wait_status(id, "confirmed", WAIT).await;
+    (id, body)
+}
+
+/// The booking's start as an instant: 19:00 in Paris on its date.
+fn start_of(body: &Value) -> DateTime<Utc> {
+    let date: NaiveDate = body["date"].as_str().unwrap().parse().unwrap();
+    let local = date.and_time(NaiveTime::from_hms_opt(19, 0, 0).unwrap());
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&local)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn record<'a>(records: &'a [NotificationRecord], kind: &str) -> &'a NotificationRecord {
+    records
+        .iter()
+        .find(|r| r.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} notification in {records:#?}"))
+}
+
+/// Waits until the reservation's notification of `kind` has `status`, and returns it.
+async fn wait_notification(
+    harness: &Harness,
+    reservation: Uuid,
+    kind: &str,
+    status: &str,
+) -> NotificationRecord {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let records = harness.store.notifications_of(reservation).await.unwrap();
+        if let Some(found) = records
+            .iter()
+            .find(|r| r.kind == kind && r.status == status)
+        {
+            return found.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {kind} notification {status} after {WAIT:?}: {records:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The messages about one reservation (its id is in every link).
+fn about(messages: &[Value], reservation: Uuid) -> Vec<Value> {
+    let id = reservation.to_string();
+    messages
+        .iter()
+        .filter(|m| m["text"].as_str().unwrap().contains(&id))
+        .cloned()
+        .collect()
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_confirmed_booking_is_emailed_once_with_its_link_and_calendar_entry(pool: PgPool) {
+    let smtp = SmtpSink::up().await;
+    let mut harness = Harness::with_settings(pool, settings_with(&smtp)).await;
+    let (restaurant, table_type) = paris_restaurant(&harness).await;
+    harness.start_worker();
+
+    let (id, body) = book_confirmed(&harness, restaurant, table_type).await;
+    let sent = wait_notification(&harness, id, "confirmed", "sent").await;
+    assert_eq!(sent.attempts, 1);
+    assert!(sent.sent_at.is_some());
+
+    // Marked sent only after the server accepted it: it is in the maildir, once.
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let mail = &messages[0];
+    assert_eq!(mail["to"], "Ada Lovelace <ada@example.com>");
+    assert!(mail["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("Your table at Le Petit Maître is confirmed"));
+    let link = format!("{PUBLIC_URL}/reservations/{id}");
+    assert!(mail["text"].as_str().unwrap().contains(&link), "{mail:#?}");
+    assert!(mail["html"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("href=\"{link}\"")));
+
+    // The calendar entry: 19:00 in Paris, as UTC, for the restaurant's 90-minute sitting.
+    let attachments = mail["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0]["filename"], "reservation.ics");
+    assert_eq!(attachments[0]["type"], "text/calendar");
+    let ics = attachments[0]["text"].as_str().unwrap();
+    let start = start_of(&body);
+    let end = start + chrono::Duration::minutes(90);
+    let format = "%Y%m%dT%H%M%SZ";
+    for line in [
+        "BEGIN:VCALENDAR".to_owned(),
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:{id}@maitred"),
+        format!("DTSTART:{}", start.format(format)),
+        format!("DTEND:{}", end.format(format)),
+        "END:VEVENT".to_owned(),
+        "END:VCALENDAR".to_owned(),
+    ] {
+        assert!(
+            ics.lines().any(|l| l.trim_end() == line),
+            "{line} in {ics}"
+        );
+    }
+
+    // The reminders wait in the schedule for their moment: 24 h and 2 h before the start.
+    let records = harness.store.notifications_of(id).await.unwrap();
+    for (kind, lead) in [("reminder_24h", 24), ("reminder_2h", 2)] {
+        let reminder = record(&records, kind);
+        assert_eq!(reminder.status, "scheduled");
+        assert_eq!(reminder.due_at, start - chrono::Duration::hours(lead));
+    }
+    harness.finish().await;
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn reminders_arrive_once_when_due_and_never_for_a_booking_canceled_before(pool: PgPool) {
+    let smtp = SmtpSink::up().await;
+    let mut harness = Harness::with_settings(pool, settings_with(&smtp)).await;
+    let (restaurant, table_type) = paris_restaurant(&harness).await;
+    harness.start_worker();
+
+    let (kept, body) = book_confirmed(&harness, restaurant, table_type).await;
+    let (canceled, _) = book_confirmed(&harness, restaurant, table_type).await;
+    let cancel = harness
+        .guest_request(Method::DELETE, &format!("/v1/reservations/{canceled}"), None)
+        .await;
+    assert_eq!(cancel.status, StatusCode::ACCEPTED, "{:?}", cancel.body);
+    harness.wait_status(canceled, "canceled", WAIT).await;
+    wait_notification(&harness, canceled, "canceled", "sent").await;
+    // The cancellation ended the canceled booking's reminders in its own transaction.
+    for kind in ["reminder_24h", "reminder_2h"] {
+        let ended = wait_notification(&harness, canceled, kind, "canceled").await;
+        assert_eq!(
+            ended.last_error.as_deref(),
+            Some("the reservation became canceled")
+        );
+    }
+
+    // The schedule's clock is the caller's: sweep as if it were a second past each moment.
+    let start = start_of(&body);
+    for (kind, lead) in [("reminder_24h", 24), ("reminder_2h", 2)] {
+        let moment = start - chrono::Duration::hours(lead) + chrono::Duration::seconds(1);
+        let queued = harness
+            .store
+            .queue_due_notifications(moment, 100)
+            .await
+            .unwrap();
+        assert_eq!(queued, 1, "only the kept booking's {kind}");
+        harness.relay.wake();
+        let sent = wait_notification(&harness, kept, kind, "sent").await;
+        assert_eq!(sent.attempts, 1);
+        // A second sweep of the same moment finds nothing left to queue.
+        let again = harness.store.queue_due_notifications(moment, 100).await;
+        assert_eq!(again.unwrap(), 0);
+    }
+
+    let messages = smtp.messages();
+    let subjects = |reservation| -> Vec<String> {
+        about(&messages, reservation)
+            .iter()
+            .map(|m| m["subject"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let kept_subjects = subjects(kept);
+    assert_eq!(kept_subjects.len(), 3, "{kept_subjects:#?}");
+    assert!(kept_subjects[0].contains("is confirmed"));
+    let reminders = kept_subjects
+        .iter()
+        .filter(|s| s.starts_with("Reminder: your table at Le Petit Maître"))
+        .count();
+    assert_eq!(reminders, 2, "{kept_subjects:#?}");
+    let canceled_subjects = subjects(canceled);
+    assert_eq!(canceled_subjects.len(), 2, "{canceled_subjects:#?}");
+    assert!(canceled_subjects.iter().all(|s| !s.starts_with("Reminder")));
+    assert!(about(&messages, kept)
+        .iter()
+        .any(|m| m["text"].as_str().unwrap().contains("2 hours from now")));
+
+    // A reminder already on its way when the booking is canceled is checked when it is sent:
+    // put one back in the queue's hands, as a job in flight would be, and it is skipped.
+    let in_flight = record(
+        &harness.store.notifications_of(canceled).await.unwrap(),
+        "reminder_2h",
+    )
+    .id;
+    sqlx::query("UPDATE notification SET status = 'queued' WHERE id = $1")
+        .bind(in_flight)
+        .execute(harness.store.pool())
+        .await
+        .unwrap();
+    publish_job(&harness, in_flight, canceled, "reminder_2h", 1).await;
+    let skipped = wait_notification(&harness, canceled, "reminder_2h", "skipped").await;
+    assert_eq!(
+        skipped.last_error.as_deref(),
+        Some("the reservation is canceled now")
+    );
+    assert_eq!(skipped.attempts, 0, "never claimed for sending");
+    harness.finish().await;
+}
+
+/// Publishes a notification job straight to the queue, as a redelivery or a duplicate would
+/// arrive.
+async fn publish_job(harness: &Harness, id: i64, reservation: Uuid, kind: &str, attempt: u32) {
+    let job = NotificationJob {
+        notification_id: id,
+        reservation_id: reservation,
+        kind: kind.into(),
+        attempt,
+    };
+    harness
+        .publisher
+        .publish(Outgoing {
+            routing_key: Topology::NOTIFICATIONS_KEY,
+            body: &messages::to_json(&job),
+            properties: rabbitmq::correlated_properties(
+                &format!("test.{}", Uuid::new_v4()),
+                "notification",
+                None,
+            ),
+            delay: Duration::ZERO,
+        })
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_redelivered_notification_job_sends_nothing_twice(pool: PgPool) {
+    let smtp = SmtpSink::up().await;
+    let mut harness = Harness::with_settings(pool, settings_with(&smtp)).await;
+    let (restaurant, table_type) = paris_restaurant(&harness).await;
+    harness.start_worker();
+
+    let (id, _) = book_confirmed(&harness, restaurant, table_type).await;
+    let sent = wait_notification(&harness, id, "confirmed", "sent").await;
+    smtp.wait_for(1).await;
+
+    // The same job again, as the broker redelivers it, and a later attempt of it.
+    for attempt in [1, 1, 2] {
+        publish_job(&harness, sent.id, id, "confirmed", attempt).await;
+    }
+    // Every job in the queue handled and acked: whatever they were going to do is done.
+    harness
+        .wait_settled(&[harness.topology.notifications_queue()])
+        .await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "sent once: {messages:#?}");
+    let after = record(&harness.store.notifications_of(id).await.unwrap(), "confirmed").clone();
+    assert_eq!(after.status, "sent");
+    assert_eq!(after.attempts, 1);
+    assert_eq!(after.sent_at, sent.sent_at);
+    harness.finish().await;
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn an_smtp_server_that_is_down_makes_the_email_retry_then_dead_letter(pool: PgPool) {
+    let smtp = SmtpSink::down();
+    let mut harness = Harness::with_settings(pool, settings_with(&smtp)).await;
+    let (restaurant, table_type) = paris_restaurant(&harness).await;
+    harness.start_worker();
+
+    let (id, _) = book_confirmed(&harness, restaurant, table_type).await;
+    let dead = wait_notification(&harness, id, "confirmed", "dead").await;
+    assert_eq!(dead.attempts, 3, "every attempt made: {dead:#?}");
+    assert!(dead.last_error.is_some(), "{dead:#?}");
+    assert!(dead.sent_at.is_none());
+    // Into the dead-letter queue ops already watch, routed back to the emails when replayed.
+    let dlq = harness.topology.dead_letter_queue();
+    harness.wait_for_depth(&dlq, |depth| depth == 1).await;
+    harness.finish().await;
+}
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn an_smtp_server_that_comes_back_gets_the_email_on_a_retry(pool: PgPool) {
+    let mut smtp = SmtpSink::down();
+    let mut settings = settings_with(&smtp);
+    settings.notify_max_attempts = 8;
+    let mut harness = Harness::with_settings(pool, settings).await;
+    // The harness deletes the delay queues of its webhook schedule: make it this one too.
+    harness.webhooks.max_attempts = 8;
+    let (restaurant, table_type) = paris_restaurant(&harness).await;
+    harness.start_worker();
+
+    let (id, _) = book_confirmed(&harness, restaurant, table_type).await;
+    let failed = wait_notification(&harness, id, "confirmed", "failed").await;
+    assert!(failed.last_error.is_some());
+    smtp.start().await;
+    let sent = wait_notification(&harness, id, "confirmed", "sent").await;
+    assert!(sent.attempts >= 2, "{sent:#?}");
+    assert_eq!(about(&smtp.wait_for(1).await, id).len(), 1);
+    harness.finish().await;
+}
