@@ -663,7 +663,11 @@ impl Settings {
     /// # Errors
     /// When the SMTP URL or the sender address is unusable.
     pub fn notifier(&self) -> anyhow::Result<std::sync::Arc<dyn notify::Notifier>> {
-        match self.smtp_url.as_deref().filter(|url| !url.trim().is_empty()) {
+        match self
+            .smtp_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+        {
             Some(url) => {
                 let smtp = notify::SmtpNotifier::new(url, &self.mail_from, self.smtp_timeout)
                     .map_err(|e| anyhow::anyhow!("MAITRED_SMTP_URL / MAITRED_MAIL_FROM: {e}"))?;
@@ -757,7 +761,10 @@ mod tests {
         let settings = SettingsOnly::try_parse_from(["maitred"]).unwrap().settings;
         assert_eq!(settings.notifier().unwrap().name(), "log");
         let hours = |h: u64| Duration::from_secs(h * 3600);
-        assert_eq!(settings.notification_plan().reminders, [hours(24), hours(2)]);
+        assert_eq!(
+            settings.notification_plan().reminders,
+            [hours(24), hours(2)]
+        );
         let settings = SettingsOnly::try_parse_from([
             "maitred",
             "--smtp-url",

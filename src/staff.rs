@@ -57,4 +57,3 @@ pub async fn run(store: &Store, settings: &Settings, command: StaffCommand) -> a
     }
     Ok(())
 }
-

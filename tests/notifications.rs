@@ -298,10 +298,7 @@ async fn a_confirmed_booking_is_emailed_once_with_its_link_and_calendar_entry(po
         "END:VEVENT".to_owned(),
         "END:VCALENDAR".to_owned(),
     ] {
-        assert!(
-            ics.lines().any(|l| l.trim_end() == line),
-            "{line} in {ics}"
-        );
+        assert!(ics.lines().any(|l| l.trim_end() == line), "{line} in {ics}");
     }
 
     // The reminders wait in the schedule for their moment: 24 h and 2 h before the start.
@@ -324,7 +321,11 @@ async fn reminders_arrive_once_when_due_and_never_for_a_booking_canceled_before(
     let (kept, body) = book_confirmed(&harness, restaurant, table_type).await;
     let (canceled, _) = book_confirmed(&harness, restaurant, table_type).await;
     let cancel = harness
-        .guest_request(Method::DELETE, &format!("/v1/reservations/{canceled}"), None)
+        .guest_request(
+            Method::DELETE,
+            &format!("/v1/reservations/{canceled}"),
+            None,
+        )
         .await;
     assert_eq!(cancel.status, StatusCode::ACCEPTED, "{:?}", cancel.body);
     harness.wait_status(canceled, "canceled", WAIT).await;
@@ -446,7 +447,11 @@ async fn a_redelivered_notification_job_sends_nothing_twice(pool: PgPool) {
         .await;
     let messages = smtp.messages();
     assert_eq!(messages.len(), 1, "sent once: {messages:#?}");
-    let after = record(&harness.store.notifications_of(id).await.unwrap(), "confirmed").clone();
+    let after = record(
+        &harness.store.notifications_of(id).await.unwrap(),
+        "confirmed",
+    )
+    .clone();
     assert_eq!(after.status, "sent");
     assert_eq!(after.attempts, 1);
     assert_eq!(after.sent_at, sent.sent_at);

@@ -21,7 +21,9 @@ pub enum NotificationKind {
     /// The hold is about to expire unpaid.
     HoldExpiring,
     /// The visit starts in `lead`.
-    Reminder { lead: Duration },
+    Reminder {
+        lead: Duration,
+    },
     Canceled,
     Refunded,
     /// Freed capacity offered to a waitlisted diner as a hold. The waitlist queues it (it is
@@ -84,8 +86,8 @@ impl NotificationKind {
 fn lead_label(lead: Duration) -> String {
     let seconds = lead.as_secs();
     match seconds {
-        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s if s > 0 && s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        s if s > 0 && s.is_multiple_of(60) => format!("{}m", s / 60),
         s => format!("{s}s"),
     }
 }
@@ -115,7 +117,10 @@ pub struct NotificationPlan {
 impl Default for NotificationPlan {
     fn default() -> Self {
         Self {
-            reminders: vec![Duration::from_secs(24 * 3600), Duration::from_secs(2 * 3600)],
+            reminders: vec![
+                Duration::from_secs(24 * 3600),
+                Duration::from_secs(2 * 3600),
+            ],
             hold_warning: Duration::from_secs(3 * 60),
         }
     }
@@ -133,7 +138,9 @@ impl NotificationPlan {
             let lead = humantime::parse_duration(item)
                 .map_err(|e| format!("{item:?} is not a duration such as 24h or 90m: {e}"))?;
             if lead.as_secs() == 0 || lead.subsec_nanos() != 0 {
-                return Err(format!("{item:?} must be a whole number of seconds, at least 1s"));
+                return Err(format!(
+                    "{item:?} must be a whole number of seconds, at least 1s"
+                ));
             }
             if !leads.contains(&lead) {
                 leads.push(lead);

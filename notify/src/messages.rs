@@ -62,11 +62,7 @@ pub fn compose(facts: &NotificationFacts, public_url: &str, now: DateTime<Utc>) 
         to_name: facts.guest_name.clone(),
         to_address: facts.guest_email.clone(),
         subject,
-        message_id: format!(
-            "<{}.{}@maitred>",
-            facts.kind.key(),
-            facts.reservation_id
-        ),
+        message_id: format!("<{}.{}@maitred>", facts.kind.key(), facts.reservation_id),
         text,
         html,
         attachments,
@@ -89,11 +85,14 @@ impl When {
             facts.date.format("%A %-d %B %Y"),
             facts.time.format("%H:%M")
         );
-        let start = booking::schedule::start_instant(&facts.time_zone, facts.date.and_time(facts.time));
-        let hold_until = facts.hold_expires_at.map(|at| match facts.time_zone.parse::<Tz>() {
-            Ok(tz) => at.with_timezone(&tz).format("%H:%M").to_string(),
-            Err(_) => at.format("%H:%M UTC").to_string(),
-        });
+        let start =
+            booking::schedule::start_instant(&facts.time_zone, facts.date.and_time(facts.time));
+        let hold_until = facts
+            .hold_expires_at
+            .map(|at| match facts.time_zone.parse::<Tz>() {
+                Ok(tz) => at.with_timezone(&tz).format("%H:%M").to_string(),
+                Err(_) => at.format("%H:%M UTC").to_string(),
+            });
         Self {
             local,
             start,
@@ -188,9 +187,9 @@ fn rejection(reason: Option<&str>) -> &'static str {
 fn in_words(lead: std::time::Duration) -> String {
     let seconds = lead.as_secs();
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if seconds >= 3600 && seconds % 3600 == 0 {
+    if seconds >= 3600 && seconds.is_multiple_of(3600) {
         plural(seconds / 3600, "hour")
-    } else if seconds >= 60 && seconds % 60 == 0 {
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
         plural(seconds / 60, "minute")
     } else {
         plural(seconds, "second")
@@ -208,16 +207,24 @@ fn people(party_size: i32) -> String {
 fn price(facts: &NotificationFacts) -> Option<String> {
     let cents = facts.price_cents?;
     let currency = facts.currency.as_deref()?;
-    Some(format!("{}.{:02} {currency}", cents / 100, (cents % 100).abs()))
+    Some(format!(
+        "{}.{:02} {currency}",
+        cents / 100,
+        (cents % 100).abs()
+    ))
 }
 
 fn location(facts: &NotificationFacts) -> String {
-    [&facts.restaurant_name, &facts.restaurant_address, &facts.restaurant_city]
-        .iter()
-        .filter(|part| !part.is_empty())
-        .map(|part| part.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    [
+        &facts.restaurant_name,
+        &facts.restaurant_address,
+        &facts.restaurant_city,
+    ]
+    .iter()
+    .filter(|part| !part.is_empty())
+    .map(|part| part.as_str())
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// The booking's facts, label and value, in both bodies.
@@ -301,11 +308,19 @@ mod tests {
     #[test]
     fn a_confirmation_links_the_reservation_and_carries_its_local_time_as_utc() {
         let now = "2026-12-05T12:00:00Z".parse().unwrap();
-        let email = compose(&facts(NotificationKind::Confirmed), "https://book.example/", now);
+        let email = compose(
+            &facts(NotificationKind::Confirmed),
+            "https://book.example/",
+            now,
+        );
         let link = format!("https://book.example/reservations/{}", Uuid::nil());
         assert!(email.text.contains(&link), "{}", email.text);
         assert!(email.html.contains(&format!("href=\"{link}\"")));
-        assert!(email.html.contains("Ada &lt;Lovelace&gt;"), "escaped: {}", email.html);
+        assert!(
+            email.html.contains("Ada &lt;Lovelace&gt;"),
+            "escaped: {}",
+            email.html
+        );
         assert!(email.subject.contains("Saturday 12 December 2026 at 19:30"));
         let ics = String::from_utf8(email.attachments[0].body.clone()).unwrap();
         // 19:30 in Paris in December is 18:30 UTC; 90 minutes later is 20:00.
@@ -320,7 +335,11 @@ mod tests {
         assert!(rejected.text.contains("no table was left for that time"));
         assert!(rejected.attachments.is_empty());
         let hold = compose(&facts(NotificationKind::HoldExpiring), "http://x", now);
-        assert!(hold.subject.ends_with("held until 12:10"), "{}", hold.subject);
+        assert!(
+            hold.subject.ends_with("held until 12:10"),
+            "{}",
+            hold.subject
+        );
         let lead = std::time::Duration::from_secs(2 * 3600);
         let reminder = compose(&facts(NotificationKind::Reminder { lead }), "http://x", now);
         assert!(reminder.text.contains("2 hours from now"));

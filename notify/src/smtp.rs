@@ -27,7 +27,9 @@ pub struct SmtpNotifier {
 pub enum SmtpSetupError {
     #[error("the SMTP URL is not usable: {0}")]
     Url(#[from] lettre::transport::smtp::Error),
-    #[error("the sender address is not an address such as \"Maître D <bookings@example.com>\": {0}")]
+    #[error(
+        "the sender address is not an address such as \"Maître D <bookings@example.com>\": {0}"
+    )]
     From(#[from] lettre::address::AddressError),
 }
 
@@ -60,17 +62,19 @@ impl SmtpNotifier {
             .map(|address| Mailbox::new(Some(email.to_name.clone()), address))
             .map_err(|e| SendError::Permanent(format!("the guest's address: {e}")))?;
         let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
-        let body = email
-            .attachments
-            .iter()
-            .try_fold(MultiPart::mixed().multipart(body), |mixed, file| {
+        let body = email.attachments.iter().try_fold(
+            MultiPart::mixed().multipart(body),
+            |mixed, file| {
                 let content_type = ContentType::parse(&file.content_type)
                     .map_err(|e| SendError::Permanent(format!("{}: {e}", file.filename)))?;
-                Ok::<_, SendError>(mixed.singlepart(
-                    lettre::message::Attachment::new(file.filename.clone())
-                        .body(file.body.clone(), content_type),
-                ))
-            })?;
+                Ok::<_, SendError>(
+                    mixed.singlepart(
+                        lettre::message::Attachment::new(file.filename.clone())
+                            .body(file.body.clone(), content_type),
+                    ),
+                )
+            },
+        )?;
         Message::builder()
             .from(self.from.clone())
             .to(to)

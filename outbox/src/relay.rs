@@ -99,9 +99,7 @@ impl Relay {
             ),
             Destination::Payments => (Topology::PAYMENTS_KEY.to_owned(), Duration::ZERO),
             Destination::Webhooks => (Topology::WEBHOOKS_KEY.to_owned(), Duration::ZERO),
-            Destination::Notifications => {
-                (Topology::NOTIFICATIONS_KEY.to_owned(), Duration::ZERO)
-            }
+            Destination::Notifications => (Topology::NOTIFICATIONS_KEY.to_owned(), Duration::ZERO),
         };
         let outgoing = Outgoing {
             routing_key: &routing_key,

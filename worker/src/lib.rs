@@ -19,8 +19,8 @@
 
 pub mod delivery_slots;
 pub mod failure;
-pub mod notifications;
 pub mod notices;
+pub mod notifications;
 pub mod pace;
 pub mod partitions;
 pub mod payments;

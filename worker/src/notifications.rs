@@ -101,7 +101,14 @@ async fn send(context: &Context, job: NotificationJob, request_id: Option<&str>)
         }
         Ok(NotificationClaim::InProgress) => {
             let delay = config.backoff(job.attempt);
-            return republish(context, job, delay, request_id, "another attempt is sending it; looking again later").await;
+            return republish(
+                context,
+                job,
+                delay,
+                request_id,
+                "another attempt is sending it; looking again later",
+            )
+            .await;
         }
         Err(error) if error.is_invariant() => {
             count(&job.kind, "dead_lettered");
@@ -126,7 +133,11 @@ async fn send(context: &Context, job: NotificationJob, request_id: Option<&str>)
         Ok(()) => {
             tracing::info!(notifier = context.notifier.name(), "sent");
             count(&job.kind, "sent");
-            if let Err(error) = context.store.record_notification_sent(job.notification_id).await {
+            if let Err(error) = context
+                .store
+                .record_notification_sent(job.notification_id)
+                .await
+            {
                 // The message went: sending it again would be worse than a stale record.
                 tracing::error!(%error, "sent, but could not record it");
             }

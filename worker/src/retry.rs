@@ -36,11 +36,7 @@ pub(crate) async fn publish_later(
     let outgoing = Outgoing {
         routing_key: later.routing_key,
         body: later.body,
-        properties: rabbitmq::correlated_properties(
-            later.message_id,
-            later.kind,
-            later.request_id,
-        ),
+        properties: rabbitmq::correlated_properties(later.message_id, later.kind, later.request_id),
         delay: later.delay,
     };
     match context.publisher.publish(outgoing).await {

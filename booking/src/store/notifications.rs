@@ -96,7 +96,13 @@ pub(crate) async fn schedule(
         match row.status {
             Status::Held if !plan.hold_warning.is_zero() => {
                 if let Some(expires) = row.hold_expires_at {
-                    timed.push(row.id, NotificationKind::HoldExpiring, expires, plan.hold_warning, now);
+                    timed.push(
+                        row.id,
+                        NotificationKind::HoldExpiring,
+                        expires,
+                        plan.hold_warning,
+                        now,
+                    );
                 }
             }
             Status::Confirmed => {
@@ -105,7 +111,13 @@ pub(crate) async fn schedule(
                     continue;
                 };
                 for &lead in &plan.reminders {
-                    timed.push(row.id, NotificationKind::Reminder { lead }, start, lead, now);
+                    timed.push(
+                        row.id,
+                        NotificationKind::Reminder { lead },
+                        start,
+                        lead,
+                        now,
+                    );
                 }
             }
             _ => {}
