@@ -321,7 +321,7 @@ fn chromium_binary() -> String {
         .to_string()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

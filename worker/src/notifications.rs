@@ -9,12 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use booking::messages::{self, NotificationJob};
+use booking::messages::NotificationJob;
 use booking::store::NotificationClaim;
 use chrono::Utc;
 use notify::SendError;
 use rabbitmq::lapin::message::Delivery;
-use rabbitmq::{Disposition, Topology};
+use rabbitmq::Disposition;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -101,9 +101,9 @@ async fn send(context: &Context, job: NotificationJob, request_id: Option<&str>)
         }
         Ok(NotificationClaim::InProgress) => {
             let delay = config.backoff(job.attempt);
-            return republish(
+            return crate::retry::publish_later(
                 context,
-                job,
+                &job,
                 delay,
                 request_id,
                 "another attempt is sending it; looking again later",
@@ -158,7 +158,7 @@ async fn send(context: &Context, job: NotificationJob, request_id: Option<&str>)
                 attempt: job.attempt + 1,
                 ..job
             };
-            republish(context, retry, delay, request_id, "retry scheduled").await
+            crate::retry::publish_later(context, &retry, delay, request_id, "retry scheduled").await
         }
     }
 }
@@ -172,26 +172,6 @@ async fn record_failure(context: &Context, job: &NotificationJob, error: &SendEr
     if let Err(error) = recorded {
         tracing::warn!(%error, "could not record the failed attempt");
     }
-}
-
-/// Publishes `job` into the delay queue of `delay`, then acks the delivery in hand.
-async fn republish(
-    context: &Context,
-    job: NotificationJob,
-    delay: Duration,
-    request_id: Option<&str>,
-    what: &'static str,
-) -> Disposition {
-    let later = crate::retry::Later {
-        routing_key: Topology::NOTIFICATIONS_KEY,
-        kind: "notification",
-        message_id: &format!("notification.{}.{}", job.notification_id, job.attempt),
-        body: &messages::to_json(&job),
-        attempt: job.attempt,
-        delay,
-        request_id,
-    };
-    crate::retry::publish_later(context, later, what).await
 }
 
 /// How many due notifications one sweep moves to the outbox in one transaction.

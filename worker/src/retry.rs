@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use rabbitmq::{Disposition, Outgoing};
+use booking::messages::{self, NotificationJob, WebhookJob};
+use rabbitmq::{Disposition, Outgoing, Topology};
+use serde::Serialize;
 
 use crate::Context;
 
@@ -13,35 +15,57 @@ pub fn doubling_backoff(first: Duration, max: Duration, attempt: u32) -> Duratio
     first.saturating_mul(1 << doublings).min(max)
 }
 
-/// A job to publish again, after `delay`.
-pub(crate) struct Later<'a> {
-    pub routing_key: &'a str,
+/// A job that is retried by publishing it again.
+pub(crate) trait RetriedJob: Serialize {
+    /// Its queue's routing key on the commands exchange.
+    const ROUTING_KEY: &'static str;
     /// The AMQP `type`.
-    pub kind: &'a str,
-    pub message_id: &'a str,
-    pub body: &'a [u8],
-    /// The attempt the published job is, for the log.
-    pub attempt: u32,
-    pub delay: Duration,
-    pub request_id: Option<&'a str>,
+    const KIND: &'static str;
+    /// The AMQP message id of this attempt.
+    fn message_id(&self) -> String;
+    fn attempt(&self) -> u32;
 }
 
-/// Publishes `later` into its delay queue, then acks the delivery in hand; if the broker
-/// refuses, the delivery goes back to its queue to be tried from there.
-pub(crate) async fn publish_later(
+impl RetriedJob for WebhookJob {
+    const ROUTING_KEY: &'static str = Topology::WEBHOOKS_KEY;
+    const KIND: &'static str = "webhook";
+    fn message_id(&self) -> String {
+        format!("{}.{}", self.webhook_id, self.attempt)
+    }
+    fn attempt(&self) -> u32 {
+        self.attempt
+    }
+}
+
+impl RetriedJob for NotificationJob {
+    const ROUTING_KEY: &'static str = Topology::NOTIFICATIONS_KEY;
+    const KIND: &'static str = "notification";
+    fn message_id(&self) -> String {
+        format!("notification.{}.{}", self.notification_id, self.attempt)
+    }
+    fn attempt(&self) -> u32 {
+        self.attempt
+    }
+}
+
+/// Publishes `job` into the delay queue of `delay`, then acks the delivery in hand; if the
+/// broker refuses, the delivery goes back to its queue to be tried from there.
+pub(crate) async fn publish_later<J: RetriedJob>(
     context: &Context,
-    later: Later<'_>,
+    job: &J,
+    delay: Duration,
+    request_id: Option<&str>,
     what: &'static str,
 ) -> Disposition {
     let outgoing = Outgoing {
-        routing_key: later.routing_key,
-        body: later.body,
-        properties: rabbitmq::correlated_properties(later.message_id, later.kind, later.request_id),
-        delay: later.delay,
+        routing_key: J::ROUTING_KEY,
+        body: &messages::to_json(job),
+        properties: rabbitmq::correlated_properties(&job.message_id(), J::KIND, request_id),
+        delay,
     };
     match context.publisher.publish(outgoing).await {
         Ok(()) => {
-            tracing::info!(delay = ?later.delay, next_attempt = later.attempt, "{what}");
+            tracing::info!(?delay, next_attempt = job.attempt(), "{what}");
             Disposition::Ack
         }
         // Not scheduled: put the delivery back and try again from the queue.

@@ -9,10 +9,10 @@
 
 use std::time::Duration;
 
-use booking::messages::{self, WebhookJob, WebhookTarget};
+use booking::messages::{WebhookJob, WebhookTarget};
 use booking::store::{DeliveryOutcome, NewWebhookDelivery};
 use rabbitmq::lapin::message::Delivery;
-use rabbitmq::{Disposition, Topology};
+use rabbitmq::Disposition;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -124,9 +124,9 @@ async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -
     let Some(slot) = context.delivery_slots.try_take(&host, is_callback) else {
         count("deferred");
         let delay = config.first_backoff;
-        return republish(
+        return crate::retry::publish_later(
             context,
-            job,
+            &job,
             delay,
             request_id,
             "receiver busy; delivery deferred",
@@ -181,7 +181,7 @@ async fn deliver(context: &Context, job: WebhookJob, request_id: Option<&str>) -
                 attempt: job.attempt + 1,
                 ..job
             };
-            republish(context, retry, delay, request_id, "retry scheduled").await
+            crate::retry::publish_later(context, &retry, delay, request_id, "retry scheduled").await
         }
     }
 }
@@ -250,26 +250,6 @@ async fn record(
             );
         }
     }
-}
-
-/// Publishes `job` into the delay queue of `delay`, then acks the delivery in hand.
-async fn republish(
-    context: &Context,
-    job: WebhookJob,
-    delay: Duration,
-    request_id: Option<&str>,
-    what: &'static str,
-) -> Disposition {
-    let later = crate::retry::Later {
-        routing_key: Topology::WEBHOOKS_KEY,
-        kind: "webhook",
-        message_id: &format!("{}.{}", job.webhook_id, job.attempt),
-        body: &messages::to_json(&job),
-        attempt: job.attempt,
-        delay,
-        request_id,
-    };
-    crate::retry::publish_later(context, later, what).await
 }
 
 #[cfg(test)]
