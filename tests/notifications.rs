@@ -455,8 +455,8 @@ async fn a_redelivered_notification_job_sends_nothing_twice(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
-async fn an_smtp_server_that_is_down_makes_the_email_retry_then_dead_letter(pool: PgPool) {
-    let smtp = SmtpSink::down();
+async fn an_smtp_server_that_is_down_makes_the_email_retry_then_dead_letter_for_ops(pool: PgPool) {
+    let mut smtp = SmtpSink::down();
     let (harness, restaurant, table_type) = started(pool, settings_with(&smtp)).await;
 
     let (id, _) = book_confirmed(&harness, restaurant, table_type).await;
@@ -467,6 +467,29 @@ async fn an_smtp_server_that_is_down_makes_the_email_retry_then_dead_letter(pool
     // Into the dead-letter queue ops already watch, routed back to the emails when replayed.
     let dlq = harness.topology.dead_letter_queue();
     harness.wait_for_depth(&dlq, |depth| depth == 1).await;
+    let listed = harness
+        .staff_request(Method::GET, "/v1/dead-letters/commands", None)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let letter = &listed.body[0];
+    assert_eq!(letter["type"], "notification", "{letter}");
+    assert_eq!(letter["reservationId"], id.to_string());
+    assert_eq!(letter["routingKey"], Topology::NOTIFICATIONS_KEY);
+
+    // The server is back; ops replay the dead letter, and the email goes, once.
+    smtp.start().await;
+    let replayed = harness
+        .staff_request(
+            Method::POST,
+            "/v1/dead-letters/commands/replay",
+            Some(&serde_json::json!({"all": true})),
+        )
+        .await;
+    assert_eq!(replayed.status, StatusCode::OK, "{}", replayed.body);
+    assert_eq!(replayed.body["replayed"], 1, "{}", replayed.body);
+    let sent = wait_notification(&harness, id, "confirmed", "sent").await;
+    assert_eq!(sent.attempts, 4);
+    assert_eq!(about(&smtp.wait_for(1).await, id).len(), 1);
     harness.finish().await;
 }
 
