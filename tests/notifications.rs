@@ -512,3 +512,81 @@ async fn an_smtp_server_that_comes_back_gets_the_email_on_a_retry(pool: PgPool) 
     assert_eq!(about(&smtp.wait_for(1).await, id).len(), 1);
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_hold_about_to_expire_is_warned_once_and_a_paid_one_is_not(pool: PgPool) {
+    let smtp = SmtpSink::up().await;
+    let mut harness = Harness::with_settings(pool, settings_with(&smtp)).await;
+    // This restaurant takes prepayment: a booking without a card is held, unpaid.
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Le Petit Maître",
+        "Paris",
+        (48.85, 2.35),
+        &[("2-top", 1, 4, 4000, 4)],
+        |restaurant| restaurant.time_zone = "Europe/Paris".into(),
+    )
+    .await;
+    harness.start_worker();
+
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let body = booking_body(restaurant, types[0]);
+        let reply = harness.post_reservation(&body).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+        harness.wait_status(id_of(&body), "held", WAIT).await;
+        held.push(id_of(&body));
+    }
+    let (unpaid, paid) = (held[0], held[1]);
+    let pay = harness
+        .guest_request(
+            Method::POST,
+            &format!("/v1/reservations/{paid}/payment"),
+            Some(&serde_json::json!({"paymentToken": "tok_visa"})),
+        )
+        .await;
+    assert_eq!(pay.status, StatusCode::ACCEPTED, "{:?}", pay.body);
+    harness.wait_status(paid, "confirmed", WAIT).await;
+    // Paying ended its warning in the same transaction, and scheduled its reminders.
+    let ended = wait_notification(&harness, paid, "hold_expiring", "canceled").await;
+    assert_eq!(
+        ended.last_error.as_deref(),
+        Some("the reservation became confirmed")
+    );
+    wait_notification(&harness, paid, "reminder_2h", "scheduled").await;
+
+    // The warning is due 3 minutes (the default) before the hold expires.
+    let expires: DateTime<Utc> =
+        sqlx::query_scalar("SELECT hold_expires_at FROM reservation WHERE id = $1")
+            .bind(unpaid)
+            .fetch_one(harness.store.pool())
+            .await
+            .unwrap();
+    let warning = record(
+        &harness.store.notifications_of(unpaid).await.unwrap(),
+        "hold_expiring",
+    )
+    .clone();
+    assert_eq!(warning.status, "scheduled");
+    assert_eq!(warning.due_at, expires - chrono::Duration::minutes(3));
+    let queued = harness
+        .store
+        .queue_due_notifications(warning.due_at, 100)
+        .await
+        .unwrap();
+    assert_eq!(queued, 1, "only the unpaid hold's warning");
+    harness.relay.wake();
+    wait_notification(&harness, unpaid, "hold_expiring", "sent").await;
+
+    let about_unpaid = about(&smtp.wait_for(2).await, unpaid);
+    assert_eq!(about_unpaid.len(), 1, "{about_unpaid:#?}");
+    let until = expires
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%H:%M")
+        .to_string();
+    assert_eq!(
+        about_unpaid[0]["subject"],
+        format!("Your table at Le Petit Maître is held until {until}")
+    );
+    harness.finish().await;
+}
