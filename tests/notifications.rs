@@ -601,3 +601,67 @@ async fn a_hold_about_to_expire_is_warned_once_and_a_paid_one_is_not(pool: PgPoo
     );
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_reminder_goes_out_by_the_workers_own_clock_and_a_late_one_is_skipped(pool: PgPool) {
+    // A booking a few minutes ahead (a restaurant in UTC on 5-minute slots), and a reminder
+    // due 5 seconds from now, which the worker's periodic sweep must find by itself. Its 24 h
+    // reminder was already late when the booking was confirmed.
+    let now = Utc::now();
+    let slot = 300;
+    let start_secs = ((now.timestamp() + 120) / slot + 1) * slot;
+    let start = DateTime::from_timestamp(start_secs, 0).unwrap();
+    let lead = Duration::from_secs(u64::try_from((start - now).num_seconds() - 5).unwrap());
+    let smtp = SmtpSink::up().await;
+    let mut settings = settings_with(&smtp);
+    settings.reminders = maitred::settings::Reminders(vec![Duration::from_secs(24 * 3600), lead]);
+    let mut harness = Harness::with_settings(pool, settings).await;
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Quick Bistro",
+        "",
+        (48.85, 2.35),
+        &[("2-top", 1, 4, 4000, 4)],
+        |restaurant| {
+            restaurant.slot_minutes = 5;
+            restaurant.prepayment_required = false;
+        },
+    )
+    .await;
+    harness.start_worker();
+
+    let mut body = booking_body(restaurant, types[0]);
+    body["date"] = serde_json::json!(start.date_naive().to_string());
+    body["time"] = serde_json::json!(start.format("%H:%M").to_string());
+    let reply = harness.post_reservation(&body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    let id = id_of(&body);
+    harness.wait_status(id, "confirmed", WAIT).await;
+    let late = wait_notification(&harness, id, "reminder_24h", "skipped").await;
+    assert_eq!(
+        late.last_error.as_deref(),
+        Some("its time had passed when it was scheduled")
+    );
+
+    let kind = booking::NotificationKind::Reminder { lead }.key();
+    let sent = wait_notification(&harness, id, &kind, "sent").await;
+    assert_eq!(sent.attempts, 1);
+    assert!(sent.sent_at.unwrap() >= start - chrono::Duration::from_std(lead).unwrap());
+    let subjects: Vec<Value> = about(&smtp.wait_for(2).await, id)
+        .iter()
+        .map(|m| m["subject"].clone())
+        .collect();
+    assert_eq!(
+        subjects.len(),
+        2,
+        "the confirmation and one reminder: {subjects:#?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s
+            .as_str()
+            .unwrap()
+            .starts_with("Reminder: your table at Quick Bistro")),
+        "{subjects:#?}"
+    );
+    harness.finish().await;
+}
