@@ -305,7 +305,7 @@ struct Depth {
     depth: Option<u32>,
 }
 
-/// Every partition, the payments and webhooks queues, and both dead-letter queues. After the
+/// Every partition, the payments, webhooks and emails queues, and both dead-letter queues. After the
 /// first failure the broker is not asked again (each ask waits for the publish deadline).
 async fn queue_depths(state: &AppState) -> Vec<Depth> {
     let topology = state.publisher.topology();
@@ -314,9 +314,10 @@ async fn queue_depths(state: &AppState) -> Vec<Depth> {
         .collect();
     queues.push((topology.payments_queue(), "payment jobs"));
     queues.push((topology.webhooks_queue(), "webhook deliveries"));
+    queues.push((topology.notifications_queue(), "emails to diners"));
     for dead in DeadLetterQueue::ALL {
         let holds = match dead {
-            DeadLetterQueue::Commands => "dead letters: commands and payment jobs",
+            DeadLetterQueue::Commands => "dead letters: commands, payment jobs and emails",
             DeadLetterQueue::Webhooks => "dead letters: webhook deliveries",
         };
         queues.push((dead.queue(topology), holds));

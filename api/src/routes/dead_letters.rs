@@ -1,5 +1,5 @@
 //! `/v1/dead-letters/{queue}`: staff inspect, replay and purge the dead-letter queues
-//! (`commands`: partition commands and payment jobs; `webhooks`: webhook deliveries).
+//! (`commands`: partition commands, payment jobs and emails; `webhooks`: webhook deliveries).
 //!
 //! Dead letters span restaurants, so every route needs a chain-wide staff token. Reading is
 //! safe to repeat: a message that is read is put back, never handed back to the broker (see
