@@ -19,7 +19,7 @@ use sqlx::postgres::PgPoolOptions;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::settings::{PaymentGateway, Settings};
+use crate::settings::{Environment, PaymentGateway, Settings};
 
 /// Which parts a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,7 +452,13 @@ impl Application {
         let config = self.settings.worker_config()?;
         let notifier = self.settings.notifier()?;
         if notifier.name() == "log" {
-            tracing::info!("MAITRED_SMTP_URL is not set: emails are written to the log, not sent");
+            if self.settings.environment == Environment::Development {
+                tracing::info!("MAITRED_SMTP_URL is not set: emails are written to the log");
+            } else {
+                tracing::warn!(
+                    "MAITRED_SMTP_URL is not set: emails are written to the log, not sent"
+                );
+            }
         }
         let delivery_slots = worker::delivery_slots::DeliverySlots::new(
             config.webhooks.callback_concurrency,

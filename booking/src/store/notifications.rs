@@ -36,13 +36,26 @@ pub(crate) async fn on_transitions(conn: &mut PgConnection, moves: &[Move<'_>]) 
     )
     .execute(&mut *conn)
     .await?;
-    let (ids, kinds): (Vec<Uuid>, Vec<String>) = moves
+    let immediate: Vec<(Uuid, NotificationKind)> = moves
         .iter()
-        .filter_map(|m| Some((m.locked.id, NotificationKind::on_transition(m.to)?.key())))
-        .unzip();
-    if ids.is_empty() {
+        .filter_map(|m| Some((m.locked.id, NotificationKind::on_transition(m.to)?)))
+        .collect();
+    queue(conn, &immediate).await
+}
+
+/// Queues messages to send at once, inside the caller's transaction: a row each (none if the
+/// reservation already has one of that kind) and its job in the outbox. The transitions'
+/// messages come through here; so will the waitlist's offer (`NotificationKind::WaitlistOffer`,
+/// queued with the hold it creates).
+pub(crate) async fn queue(
+    conn: &mut PgConnection,
+    messages: &[(Uuid, NotificationKind)],
+) -> Result<()> {
+    if messages.is_empty() {
         return Ok(());
     }
+    let (ids, kinds): (Vec<Uuid>, Vec<String>) =
+        messages.iter().map(|(id, kind)| (*id, kind.key())).unzip();
     let queued = sqlx::query!(
         "INSERT INTO notification (reservation_id, kind, status)
          SELECT v.id, v.kind, 'queued' FROM unnest($1::uuid[], $2::text[]) AS v(id, kind)
@@ -147,7 +160,13 @@ impl Timed {
         lead: Duration,
         now: DateTime<Utc>,
     ) {
-        let due = moment - chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
+        // A lead too long to subtract is a message that would have been due before time began.
+        let Some(due) = chrono::Duration::from_std(lead)
+            .ok()
+            .and_then(|lead| moment.checked_sub_signed(lead))
+        else {
+            return;
+        };
         let late = due <= now;
         self.ids.push(id);
         self.kinds.push(kind.key());
