@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use booking::messages::{self, NotificationJob};
 use booking::store::NotificationRecord;
+use booking::Restaurant;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use common::browser::free_port;
 use common::{booking_body, id_of, seed_restaurant_with, test_settings, Harness};
@@ -164,23 +165,31 @@ fn settings_with(smtp: &SmtpSink) -> maitred::settings::Settings {
     settings
 }
 
-/// A restaurant in Paris that takes no prepayment (a booking is confirmed at once), open
-/// around the clock. Returns (restaurant, table type).
-async fn paris_restaurant(harness: &Harness) -> (Uuid, Uuid) {
+/// "Le Petit Maître", open around the clock, with four 2-tops at 40 EUR, after `change`.
+/// Returns (restaurant, table type).
+async fn restaurant(harness: &Harness, change: impl FnOnce(&mut Restaurant)) -> (Uuid, Uuid) {
+    let two_tops = ("2-top", 1, 4, 4000, 4);
+    let name = "Le Petit Maître";
     let (restaurant, types) = seed_restaurant_with(
         &harness.store,
-        "Le Petit Maître",
+        name,
         "Paris",
         (48.85, 2.35),
-        &[("2-top", 1, 4, 4000, 4)],
-        |restaurant| {
-            restaurant.time_zone = "Europe/Paris".into();
-            restaurant.address = "1 rue de Rivoli".into();
-            restaurant.prepayment_required = false;
-        },
+        &[two_tops],
+        change,
     )
     .await;
     (restaurant, types[0])
+}
+
+/// The restaurant in Paris, taking no prepayment: a booking is confirmed at once.
+async fn paris_restaurant(harness: &Harness) -> (Uuid, Uuid) {
+    restaurant(harness, |restaurant| {
+        restaurant.time_zone = "Europe/Paris".into();
+        restaurant.address = "1 rue de Rivoli".into();
+        restaurant.prepayment_required = false;
+    })
+    .await
 }
 
 /// The application with `settings`, the Paris restaurant, and a worker running. Returns the
@@ -528,21 +537,16 @@ async fn an_smtp_server_that_comes_back_gets_the_email_on_a_retry(pool: PgPool) 
 async fn a_hold_about_to_expire_is_warned_once_and_a_paid_one_is_not(pool: PgPool) {
     let smtp = SmtpSink::up().await;
     let mut harness = Harness::with_settings(pool, settings_with(&smtp)).await;
-    // This restaurant takes prepayment: a booking without a card is held, unpaid.
-    let (restaurant, types) = seed_restaurant_with(
-        &harness.store,
-        "Le Petit Maître",
-        "Paris",
-        (48.85, 2.35),
-        &[("2-top", 1, 4, 4000, 4)],
-        |restaurant| restaurant.time_zone = "Europe/Paris".into(),
-    )
+    // This one takes prepayment: a booking without a card is held, unpaid.
+    let (restaurant, table_type) = restaurant(&harness, |restaurant| {
+        restaurant.time_zone = "Europe/Paris".into();
+    })
     .await;
     harness.start_worker();
 
     let mut held = Vec::new();
     for _ in 0..2 {
-        let body = booking_body(restaurant, types[0]);
+        let body = booking_body(restaurant, table_type);
         let reply = harness.post_reservation(&body).await;
         assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
         harness.wait_status(id_of(&body), "held", WAIT).await;
@@ -616,21 +620,16 @@ async fn a_reminder_goes_out_by_the_workers_own_clock_and_a_late_one_is_skipped(
     let mut settings = settings_with(&smtp);
     settings.reminders = maitred::settings::Reminders(vec![Duration::from_secs(24 * 3600), lead]);
     let mut harness = Harness::with_settings(pool, settings).await;
-    let (restaurant, types) = seed_restaurant_with(
-        &harness.store,
-        "Quick Bistro",
-        "",
-        (48.85, 2.35),
-        &[("2-top", 1, 4, 4000, 4)],
-        |restaurant| {
-            restaurant.slot_minutes = 5;
-            restaurant.prepayment_required = false;
-        },
-    )
+    // In UTC, on 5-minute slots.
+    let (restaurant, table_type) = restaurant(&harness, |restaurant| {
+        restaurant.time_zone = "UTC".into();
+        restaurant.slot_minutes = 5;
+        restaurant.prepayment_required = false;
+    })
     .await;
     harness.start_worker();
 
-    let mut body = booking_body(restaurant, types[0]);
+    let mut body = booking_body(restaurant, table_type);
     body["date"] = serde_json::json!(start.date_naive().to_string());
     body["time"] = serde_json::json!(start.format("%H:%M").to_string());
     let reply = harness.post_reservation(&body).await;
@@ -660,7 +659,7 @@ async fn a_reminder_goes_out_by_the_workers_own_clock_and_a_late_one_is_skipped(
         subjects.iter().any(|s| s
             .as_str()
             .unwrap()
-            .starts_with("Reminder: your table at Quick Bistro")),
+            .starts_with("Reminder: your table at Le Petit Maître")),
         "{subjects:#?}"
     );
     harness.finish().await;

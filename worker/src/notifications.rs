@@ -144,7 +144,7 @@ async fn send(context: &Context, job: NotificationJob, request_id: Option<&str>)
             Disposition::Ack
         }
         Err(error) if error.is_permanent() || job.attempt >= config.max_attempts => {
-            tracing::warn!(%error, "last attempt failed: dead-lettering it");
+            tracing::warn!(%error, "not sent, and no attempt is left: dead-lettering it");
             count(&job.kind, "dead_lettered");
             record_failure(context, &job, &error, true).await;
             Disposition::DeadLetter
