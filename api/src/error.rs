@@ -165,6 +165,7 @@ impl ApiError {
                 "reservation {reservation_id} is {current}; a {current} reservation cannot be {action}"
             )),
             booking::Refusal::Conflict(why) => ApiError::Conflict(why),
+            booking::Refusal::Invalid(invalid) => invalid.into(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod sold_out;
+pub mod walk_in;
 pub mod web;
 
 use std::sync::Arc;

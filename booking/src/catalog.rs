@@ -62,10 +62,16 @@ impl Restaurant {
 impl Restaurant {
     /// Today's date where the restaurant is (UTC's for a zone it does not know).
     pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        self.local_now(now).date()
+    }
+
+    /// The wall-clock time where the restaurant is (UTC's for a zone it does not know): the
+    /// clock that slots, opening hours and seatings are written in.
+    pub fn local_now(&self, now: DateTime<Utc>) -> chrono::NaiveDateTime {
         self.time_zone
             .parse::<Tz>()
-            .map(|tz| now.with_timezone(&tz).date_naive())
-            .unwrap_or_else(|_| now.date_naive())
+            .map(|tz| now.with_timezone(&tz).naive_local())
+            .unwrap_or_else(|_| now.naive_utc())
     }
 
     /// Whether a diner may ask about `date`: from today to the booking horizon.

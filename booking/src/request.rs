@@ -102,6 +102,8 @@ pub struct BookingRequest {
     /// The SHA-256 of the client's `retryKey`, recorded with the reservation in the same
     /// statement: a retry racing the first request can already be matched against it.
     pub retry_key_sha256: Option<Vec<u8>>,
+    /// A party staff seat without a booking: confirmed without a hold, told nothing by email.
+    pub walk_in: bool,
 }
 
 /// What is kept of a retry key: its SHA-256, so the database never holds the secret.
@@ -206,9 +208,69 @@ impl BookingRequest {
             payment_token: form.payment_token.clone(),
             callback_url: form.callback_url.clone(),
             retry_key_sha256: form.retry_key.as_deref().map(retry_key_digest),
+            walk_in: false,
         };
         request.check_party(table_type)?;
         request.check_timing(restaurant, now)?;
+        Ok(request)
+    }
+
+    /// A walk-in: a party of `party_size` at `table_count` tables of `table_type`, from the
+    /// slot the restaurant's clock is in at `now`, for the restaurant's sitting, or less when
+    /// it closes sooner (whole slots).
+    ///
+    /// # Errors
+    /// The party does not fit the tables, or the restaurant is not open now.
+    pub fn walk_in(
+        reservation_id: Uuid,
+        restaurant: &Restaurant,
+        table_type: &TableType,
+        table_count: i32,
+        party_size: i32,
+        guest: GuestDetails,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Invalid> {
+        let local = restaurant.local_now(now);
+        let slot = i64::from(restaurant.slot_minutes.max(1));
+        let minute = local
+            .time()
+            .signed_duration_since(NaiveTime::MIN)
+            .num_minutes();
+        let start =
+            local.date().and_time(NaiveTime::MIN) + Duration::minutes(minute - minute % slot);
+        let sitting = i64::from(restaurant.default_duration_minutes);
+        let Some(duration) = (1..=sitting / slot)
+            .rev()
+            .map(|slots| slots * slot)
+            .find(|minutes| {
+                schedule::is_open(
+                    &restaurant.opening_hours,
+                    start,
+                    start + Duration::minutes(*minutes),
+                )
+            })
+        else {
+            return Err(Invalid::new(
+                "tableIds",
+                format!("the restaurant is not open now ({})", local.format("%H:%M")),
+            ));
+        };
+        let request = BookingRequest {
+            reservation_id,
+            restaurant_id: restaurant.id,
+            table_type_id: table_type.id,
+            table_count,
+            party_size,
+            date: start.date(),
+            time: start.time(),
+            duration_minutes: duration as i32,
+            guest,
+            payment_token: None,
+            callback_url: None,
+            retry_key_sha256: None,
+            walk_in: true,
+        };
+        request.check_party(table_type)?;
         Ok(request)
     }
 

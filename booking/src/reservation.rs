@@ -18,6 +18,8 @@ pub enum Status {
     Expired,
     Canceled,
     Refunded,
+    /// At their tables (see `store::seating`).
+    Seated,
     Completed,
     NoShow,
 }
@@ -32,6 +34,7 @@ impl Status {
             Status::Expired => "expired",
             Status::Canceled => "canceled",
             Status::Refunded => "refunded",
+            Status::Seated => "seated",
             Status::Completed => "completed",
             Status::NoShow => "no_show",
         }
@@ -45,7 +48,8 @@ impl Status {
             (self, next),
             (Pending, Held | Confirmed | Rejected)
                 | (Held, Confirmed | Expired | Canceled | Rejected)
-                | (Confirmed, Completed | NoShow | Canceled)
+                | (Confirmed, Seated | Completed | NoShow | Canceled)
+                | (Seated, Completed)
                 | (Canceled, Refunded)
         )
     }
@@ -143,6 +147,8 @@ impl Reservation {
             // Not part of what was asked: a retry may carry the key or not, and which it
             // did decides only whether it is handed the token again.
             retry_key_sha256: request.retry_key_sha256.clone(),
+            // Recorded, but not shown to clients; a walk-in's id comes from staff alone.
+            walk_in: request.walk_in,
         };
         &recorded == request
     }
@@ -166,6 +172,11 @@ mod tests {
         assert!(!Expired.can_become(Confirmed));
         assert!(!Refunded.can_become(Canceled));
         assert!(!Completed.can_become(NoShow));
+        assert!(Confirmed.can_become(Seated));
+        assert!(Seated.can_become(Completed));
+        assert!(!Seated.can_become(Canceled));
+        assert!(!Seated.can_become(NoShow));
+        assert!(!Held.can_become(Seated));
     }
 
     #[test]

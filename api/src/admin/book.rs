@@ -272,6 +272,7 @@ fn status_words(status: Status) -> &'static str {
         Status::Expired => "Hold expired, not paid",
         Status::Canceled => "Cancelled",
         Status::Refunded => "Cancelled and refunded",
+        Status::Seated => "Seated",
         Status::Completed => "Completed",
         Status::NoShow => "A no-show",
     }
@@ -635,6 +636,7 @@ fn refusal_words(refusal: &Refusal, reservation: &Reservation, action: &str) -> 
             )
         }
         Refusal::Conflict(message) => format!("This could not be done: {message}."),
+        Refusal::Invalid(invalid) => format!("This could not be done: {}.", invalid.message),
     }
 }
 

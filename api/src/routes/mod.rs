@@ -8,6 +8,7 @@ mod reservations;
 mod restaurants;
 /// Public so the website's find page runs the same search: [`search::run`].
 pub mod search;
+pub mod seating;
 mod table_types;
 mod tables;
 mod webhook_endpoints;
@@ -23,6 +24,7 @@ pub fn router(limits: &HttpLimits) -> OpenApiRouter<AppState> {
     let bulk = DefaultBodyLimit::max(limits.bulk_body_limit);
     OpenApiRouter::new()
         .merge(reservations::router())
+        .merge(seating::router())
         .merge(restaurants::router())
         .merge(table_types::router())
         .merge(tables::router())

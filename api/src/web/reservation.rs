@@ -441,6 +441,11 @@ fn status_notice(
             "Cancelled and refunded",
             html! { p { @if let Some(price) = &price { "We refunded " (price) ". " } "It may take a few days to show on your statement." } },
         ),
+        Status::Seated => (
+            "ok",
+            "Seated",
+            html! { p { "Your table is ready and you are seated. Enjoy your meal." } },
+        ),
         Status::Completed => (
             "ok",
             "Thank you for coming",
@@ -585,6 +590,7 @@ fn status_word(status: Status) -> &'static str {
         Status::Expired => "Expired",
         Status::Canceled => "Cancelled",
         Status::Refunded => "Refunded",
+        Status::Seated => "Seated",
         Status::Completed => "Completed",
         Status::NoShow => "A no-show",
     }

@@ -143,7 +143,8 @@ impl Store {
                             occupancy,
                         ),
                         currency: table_type.currency.clone(),
-                        prepayment_required: restaurant.prepayment_required,
+                        // A walk-in pays at the table: there is no one to hold for.
+                        prepayment_required: restaurant.prepayment_required && !locked.walk_in,
                     })
                 }
             })
@@ -166,9 +167,13 @@ impl Store {
                     reason: None,
                 },
                 Ok(_) => Move {
+                    reason: Some(if locked.walk_in {
+                        "walk_in"
+                    } else {
+                        "no_prepayment"
+                    }),
                     locked,
                     to: Status::Confirmed,
-                    reason: Some("no_prepayment"),
                 },
             })
             .collect();

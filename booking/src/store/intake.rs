@@ -114,6 +114,7 @@ impl Store {
             .iter()
             .map(|(r, _)| r.retry_key_sha256.clone())
             .collect();
+        let walk_ins: Vec<bool> = requests.iter().map(|(r, _)| r.walk_in).collect();
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give an existing guest's id; one row per
         // email, since an upsert may not touch a row twice.
@@ -122,10 +123,10 @@ impl Store {
             r#"WITH input AS (
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
                      $6::text[], $7::text[], $8::int4[], $9::int4[], $10::date[], $11::time[],
-                     $12::int4[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+                     $12::int4[], $13::text[], $14::text[], $15::text[], $16::bytea[], $17::bool[])
                  AS i(id, restaurant_id, table_type_id, guest_id, name, email, phone, table_count,
                      party_size, service_date, start_time, duration_minutes, callback_url,
-                     payment_token, request_id, retry_key_sha256)
+                     payment_token, request_id, retry_key_sha256, walk_in)
              ), g AS (
                  INSERT INTO guest (id, name, email, phone)
                  SELECT DISTINCT ON (email) guest_id, name, email, phone FROM input ORDER BY email
@@ -135,17 +136,17 @@ impl Store {
                  INSERT INTO reservation (id, restaurant_id, table_type_id, guest_id, guest_name,
                      guest_email, guest_phone, table_count, party_size, service_date, start_time,
                      duration_minutes, status, callback_url, payment_token, request_id,
-                     retry_key_sha256)
+                     retry_key_sha256, walk_in)
                  SELECT i.id, i.restaurant_id, i.table_type_id, g.id, i.name, i.email, i.phone,
                         i.table_count, i.party_size, i.service_date, i.start_time,
                         i.duration_minutes, 'pending', i.callback_url, i.payment_token,
-                        i.request_id, i.retry_key_sha256
+                        i.request_id, i.retry_key_sha256, i.walk_in
                  FROM input i JOIN g ON g.email = i.email
                  ON CONFLICT (id) DO NOTHING
                  RETURNING *
              ), e AS (
                  INSERT INTO reservation_event (reservation_id, to_status, actor)
-                 SELECT id, 'pending', 'guest' FROM r
+                 SELECT id, 'pending', CASE WHEN walk_in THEN 'staff' ELSE 'guest' END FROM r
              ), o AS (
                  INSERT INTO outbox (reservation_id) SELECT id FROM r
              )
@@ -176,6 +177,7 @@ impl Store {
             &tokens as _,
             &request_ids as _,
             &retry_keys as _,
+            &walk_ins,
         )
         .fetch_all(&self.pool)
         .await?;

@@ -43,6 +43,9 @@ pub enum Refusal {
     },
     #[error("{0}")]
     Conflict(String),
+    /// A field of the request breaks a rule (422).
+    #[error("{0}")]
+    Invalid(crate::Invalid),
 }
 
 /// One entry of the audit log.
@@ -318,8 +321,8 @@ impl Store {
             .ok_or(Refusal::Missing))
     }
 
-    /// Staff's `confirmed → completed | no_show`. These give no inventory back (the time is
-    /// spent either way), so they are made here directly; the row lock orders them against a
+    /// Staff's `confirmed | seated → completed` and `confirmed → no_show`. These give no
+    /// inventory back (the time is spent either way), so they are made here directly; the row lock orders them against a
     /// cancellation on the serial lane. A no-show can only be marked once the booking started.
     ///
     /// # Errors
@@ -346,9 +349,15 @@ impl Store {
                 action,
             }));
         }
+        let restaurant =
+            super::load_restaurant_including_deleted(&mut tx, locked.restaurant_id).await?;
+        if locked.status == Status::Seated {
+            // Leaving before the booked end frees the tables for the next party.
+            if let Some(restaurant) = &restaurant {
+                super::seating::end_seatings(&mut tx, locked.id, restaurant.local_now(now)).await?;
+            }
+        }
         if to == Status::NoShow {
-            let restaurant =
-                super::load_restaurant_including_deleted(&mut tx, locked.restaurant_id).await?;
             let start = restaurant.and_then(|r| {
                 crate::schedule::start_instant(
                     &r.time_zone,

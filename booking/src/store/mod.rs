@@ -17,6 +17,7 @@
 //! - [`recent`]: the catalog as intake checks requests against it, read at most seconds ago;
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
+//! - [`seating`]: the physical tables a party sits at, and the floor view;
 //! - [`book_panel`]: the admin panel's day's book and a reservation's detail;
 //! - [`webhook_deliveries`]: the record of webhook delivery attempts;
 //! - [`notifications`]: emails to diners, queued with the transitions that cause them, timed
@@ -48,6 +49,7 @@ mod restaurants_panel;
 mod retry_key;
 mod rows;
 mod search;
+mod seating;
 mod staff;
 mod transition;
 mod webhook_deliveries;
@@ -71,6 +73,7 @@ pub use notifications::{NotificationClaim, NotificationRecord};
 pub use outbound::{Destination, OutboundClaim, OutboundMessage};
 pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
 pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
+pub use seating::{FloorTable, FreeTable, Seating, TableOptions, TableState, EARLIEST_SEATING};
 pub use staff::SignInAccount;
 pub use webhook_deliveries::{DeliveryOutcome, NewWebhookDelivery, WebhookDelivery};
 pub use webhook_endpoints::WebhookEndpoint;

@@ -36,8 +36,10 @@ pub(crate) async fn on_transitions(conn: &mut PgConnection, moves: &[Move<'_>]) 
     )
     .execute(&mut *conn)
     .await?;
+    // A walk-in's guest gave staff no email to write to.
     let immediate: Vec<(Uuid, NotificationKind)> = moves
         .iter()
+        .filter(|m| !m.locked.walk_in)
         .filter_map(|m| Some((m.locked.id, NotificationKind::on_transition(m.to)?)))
         .collect();
     queue(conn, &immediate).await
@@ -88,7 +90,7 @@ pub(crate) async fn schedule(
 ) -> Result<()> {
     let ids: Vec<Uuid> = locked
         .iter()
-        .filter(|l| matches!(l.status, Status::Held | Status::Confirmed))
+        .filter(|l| matches!(l.status, Status::Held | Status::Confirmed) && !l.walk_in)
         .map(|l| l.id)
         .collect();
     if ids.is_empty() {

@@ -32,6 +32,8 @@ pub(crate) struct Locked {
     pub hold_over: bool,
     /// When intake accepted the request.
     pub created_at: DateTime<Utc>,
+    /// A party staff seated without a booking.
+    pub walk_in: bool,
 }
 
 /// Locks a reservation. The row lock makes two deciders (a failover overlap, or the API's
@@ -48,7 +50,7 @@ pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Ve
         r#"SELECT id, status AS "status: Status", restaurant_id, table_type_id, table_count,
                   service_date, start_time, duration_minutes, reserved_slots, price_cents,
                   currency, callback_url, payment_token,
-                  coalesce(hold_expires_at <= now(), false) AS "hold_over!", created_at
+                  coalesce(hold_expires_at <= now(), false) AS "hold_over!", created_at, walk_in
            FROM reservation WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,
         ids,
     )
