@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -508,10 +508,7 @@ fn seating_range(
     local_now: NaiveDateTime,
 ) -> Result<(NaiveDateTime, NaiveDateTime), String> {
     let end = start + Duration::minutes(i64::from(duration_minutes));
-    let now = local_now
-        .with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(local_now);
+    let now = local_now;
     if now >= end {
         return Err(format!(
             "this booking ended at {}; it can no longer be seated",
