@@ -133,6 +133,21 @@ impl Authority {
         )
     }
 
+    /// The token handed to a diner who joins the waitlist: it covers that entry only, until
+    /// 30 days after its date (the entry's id stands where a reservation's would).
+    pub fn waitlist_token(&self, entry: &booking::waitlist::WaitlistEntry) -> String {
+        let until =
+            entry.date.and_time(chrono::NaiveTime::MIN).and_utc() + chrono::Duration::days(30);
+        let valid_for = (until - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        self.mint(
+            &entry.guest.email,
+            Role::Guest,
+            None,
+            Some(entry.id),
+            valid_for,
+        )
+    }
+
     fn mint(
         &self,
         subject: &str,
@@ -279,6 +294,11 @@ impl GuestPrincipal {
     pub fn may_see(&self, reservation: &Reservation) -> bool {
         reservation.guest.email == self.email
             && self.reservation.is_none_or(|id| id == reservation.id)
+    }
+
+    /// Their own waitlist entry, with its token or a guest token of its email.
+    pub fn may_see_entry(&self, entry: &booking::waitlist::WaitlistEntry) -> bool {
+        entry.guest.email == self.email && self.reservation.is_none_or(|id| id == entry.id)
     }
 }
 

@@ -236,7 +236,7 @@ async fn turn_away_if_sold_out(state: &AppState, form: &BookingForm) -> Result<(
 
 /// A callback URL must be one the server may call (no internal hosts unless allowed), and the
 /// server must be able to sign what it sends there.
-fn check_callback_url(state: &AppState, url: &str) -> Result<(), Invalid> {
+pub(crate) fn check_callback_url(state: &AppState, url: &str) -> Result<(), Invalid> {
     if state.callback_secret.is_none() {
         return Err(Invalid::new(
             "callbackUrl",

@@ -40,7 +40,8 @@ pub const BEARER: &str = "bearer";
     tags(
         (name = "reservations", description = "Booking, polling, payment and cancellation"),
         (name = "catalog", description = "Restaurants, table types and availability"),
-        (name = "staff", description = "Managing restaurants, table types, tables, rates and webhooks"),
+        (name = "waitlist", description = "Waiting for a sold-out slot, and the offers of freed tables"),
+        (name = "staff", description = "Managing restaurants, table types, tables, rates and webhooks; seating and walk-ins"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

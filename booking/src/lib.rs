@@ -30,6 +30,7 @@ pub mod schedule;
 pub mod search;
 pub mod staff;
 pub mod store;
+pub mod waitlist;
 mod wire_time;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};

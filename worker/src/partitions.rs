@@ -247,7 +247,7 @@ async fn execute(
     command: &Command,
 ) -> booking::Result<Outcome> {
     let store = &context.store;
-    Ok(match command {
+    let outcome = match command {
         // `handle_run` sends decisions to `decide_run`; this is the same decision, alone.
         Command::Decide { reservation_id } => {
             Outcome::Decided(store.decide(*reservation_id, &policy(context)).await?)
@@ -275,5 +275,17 @@ async fn execute(
                 .await?,
         ),
         Command::SyncInventory => Outcome::Synced(store.sync_inventory(restaurant_id).await?),
-    })
+    };
+    // Whatever gave tables back goes to the waitlist, in join order, on this same lane (a
+    // redelivery after a crash here offers them then).
+    let offers = store
+        .offer_waitlist(restaurant_id, &policy(context), Utc::now())
+        .await?;
+    if !offers.is_empty() {
+        tracing::info!(
+            offers = offers.len(),
+            "offered freed tables to the waitlist"
+        );
+    }
+    Ok(outcome)
 }

@@ -11,6 +11,7 @@ pub mod search;
 pub mod seating;
 mod table_types;
 mod tables;
+mod waitlist;
 mod webhook_endpoints;
 
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +26,7 @@ pub fn router(limits: &HttpLimits) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(reservations::router())
         .merge(seating::router())
+        .merge(waitlist::router())
         .merge(restaurants::router())
         .merge(table_types::router())
         .merge(tables::router())

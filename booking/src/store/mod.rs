@@ -18,6 +18,7 @@
 //! - [`inventory`]: inventory rows brought in line after staff change tables or overbooking;
 //! - [`webhook_endpoints`]: the endpoints staff register for a restaurant;
 //! - [`seating`]: the physical tables a party sits at, and the floor view;
+//! - [`waitlist`]: diners waiting for a sold-out slot, and the offers of freed tables;
 //! - [`book_panel`]: the admin panel's day's book and a reservation's detail;
 //! - [`webhook_deliveries`]: the record of webhook delivery attempts;
 //! - [`notifications`]: emails to diners, queued with the transitions that cause them, timed
@@ -52,6 +53,7 @@ mod search;
 mod seating;
 mod staff;
 mod transition;
+mod waitlist;
 mod webhook_deliveries;
 mod webhook_endpoints;
 
@@ -75,6 +77,7 @@ pub use payments::{Payment, PaymentKind, PaymentOutcome, PaymentStatus};
 pub use recent::FRESH_FOR as CATALOG_FRESH_FOR;
 pub use seating::{FloorTable, FreeTable, Seating, TableOptions, TableState, EARLIEST_SEATING};
 pub use staff::SignInAccount;
+pub use waitlist::Joined;
 pub use webhook_deliveries::{DeliveryOutcome, NewWebhookDelivery, WebhookDelivery};
 pub use webhook_endpoints::WebhookEndpoint;
 
