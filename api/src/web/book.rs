@@ -383,6 +383,9 @@ fn sold_out(
         div.notice.error role="alert" #sold-out {
             p { strong { "Sold out." } " " (table_type.name) " has no table left at "
                 (format::time(time)) " on " (format::long_date(date)) " for " (party) "." }
+            p { a #join-waitlist href=(format!("/restaurants/{}/waitlist?date={date}&time={}&partySize={party}",
+                    restaurant.id, format::time(time))) { "Join the waitlist for this time" }
+                " and we will offer you a table if one comes free." }
             @if nearest.is_empty() {
                 p { "Nothing else is free that day. "
                     a href=(format!("/restaurants/{}", restaurant.id)) { "Try another date" } "." }

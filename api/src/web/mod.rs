@@ -6,7 +6,8 @@
 //! - [`restaurant`]: the restaurant page with its availability grid, and the table-type page;
 //! - [`book`]: the booking form, posted to the same intake as `POST /v1/reservations`;
 //! - [`reservation`]: the diner's reservation page (live status, pay, cancel), opened with the
-//!   receipt token and then kept in an HttpOnly cookie scoped to that reservation.
+//!   receipt token and then kept in an HttpOnly cookie scoped to that reservation;
+//! - [`waitlist`]: joining the waitlist of a sold-out time, and the entry's own page.
 
 mod assets;
 mod book;
@@ -15,6 +16,7 @@ pub mod format;
 pub mod layout;
 mod reservation;
 mod restaurant;
+mod waitlist;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,6 +58,13 @@ pub fn router() -> Router<AppState> {
             "/reservations/{id}/pay",
             axum::routing::post(reservation::pay),
         )
+        .route(
+            "/restaurants/{id}/waitlist",
+            get(waitlist::form).post(waitlist::join),
+        )
+        .route("/waitlist/{id}", get(waitlist::page))
+        .route("/waitlist/{id}/status", get(waitlist::status_panel))
+        .route("/waitlist/{id}/leave", axum::routing::post(waitlist::leave))
 }
 
 /// A page that could not be shown, in plain words and with the right status; never

@@ -419,7 +419,17 @@ fn status_notice(
         Status::Rejected => (
             "error",
             "Not booked",
-            html! { p { (rejection(reservation)) } },
+            html! {
+                p { (rejection(reservation)) }
+                @if reservation.reason.as_deref() == Some("no_availability") {
+                    p { a #join-waitlist href=(format!(
+                        "/restaurants/{}/waitlist?date={}&time={}&partySize={}",
+                        reservation.restaurant_id, reservation.date,
+                        format::time(reservation.time), reservation.party_size)) {
+                        "Join the waitlist for this time" }
+                        " and we will offer you a table if one comes free." }
+                }
+            },
         ),
         Status::Expired => (
             "error",
