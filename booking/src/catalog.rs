@@ -24,6 +24,11 @@ pub struct Restaurant {
     pub booking_horizon_days: i32,
     pub refund_window_hours: i32,
     pub prepayment_required: bool,
+    /// Charged per guest when a party does not come, at a restaurant that takes no prepayment
+    /// (minor units of the booked table type's currency; 0 for none).
+    pub no_show_fee_cents: i64,
+    /// Whether a cancellation inside the refund window carries the no-show fee too.
+    pub late_cancellation_fee: bool,
     /// Bumped by every update; the `ETag` of the restaurant.
     pub version: i32,
     pub opening_hours: Vec<OpeningInterval>,
@@ -53,6 +58,8 @@ impl Restaurant {
             booking_horizon_days: 90,
             refund_window_hours: 24,
             prepayment_required: true,
+            no_show_fee_cents: 0,
+            late_cancellation_fee: false,
             version: 1,
             opening_hours,
         }

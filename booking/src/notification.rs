@@ -29,6 +29,8 @@ pub enum NotificationKind {
     /// Freed capacity offered to a waitlisted diner as a hold. The waitlist queues it (it is
     /// not caused by a transition of its own); the sender and the messages already know it.
     WaitlistOffer,
+    /// The restaurant's no-show (or late cancellation) fee was charged to the card on file.
+    FeeCharged,
 }
 
 impl NotificationKind {
@@ -53,6 +55,7 @@ impl NotificationKind {
             Self::Canceled => "canceled".into(),
             Self::Refunded => "refunded".into(),
             Self::WaitlistOffer => "waitlist_offer".into(),
+            Self::FeeCharged => "fee_charged".into(),
         }
     }
 
@@ -65,6 +68,7 @@ impl NotificationKind {
             "canceled" => Self::Canceled,
             "refunded" => Self::Refunded,
             "waitlist_offer" => Self::WaitlistOffer,
+            "fee_charged" => Self::FeeCharged,
             other => Self::Reminder {
                 lead: parse_lead_label(other.strip_prefix("reminder_")?)?,
             },
@@ -167,6 +171,8 @@ pub struct NotificationFacts {
     pub duration_minutes: i32,
     pub price_cents: Option<i64>,
     pub currency: Option<String>,
+    /// The no-show or late cancellation fee captured, if one was.
+    pub fee_cents: Option<i64>,
     /// Why it was rejected (`no_availability`, `payment_declined`…).
     pub reason: Option<String>,
     pub hold_expires_at: Option<DateTime<Utc>>,

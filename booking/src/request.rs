@@ -212,6 +212,7 @@ impl BookingRequest {
         };
         request.check_party(table_type)?;
         request.check_timing(restaurant, now)?;
+        request.check_card_on_file(restaurant, table_type)?;
         Ok(request)
     }
 
@@ -308,6 +309,31 @@ impl BookingRequest {
             ));
         }
         Ok(())
+    }
+
+    /// A restaurant that takes no prepayment but charges a no-show fee keeps the diner's card
+    /// on file: the booking needs one.
+    fn check_card_on_file(
+        &self,
+        restaurant: &Restaurant,
+        table_type: &TableType,
+    ) -> Result<(), Invalid> {
+        if restaurant.prepayment_required
+            || restaurant.no_show_fee_cents <= 0
+            || self.payment_token.is_some()
+        {
+            return Ok(());
+        }
+        Err(Invalid::new(
+            "paymentToken",
+            format!(
+                "this restaurant charges a no-show fee of {}.{:02} {} per guest: give a card \
+                 (paymentToken) to hold the booking; it is charged only if you do not come",
+                restaurant.no_show_fee_cents / 100,
+                restaurant.no_show_fee_cents % 100,
+                table_type.currency
+            ),
+        ))
     }
 
     fn check_timing(&self, restaurant: &Restaurant, now: DateTime<Utc>) -> Result<(), Invalid> {

@@ -169,6 +169,21 @@ fn wording(facts: &NotificationFacts, when: &When) -> (String, Vec<String>) {
                 )],
             )
         }
+        NotificationKind::FeeCharged => {
+            let fee = match (facts.fee_cents, facts.currency.as_deref()) {
+                (Some(cents), Some(currency)) => {
+                    format!("{}.{:02} {currency}", cents / 100, (cents % 100).abs())
+                }
+                _ => "the fee".to_owned(),
+            };
+            (
+                format!("A fee from {restaurant} for your booking of {at}"),
+                vec![format!(
+                    "Your booking at {restaurant} for {at} was not kept, so the restaurant's fee \
+                     of {fee}, which the booking page named, was charged to the card you gave."
+                )],
+            )
+        }
     }
 }
 
@@ -294,6 +309,7 @@ mod tests {
             time: "19:30:00".parse().unwrap(),
             duration_minutes: 90,
             price_cents: Some(4000),
+            fee_cents: None,
             currency: Some("EUR".into()),
             reason: Some("no_availability".into()),
             hold_expires_at: Some("2026-12-05T11:10:00Z".parse().unwrap()),

@@ -271,6 +271,7 @@ async fn execute(
                     actor,
                     *full_refund,
                     requested_at.unwrap_or_else(Utc::now),
+                    context.gateway.name(),
                 )
                 .await?,
         ),

@@ -68,7 +68,7 @@ async fn run(context: &Context, job: PaymentJob) -> Result<Disposition, JobError
         return Ok(Disposition::Ack);
     }
     let outcome = match payment.kind {
-        PaymentKind::Charge => charge(context, &payment).await?,
+        PaymentKind::Charge | PaymentKind::Fee => charge(context, &payment).await?,
         PaymentKind::Refund => refund(context, &payment).await?,
     };
     tracing::info!(?outcome, "the gateway answered");

@@ -559,6 +559,7 @@ fn payment_row(payment: &Payment, time_zone: &str) -> Markup {
     let what = match payment.kind {
         PaymentKind::Charge => "Charge",
         PaymentKind::Refund => "Refund",
+        PaymentKind::Fee => "No-show fee",
     };
     let stands = match payment.status {
         PaymentStatus::Requested => "Asked of the gateway",
@@ -676,7 +677,13 @@ async fn mark(
     }
     match state
         .store
-        .mark_attendance(reservation.id, to, &signed_in.actor(), Utc::now())
+        .mark_attendance(
+            reservation.id,
+            to,
+            &signed_in.actor(),
+            Utc::now(),
+            &state.gateway,
+        )
         .await?
     {
         Ok(marked) => {

@@ -283,7 +283,7 @@ async fn mark(
     staff.require(reservation.restaurant_id)?;
     let reservation = state
         .store
-        .mark_attendance(id, to, &staff.actor(), Utc::now())
+        .mark_attendance(id, to, &staff.actor(), Utc::now(), &state.gateway)
         .await?
         .map_err(|refusal| ApiError::refused(id, refusal))?;
     // The transition queued webhooks.

@@ -326,13 +326,28 @@ impl FormView {
                             Some("We send nothing else to this address."), error_for("email")))
                         (text_field("phone", "Phone (optional)", "tel", "tel", &self.posted.phone, false,
                             Some("So the restaurant can reach you on the day."), error_for("phone")))
-                        (payment_choice(self.test_cards, &self.posted.payment_token, error_for("paymentToken")))
-                        p.muted {
-                            "You pay the full price now. Cancel up to " (restaurant.refund_window_hours)
-                            " hours before for a full refund; after that there is no refund."
+                        @if restaurant.prepayment_required {
+                            (payment_choice(self.test_cards, &self.posted.payment_token, error_for("paymentToken")))
+                            p.muted {
+                                "You pay the full price now. Cancel up to " (restaurant.refund_window_hours)
+                                " hours before for a full refund; after that there is no refund."
+                            }
+                        } @else if restaurant.no_show_fee_cents > 0 {
+                            (payment_choice(self.test_cards, &self.posted.payment_token, error_for("paymentToken")))
+                            p.muted #no-show-fee {
+                                "Nothing is charged now: you pay at the restaurant. Your card is kept on file, and if you do not come, the restaurant charges a no-show fee of "
+                                strong { (format::money(restaurant.no_show_fee_cents, &table_type.currency)) " per guest" } "."
+                                @if restaurant.late_cancellation_fee {
+                                    " So does a cancellation less than " (restaurant.refund_window_hours) " hours before."
+                                }
+                            }
+                        } @else {
+                            p.muted { "Nothing is charged now: you pay at the restaurant." }
                         }
                         div.actions {
-                            button type="submit" data-busy-label="Booking…" { "Book and pay" }
+                            button type="submit" data-busy-label="Booking…" {
+                                @if restaurant.prepayment_required { "Book and pay" } @else { "Book" }
+                            }
                         }
                     }
                 }

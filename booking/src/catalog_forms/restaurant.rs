@@ -55,6 +55,12 @@ pub struct RestaurantForm {
     pub refund_window_hours: Option<i64>,
     /// Whether diners pay in full when booking (default true).
     pub prepayment_required: Option<bool>,
+    /// Charged per guest for a no-show, where no prepayment is taken (minor units; default 0,
+    /// at most 1000000).
+    pub no_show_fee_cents: Option<i64>,
+    /// Whether a cancellation inside the refund window carries the no-show fee (default
+    /// false).
+    pub late_cancellation_fee: Option<bool>,
 }
 
 /// A restaurant as staff want it, every field checked.
@@ -72,6 +78,8 @@ pub struct RestaurantDraft {
     pub booking_horizon_days: i32,
     pub refund_window_hours: i32,
     pub prepayment_required: bool,
+    pub no_show_fee_cents: i64,
+    pub late_cancellation_fee: bool,
 }
 
 impl RestaurantForm {
@@ -153,6 +161,23 @@ impl RestaurantForm {
             self.prepayment_required,
             defaults.prepayment_required,
         )?;
+        let no_show_fee_cents = in_range(
+            "noShowFeeCents",
+            field_or(
+                mode,
+                "noShowFeeCents",
+                self.no_show_fee_cents,
+                defaults.no_show_fee_cents,
+            )?,
+            0,
+            1_000_000,
+        )?;
+        let late_cancellation_fee = field_or(
+            mode,
+            "lateCancellationFee",
+            self.late_cancellation_fee,
+            defaults.late_cancellation_fee,
+        )?;
         Ok(RestaurantDraft {
             name,
             address,
@@ -166,6 +191,8 @@ impl RestaurantForm {
             booking_horizon_days,
             refund_window_hours,
             prepayment_required,
+            no_show_fee_cents: no_show_fee_cents.into(),
+            late_cancellation_fee,
         })
     }
 }
@@ -187,6 +214,8 @@ impl RestaurantDraft {
             booking_horizon_days: self.booking_horizon_days,
             refund_window_hours: self.refund_window_hours,
             prepayment_required: self.prepayment_required,
+            no_show_fee_cents: self.no_show_fee_cents,
+            late_cancellation_fee: self.late_cancellation_fee,
             version,
             opening_hours: self.opening_hours.intervals().to_vec(),
         }

@@ -121,6 +121,20 @@ impl Store {
                 transition::note(&mut tx, &locked, "late_payment_refunded", PAYMENTS_ACTOR).await?;
                 Settled::Unchanged(status)
             }
+            (PaymentKind::Fee, PaymentStatus::Captured, _) => {
+                transition::note(&mut tx, &locked, "fee_charged", PAYMENTS_ACTOR).await?;
+                super::notifications::queue(
+                    &mut tx,
+                    &[(locked.id, crate::NotificationKind::FeeCharged)],
+                )
+                .await?;
+                Settled::Unchanged(status)
+            }
+            (PaymentKind::Fee, PaymentStatus::Declined, _) => {
+                tracing::warn!(%payment_id, "the card on file declined the fee");
+                transition::note(&mut tx, &locked, "fee_declined", PAYMENTS_ACTOR).await?;
+                Settled::Unchanged(status)
+            }
             (PaymentKind::Refund, PaymentStatus::Failed, _) => {
                 tracing::error!(%payment_id, "the gateway refused a refund; ops must settle it");
                 transition::note(&mut tx, &locked, "refund_failed", PAYMENTS_ACTOR).await?;
@@ -173,6 +187,7 @@ impl Store {
         actor: &str,
         full_refund: bool,
         now: DateTime<Utc>,
+        gateway: &str,
     ) -> Result<Settled> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
@@ -182,8 +197,9 @@ impl Store {
             return Ok(Settled::Unchanged(locked.status));
         }
         let paid = locked.status == Status::Confirmed;
-        let refundable =
-            paid && (full_refund || self.before_refund_deadline(&mut tx, &locked, now).await?);
+        let in_time = self.before_refund_deadline(&mut tx, &locked, now).await?;
+        let refundable = paid && (full_refund || in_time);
+        let late = paid && !full_refund && !in_time;
         transition::release_inventory(&mut tx, &mut locked).await?;
         transition::transition(
             &mut tx,
@@ -199,6 +215,13 @@ impl Store {
         .await?;
         if refundable {
             payments::request_refund(&mut tx, locked.id).await?;
+        }
+        if late {
+            let restaurant =
+                super::load_restaurant_including_deleted(&mut tx, locked.restaurant_id).await?;
+            if let Some(restaurant) = restaurant.filter(|r| r.late_cancellation_fee) {
+                charge_fee(&mut tx, &locked, &restaurant, gateway).await?;
+            }
         }
         tx.commit().await?;
         Ok(Settled::Moved(Status::Canceled))
@@ -334,6 +357,7 @@ impl Store {
         to: Status,
         actor: &str,
         now: DateTime<Utc>,
+        gateway: &str,
     ) -> Result<Result<Reservation, Refusal>> {
         let mut tx = self.pool.begin().await?;
         let Some(mut locked) = transition::lock(&mut tx, reservation_id).await? else {
@@ -358,7 +382,7 @@ impl Store {
             }
         }
         if to == Status::NoShow {
-            let start = restaurant.and_then(|r| {
+            let start = restaurant.as_ref().and_then(|r| {
                 crate::schedule::start_instant(
                     &r.time_zone,
                     locked.service_date.and_time(locked.start_time),
@@ -371,6 +395,11 @@ impl Store {
             }
         }
         transition::transition(&mut tx, &mut locked, to, None, actor).await?;
+        if to == Status::NoShow {
+            if let Some(restaurant) = &restaurant {
+                charge_fee(&mut tx, &locked, restaurant, gateway).await?;
+            }
+        }
         tx.commit().await?;
         Ok(self
             .reservation(reservation_id)
@@ -430,6 +459,26 @@ impl Store {
             .map(|hold| (hold.id, hold.restaurant_id))
             .collect())
     }
+}
+
+/// Charges the restaurant's fee per guest to the card a booking kept on file, at a restaurant
+/// that takes no prepayment (with prepayment, the diner paid in full already). Once: a second
+/// request finds the fee recorded.
+async fn charge_fee(
+    conn: &mut sqlx::PgConnection,
+    locked: &Locked,
+    restaurant: &crate::Restaurant,
+    gateway: &str,
+) -> Result<()> {
+    let Some(token) = locked.payment_token.as_deref() else {
+        return Ok(());
+    };
+    if restaurant.prepayment_required || restaurant.no_show_fee_cents <= 0 || locked.walk_in {
+        return Ok(());
+    }
+    let amount = restaurant.no_show_fee_cents * i64::from(locked.party_size);
+    payments::request_fee(conn, locked, amount, token, gateway).await?;
+    Ok(())
 }
 
 /// A transition made by a payment outcome.

@@ -131,7 +131,8 @@ impl Store {
             RestaurantRow,
             "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                     default_duration_minutes, overbooking_pct, booking_horizon_days,
-                    refund_window_hours, prepayment_required, version
+                    refund_window_hours, prepayment_required, no_show_fee_cents,
+                    late_cancellation_fee, version
              FROM restaurant
              WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
             after,
@@ -208,7 +209,8 @@ async fn load_restaurant_where(
         RestaurantRow,
         "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                 default_duration_minutes, overbooking_pct, booking_horizon_days,
-                refund_window_hours, prepayment_required, version
+                refund_window_hours, prepayment_required, no_show_fee_cents,
+                    late_cancellation_fee, version
          FROM restaurant WHERE id = $1 AND ($2 OR deleted_at IS NULL)",
         id,
         including_deleted,
@@ -238,7 +240,8 @@ pub(crate) async fn load_restaurants(
         RestaurantRow,
         "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                 default_duration_minutes, overbooking_pct, booking_horizon_days,
-                refund_window_hours, prepayment_required, version
+                refund_window_hours, prepayment_required, no_show_fee_cents,
+                    late_cancellation_fee, version
          FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL",
         ids,
     )

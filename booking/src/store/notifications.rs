@@ -288,7 +288,10 @@ impl Store {
                       r.guest_name, r.guest_email, r.party_size, r.table_count, r.service_date,
                       r.start_time, r.duration_minutes, r.price_cents, r.currency, r.reason,
                       r.hold_expires_at, t.name AS restaurant_name, t.address, t.city,
-                      t.time_zone, tt.name AS table_type_name
+                      t.time_zone, tt.name AS table_type_name,
+                      (SELECT p.amount_cents FROM payment p
+                       WHERE p.reservation_id = r.id AND p.kind = 'fee'
+                         AND p.status = 'captured') AS fee_cents
                FROM notification n
                JOIN reservation r ON r.id = n.reservation_id
                JOIN restaurant t ON t.id = r.restaurant_id
@@ -373,6 +376,7 @@ impl Store {
             duration_minutes: row.duration_minutes,
             price_cents: row.price_cents,
             currency: row.currency,
+            fee_cents: row.fee_cents,
             reason: row.reason,
             hold_expires_at: row.hold_expires_at,
             restaurant_name: row.restaurant_name,

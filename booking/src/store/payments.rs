@@ -19,6 +19,8 @@ use crate::{Error, Result};
 pub enum PaymentKind {
     Charge,
     Refund,
+    /// A no-show (or late cancellation) fee, charged to the card kept on file.
+    Fee,
 }
 
 /// Where a payment stands.
@@ -99,6 +101,43 @@ pub(crate) async fn request_charge(
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(payment_id) = payment_id {
+        outbound::enqueue_payment(conn, PaymentJob::Charge { payment_id }, locked.id).await?;
+    }
+    Ok(payment_id)
+}
+
+/// Records a no-show or late cancellation fee of `amount_cents` on the card the booking kept
+/// on file, and queues its job. `None` when the reservation already has a fee: it is never
+/// charged twice.
+pub(crate) async fn request_fee(
+    conn: &mut PgConnection,
+    locked: &Locked,
+    amount_cents: i64,
+    token: &str,
+    gateway: &str,
+) -> Result<Option<Uuid>> {
+    let Some(currency) = locked.currency.as_deref() else {
+        return Err(Error::invariant(format!(
+            "reservation {} is to be charged a fee but has no currency",
+            locked.id
+        )));
+    };
+    let payment_id = sqlx::query_scalar!(
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+                              token)
+         VALUES ($1, $2, 'fee', $3, $4, 'requested', $5, $6)
+         ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        locked.id,
+        amount_cents,
+        currency,
+        gateway,
+        token,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(payment_id) = payment_id {
+        metrics::counter!("maitred_fees_requested_total").increment(1);
         outbound::enqueue_payment(conn, PaymentJob::Charge { payment_id }, locked.id).await?;
     }
     Ok(payment_id)

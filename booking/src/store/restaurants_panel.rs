@@ -35,7 +35,8 @@ impl Store {
             RestaurantRow,
             r"SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                      default_duration_minutes, overbooking_pct, booking_horizon_days,
-                     refund_window_hours, prepayment_required, version
+                     refund_window_hours, prepayment_required, no_show_fee_cents,
+                    late_cancellation_fee, version
               FROM restaurant
               WHERE deleted_at IS NULL
                 AND ($1::text IS NULL OR name ILIKE $1 OR city ILIKE $1)

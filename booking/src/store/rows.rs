@@ -22,6 +22,8 @@ pub(crate) struct RestaurantRow {
     pub booking_horizon_days: i32,
     pub refund_window_hours: i32,
     pub prepayment_required: bool,
+    pub no_show_fee_cents: i64,
+    pub late_cancellation_fee: bool,
     pub version: i32,
 }
 
@@ -41,6 +43,8 @@ impl RestaurantRow {
             booking_horizon_days: self.booking_horizon_days,
             refund_window_hours: self.refund_window_hours,
             prepayment_required: self.prepayment_required,
+            no_show_fee_cents: self.no_show_fee_cents,
+            late_cancellation_fee: self.late_cancellation_fee,
             version: self.version,
             opening_hours,
         }

@@ -20,6 +20,7 @@ pub(crate) struct Locked {
     pub restaurant_id: Uuid,
     pub table_type_id: Uuid,
     pub table_count: i32,
+    pub party_size: i32,
     pub service_date: NaiveDate,
     pub start_time: NaiveTime,
     pub duration_minutes: i32,
@@ -48,7 +49,7 @@ pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Ve
     Ok(sqlx::query_as!(
         Locked,
         r#"SELECT id, status AS "status: Status", restaurant_id, table_type_id, table_count,
-                  service_date, start_time, duration_minutes, reserved_slots, price_cents,
+                  party_size, service_date, start_time, duration_minutes, reserved_slots, price_cents,
                   currency, callback_url, payment_token,
                   coalesce(hold_expires_at <= now(), false) AS "hold_over!", created_at, walk_in
            FROM reservation WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,

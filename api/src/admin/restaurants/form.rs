@@ -42,6 +42,9 @@ pub struct Posted {
     pub refund_window_hours: String,
     /// A checkbox: present when ticked.
     pub prepayment_required: Option<String>,
+    pub no_show_fee_cents: String,
+    /// A checkbox: present when ticked.
+    pub late_cancellation_fee: Option<String>,
 }
 
 /// What was refused: (the form's field, or `form` for the whole form; a sentence).
@@ -74,6 +77,8 @@ impl Posted {
             booking_horizon_days: restaurant.booking_horizon_days.to_string(),
             refund_window_hours: restaurant.refund_window_hours.to_string(),
             prepayment_required: restaurant.prepayment_required.then(|| "on".to_owned()),
+            no_show_fee_cents: restaurant.no_show_fee_cents.to_string(),
+            late_cancellation_fee: restaurant.late_cancellation_fee.then(|| "on".to_owned()),
             ..Self::default()
         };
         for (day, line) in hours_by_day(&restaurant.opening_hours) {
@@ -129,6 +134,7 @@ impl Posted {
         let overbooking_pct = number("overbookingPct", &self.overbooking_pct);
         let booking_horizon_days = number("bookingHorizonDays", &self.booking_horizon_days);
         let refund_window_hours = number("refundWindowHours", &self.refund_window_hours);
+        let no_show_fee_cents = number("noShowFeeCents", &self.no_show_fee_cents);
         let mut degrees = |field: &'static str, raw: &str| -> Option<f64> {
             let raw = raw.trim();
             if raw.is_empty() {
@@ -182,6 +188,8 @@ impl Posted {
             booking_horizon_days,
             refund_window_hours,
             prepayment_required: Some(self.prepayment_required.is_some()),
+            no_show_fee_cents: Some(no_show_fee_cents.unwrap_or(0)),
+            late_cancellation_fee: Some(self.late_cancellation_fee.is_some()),
         };
         form.parse(mode)
             .map_err(|invalid| vec![placed(&invalid, &day_of)])
@@ -352,6 +360,14 @@ pub fn fields(posted: &Posted, refusals: &Refusals) -> Markup {
             }
             @if let Some(message) = error("prepaymentRequired") {
                 span.field-error #prepaymentRequired-error { (message) }
+            }
+            (text_field("noShowFeeCents", "No-show fee per guest (cents)", &posted.no_show_fee_cents,
+                Some("Where diners do not pay when booking: charged to the card they give if they do not come. 0 for none."),
+                error("noShowFeeCents"), Kind::Whole))
+            label.choice for="lateCancellationFee" {
+                input #lateCancellationFee type="checkbox" name="lateCancellationFee"
+                    checked[posted.late_cancellation_fee.is_some()];
+                "A cancellation inside the refund window is charged the fee too"
             }
         }
     }

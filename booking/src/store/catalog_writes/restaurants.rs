@@ -99,8 +99,9 @@ async fn insert_restaurant_rows(conn: &mut PgConnection, restaurant: &Restaurant
     let inserted = sqlx::query!(
         "INSERT INTO restaurant (id, name, address, latitude, longitude, time_zone,
              slot_minutes, default_duration_minutes, overbooking_pct, booking_horizon_days,
-             refund_window_hours, prepayment_required, city)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             refund_window_hours, prepayment_required, city, no_show_fee_cents,
+             late_cancellation_fee)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO NOTHING",
         restaurant.id,
         &restaurant.name,
@@ -115,6 +116,8 @@ async fn insert_restaurant_rows(conn: &mut PgConnection, restaurant: &Restaurant
         restaurant.refund_window_hours,
         restaurant.prepayment_required,
         &restaurant.city,
+        restaurant.no_show_fee_cents,
+        restaurant.late_cancellation_fee,
     )
     .execute(&mut *conn)
     .await?
@@ -196,7 +199,8 @@ async fn replace_restaurant_in(
         "UPDATE restaurant SET name = $3, address = $4, latitude = $5, longitude = $6,
              time_zone = $7, slot_minutes = $8, default_duration_minutes = $9,
              overbooking_pct = $10, booking_horizon_days = $11, refund_window_hours = $12,
-             prepayment_required = $13, city = $14, version = version + 1, updated_at = now()
+             prepayment_required = $13, city = $14, no_show_fee_cents = $15,
+             late_cancellation_fee = $16, version = version + 1, updated_at = now()
          WHERE id = $1 AND version = $2 AND deleted_at IS NULL",
         id,
         current.version,
@@ -212,6 +216,8 @@ async fn replace_restaurant_in(
         restaurant.refund_window_hours,
         restaurant.prepayment_required,
         &restaurant.city,
+        restaurant.no_show_fee_cents,
+        restaurant.late_cancellation_fee,
     )
     .execute(&mut *tx)
     .await?
