@@ -18,16 +18,22 @@ pub struct WaitlistForm {
     /// the same entry.
     pub waitlist_id: Uuid,
     pub restaurant_id: Uuid,
-    /// `YYYY-MM-DD`, the restaurant's local date.
+    /// `YYYY-MM-DD`, the restaurant's local date: from today to its booking horizon.
+    #[schema(example = "2026-12-24", format = Date)]
     pub date: String,
     /// The earliest start time the diner would take, `HH:MM`.
+    #[schema(example = "19:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub from: String,
     /// The latest start time the diner would take, `HH:MM` (at least `from`).
+    #[schema(example = "21:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub until: String,
+    /// 1 to 500, and seated by one of the restaurant's table types.
+    #[schema(minimum = 1, maximum = 500)]
     pub party_size: i64,
     pub guest: GuestForm,
     /// Where the offer is announced (signed, as a reservation's callbacks).
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^https?://[^/?#\s][^\s]*$")]
     pub callback_url: Option<String>,
 }
 

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SeatForm {
     /// As many tables as the booking's `tableCount`, of its table type, free now.
+    #[schema(min_items = 1, max_items = 20)]
     table_ids: Vec<Uuid>,
 }
 
@@ -111,6 +112,10 @@ async fn table_options(
 #[into_params(parameter_in = Query)]
 struct FloorQuery {
     /// The restaurant's local time, `YYYY-MM-DDTHH:MM`; now when left out.
+    #[param(
+        pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$",
+        example = "2026-12-24T19:30"
+    )]
     at: Option<String>,
 }
 

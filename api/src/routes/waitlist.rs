@@ -163,6 +163,7 @@ async fn leave(
 #[into_params(parameter_in = Query)]
 struct DateQuery {
     /// `YYYY-MM-DD`, the restaurant's local date.
+    #[param(format = Date, example = "2026-12-24")]
     date: String,
 }
 
