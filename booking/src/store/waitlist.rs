@@ -252,7 +252,7 @@ impl Store {
         let mut free: HashMap<(NaiveDate, i32), Vec<SlotAvailability>> = HashMap::new();
         for entry in waiting {
             let key = (entry.service_date, entry.party_size);
-            if !free.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(vacant) = free.entry(key) {
                 let slots = self
                     .availability(
                         &restaurant,
@@ -263,7 +263,7 @@ impl Store {
                         now,
                     )
                     .await?;
-                free.insert(key, slots);
+                vacant.insert(slots);
             }
             let Some((time, table_type_id)) =
                 first_fit(&free[&key], entry.window_from, entry.window_until)
