@@ -114,6 +114,18 @@ pub enum WaitlistStatus {
     Left,
 }
 
+impl WaitlistStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistStatus::Waiting => "waiting",
+            WaitlistStatus::Offered => "offered",
+            WaitlistStatus::Booked => "booked",
+            WaitlistStatus::Lapsed => "lapsed",
+            WaitlistStatus::Left => "left",
+        }
+    }
+}
+
 /// A waitlist entry as clients see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -16,6 +16,7 @@ pub mod password;
 mod restaurants;
 pub mod session;
 mod table_types;
+mod waitlist;
 
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

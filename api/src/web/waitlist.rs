@@ -385,7 +385,7 @@ async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, Page
         )
     });
     Ok(html! {
-        section #status data-live=(live) data-final=(final_) data-status=(status_word(entry.status)) {
+        section #status data-live=(live) data-final=(final_) data-status=(entry.status.as_str()) {
             @match entry.status {
                 WaitlistStatus::Waiting => {
                     div.notice.info {
@@ -434,12 +434,3 @@ async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, Page
     })
 }
 
-fn status_word(status: WaitlistStatus) -> &'static str {
-    match status {
-        WaitlistStatus::Waiting => "waiting",
-        WaitlistStatus::Offered => "offered",
-        WaitlistStatus::Booked => "booked",
-        WaitlistStatus::Lapsed => "lapsed",
-        WaitlistStatus::Left => "left",
-    }
-}
