@@ -131,10 +131,16 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
         .await
         .unwrap();
     assert!(suggested_label.contains("(suggested)"), "{suggested_label}");
-    let label = suggested_label.split_whitespace().next().unwrap().to_owned();
+    let label = suggested_label
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
     browser.assert_accessible("seat a booking").await;
     browser.screenshot("panel_seat_choose").await;
-    browser.click("main form[data-once] button[type=submit]").await;
+    browser
+        .click("main form[data-once] button[type=submit]")
+        .await;
 
     // Back on the book: seated, at the suggested table.
     browser
@@ -152,7 +158,9 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
         1,
         "a seated party can be marked completed"
     );
-    browser.assert_accessible("book with a seated booking").await;
+    browser
+        .assert_accessible("book with a seated booking")
+        .await;
     browser.screenshot("panel_seat_book").await;
 
     // The floor, from the book: her table is seated, the other free.
@@ -186,11 +194,17 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
     browser.fill("Name (optional)", "Wendy Walker").await;
     browser.click(".walk-in button[type=submit]").await;
     browser
-        .wait_for_text("#floor-notice", "Wendy Walker, party of 2, is seated at", DECIDED)
+        .wait_for_text(
+            "#floor-notice",
+            "Wendy Walker, party of 2, is seated at",
+            DECIDED,
+        )
         .await;
     let walked_in = format!("#table-{other}");
     browser.wait_for_text(&walked_in, "Seated", SHOWN).await;
-    browser.wait_for_text(&walked_in, "Wendy Walker", SHOWN).await;
+    browser
+        .wait_for_text(&walked_in, "Wendy Walker", SHOWN)
+        .await;
     browser
         .wait_for_text(".walk-in", "No table is free now.", SHOWN)
         .await;
@@ -225,7 +239,9 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
     // The floor on a phone.
     let (width, height) = common::browser::PHONE;
     let phone = Browser::start_sized(width, height).await;
-    phone.sign_in(&base, "host@example.com", STAFF_PASSWORD).await;
+    phone
+        .sign_in(&base, "host@example.com", STAFF_PASSWORD)
+        .await;
     phone.goto(&format!("{base}{floor}")).await;
     phone.wait_for_text(&walked_in, "Wendy Walker", SHOWN).await;
     phone.assert_accessible("floor on a phone").await;

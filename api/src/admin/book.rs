@@ -210,7 +210,7 @@ async fn book_region(
                         @for reservation in &listed {
                             li.card.booking #(format!("r-{}", reservation.id))
                                 data-status=(reservation.status.as_str()) {
-                                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, now, "book", html! {}))
+                                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, "book", html! {}))
                             }
                         }
                     }
@@ -232,7 +232,6 @@ fn booking_summary(
     reservation: &Reservation,
     names: &HashMap<Uuid, &str>,
     seatings: &[Seating],
-    now: DateTime<Utc>,
     from: &str,
     more_facts: Markup,
 ) -> Markup {
@@ -265,7 +264,7 @@ fn booking_summary(
             dt { "Price" } dd { (price(reservation)) }
             (more_facts)
         }
-        (actions(signed_in, restaurant, reservation, now, from))
+        (actions(signed_in, restaurant, reservation, Utc::now(), from))
         @if from == "book" {
             p { a href=(format!("/admin/reservations/{id}")) aria-describedby=(format!("h-{id}")) { "Details and history" } }
         }
@@ -491,7 +490,7 @@ async fn detail_page(
                 p.notice.error #action-error role="alert" { (problem) }
             }
             section.card.booking #(format!("r-{id}")) data-status=(reservation.status.as_str()) aria-label="The booking" {
-                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, Utc::now(), "detail", html! {
+                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, "detail", html! {
                     dt { "Date" } dd { (format::long_date(reservation.date)) }
                     @if let Some(reason) = &reservation.reason { dt { "Why" } dd { (reason) } }
                     @if let Some(expires) = reservation.hold_expires_at {

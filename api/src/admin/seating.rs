@@ -460,7 +460,7 @@ fn floor_region(
                                     }
                                 }
                                 @if let Some(id) = table.reservation_id {
-                                    p { a href=(format!("/admin/reservations/{id}")) { "The booking" } }
+                                    p { a href=(format!("/admin/reservations/{id}")) { "Booking of " (table.guest_name.as_deref().unwrap_or("this party")) } }
                                 }
                             }
                         }
