@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use booking::staff::StaffRole;
-use chrono::{NaiveDate, Timelike, Utc};
+use chrono::{NaiveDate, Utc};
 use common::browser::Browser;
 use common::*;
 use serde_json::{json, Value};
@@ -18,21 +18,6 @@ use uuid::Uuid;
 /// Long enough for a decision, a payment or a refund on a busy machine.
 const DECIDED: Duration = Duration::from_secs(60);
 const SHOWN: Duration = Duration::from_secs(30);
-
-/// A fixed-offset zone in which it is now between 17:00 and 18:00: the hour a host opens the
-/// book, whatever the hour of the machine running the test.
-fn five_pm_zone() -> String {
-    let mut offset = 17 - i64::from(Utc::now().hour());
-    if offset > 14 {
-        offset -= 24;
-    }
-    match offset {
-        0 => "UTC".to_owned(),
-        // The Etc zones' signs are POSIX's: Etc/GMT-5 is five hours ahead of UTC.
-        ahead if ahead > 0 => format!("Etc/GMT-{ahead}"),
-        behind => format!("Etc/GMT+{}", -behind),
-    }
-}
 
 /// A paid booking for `date` at `time`; returns its id and receipt token.
 async fn book(

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use booking::staff::StaffRole;
-use chrono::{Timelike, Utc};
+use chrono::Utc;
 use common::browser::Browser;
 use common::*;
 use serde_json::json;
@@ -16,19 +16,6 @@ use uuid::Uuid;
 
 const DECIDED: Duration = Duration::from_secs(60);
 const SHOWN: Duration = Duration::from_secs(30);
-
-/// A fixed-offset zone in which it is now between 17:00 and 18:00, whatever the machine's hour.
-fn five_pm_zone() -> String {
-    let mut offset = 17 - i64::from(Utc::now().hour());
-    if offset > 14 {
-        offset -= 24;
-    }
-    match offset {
-        0 => "UTC".to_owned(),
-        ahead if ahead > 0 => format!("Etc/GMT-{ahead}"),
-        behind => format!("Etc/GMT+{}", -behind),
-    }
-}
 
 /// A booking at 18:00 today (within the hour): no prepayment, so confirmed at once.
 async fn book_at_six(harness: &Harness, restaurant: Uuid, table_type: Uuid, name: &str) -> Uuid {
@@ -50,6 +37,19 @@ async fn book_at_six(harness: &Harness, restaurant: Uuid, table_type: Uuid, name
     let id = id_of(&reply.body);
     harness.wait_status(id, "confirmed", DECIDED).await;
     id
+}
+
+/// The table id a checkbox `css` stands for.
+async fn table_of(browser: &Browser, css: &str) -> Uuid {
+    browser
+        .find(css)
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// How many elements `css` matches now.
@@ -115,15 +115,7 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
         .await;
     assert_eq!(count(&browser, "input[name=tableIds]").await, 2);
     assert_eq!(count(&browser, "input[name=tableIds]:checked").await, 1);
-    let suggested: Uuid = browser
-        .find("input[name=tableIds]:checked")
-        .await
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let suggested = table_of(&browser, "input[name=tableIds]:checked").await;
     let suggested_label = browser
         .find(&format!("label[for='t-{suggested}']"))
         .await
@@ -179,15 +171,7 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
     assert_eq!(count(&browser, "#floor [data-state=free]").await, 1);
 
     // A walk-in at the other table.
-    let other: Uuid = browser
-        .find(".walk-in input[name=tableIds]")
-        .await
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let other = table_of(&browser, ".walk-in input[name=tableIds]").await;
     assert_ne!(other, suggested);
     browser.click(&format!("#w-{other}")).await;
     browser.fill("Party size", "2").await;

@@ -41,8 +41,11 @@ pub fn routes() -> Router<AppState> {
 struct Posted(Vec<(String, String)>);
 
 impl Posted {
-    fn read(body: &Bytes) -> Self {
-        Self(form_urlencoded::parse(body).into_owned().collect())
+    /// The fields, once the form is known to come from this session's panel.
+    fn checked(signed_in: &SignedIn, body: &Bytes) -> Result<Self, PageError> {
+        let posted = Self(form_urlencoded::parse(body).into_owned().collect());
+        signed_in.check_csrf(posted.get("csrf"))?;
+        Ok(posted)
     }
 
     fn get(&self, name: &str) -> &str {
@@ -103,8 +106,7 @@ async fn seat(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
-    let posted = Posted::read(&body);
-    signed_in.check_csrf(posted.get("csrf"))?;
+    let posted = Posted::checked(&signed_in, &body)?;
     let from = from_of(Some(posted.get("from")));
     let (reservation, restaurant) = reservation_of(&state, &signed_in, &id).await?;
     if reservation.status == Status::Seated {
@@ -112,19 +114,16 @@ async fn seat(
         return Ok(redirect(&back(&reservation, from)));
     }
     let table_ids = posted.table_ids();
-    let (status, problem) = if table_ids.is_empty() {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
+    let (status, refusal) = if table_ids.is_empty() {
+        let count = reservation.table_count;
+        let invalid = booking::Invalid::new(
+            "tableIds",
             format!(
-                "Choose {} table{} to seat the party at.",
-                reservation.table_count,
-                if reservation.table_count == 1 {
-                    ""
-                } else {
-                    "s"
-                }
+                "choose {count} table{} to seat the party at",
+                if count == 1 { "" } else { "s" }
             ),
-        )
+        );
+        (StatusCode::UNPROCESSABLE_ENTITY, Refusal::Invalid(invalid))
     } else {
         match state
             .store
@@ -136,26 +135,17 @@ async fn seat(
                 state.relay.wake();
                 return Ok(redirect(&back(&seated, from)));
             }
-            Err(refusal) => {
-                let status = if matches!(refusal, Refusal::Invalid(_)) {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                } else {
-                    StatusCode::CONFLICT
-                };
-                let now = state
-                    .store
-                    .reservation(reservation.id)
-                    .await?
-                    .unwrap_or_else(|| reservation.clone());
-                (status, refusal_words(&refusal, &now, "seated"))
-            }
+            Err(refusal @ Refusal::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, refusal),
+            Err(refusal) => (StatusCode::CONFLICT, refusal),
         }
     };
+    // Read again: the refusal is about the booking as it is now.
     let now = state
         .store
         .reservation(reservation.id)
         .await?
         .unwrap_or(reservation);
+    let problem = refusal_words(&refusal, &now, "seated");
     seat_page(
         &state,
         &signed_in,
@@ -551,8 +541,7 @@ async fn walk_in(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
-    let posted = Posted::read(&body);
-    signed_in.check_csrf(posted.get("csrf"))?;
+    let posted = Posted::checked(&signed_in, &body)?;
     let restaurant = runs(&state, &signed_in, &id).await?;
     let mut values = WalkInValues {
         reservation_id: posted.get("reservationId").parse().ok(),
