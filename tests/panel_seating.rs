@@ -41,15 +41,7 @@ async fn book_at_six(harness: &Harness, restaurant: Uuid, table_type: Uuid, name
 
 /// The table id a checkbox `css` stands for.
 async fn table_of(browser: &Browser, css: &str) -> Uuid {
-    browser
-        .find(css)
-        .await
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap()
+    browser.attr(css, "value").await.parse().unwrap()
 }
 
 /// How many elements `css` matches now.
@@ -105,10 +97,9 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
         .wait_for_text(&format!("#r-{grace}"), "Grace Hopper", SHOWN)
         .await;
     // Seat: the free tables of her type, the suggestion checked.
-    let seat_link = browser
-        .find(&format!("#r-{grace} a[href$='/seat?from=book']"))
+    let href = browser
+        .attr(&format!("#r-{grace} a[href$='/seat?from=book']"), "href")
         .await;
-    let href = seat_link.attr("href").await.unwrap().unwrap();
     browser.goto(&format!("{base}{href}")).await;
     browser
         .wait_for_text("legend", "Free tables of Window 4: choose 1", SHOWN)
@@ -157,12 +148,11 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
 
     // The floor, from the book: her table is seated, the other free.
     let floor = browser
-        .find(&format!("a[href='/admin/restaurants/{restaurant}/floor']"))
-        .await
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+        .attr(
+            &format!("a[href='/admin/restaurants/{restaurant}/floor']"),
+            "href",
+        )
+        .await;
     browser.goto(&format!("{base}{floor}")).await;
     let seated = format!("#table-{suggested}");
     browser.wait_for_text(&seated, "Seated", SHOWN).await;
@@ -218,6 +208,43 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
     assert_eq!(count(&browser, "main button[type=submit]").await, 0);
     browser.assert_accessible("seat page, all taken").await;
     browser.screenshot("panel_seat_all_taken").await;
+    // Seating him at a taken table anyway (a page left open) is refused in words, with 409.
+    let csrf = browser.attr("header input[name=csrf]", "value").await;
+    let (status, page) = browser
+        .post_form(
+            &format!("/admin/reservations/{alan}/seat"),
+            &format!("csrf={csrf}&from=book&tableIds={suggested}"),
+        )
+        .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(
+        page.contains(&format!("table {label} is taken by another party until")),
+        "{page}"
+    );
+    // Choosing no table is a form to fix: 422.
+    let (status, page) = browser
+        .post_form(
+            &format!("/admin/reservations/{alan}/seat"),
+            &format!("csrf={csrf}&from=book"),
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("choose 1 table to seat the party at"),
+        "{page}"
+    );
+    // A walk-in at a taken table: nothing is seated, said with 409.
+    let (status, page) = browser
+        .post_form(
+            &format!("/admin/restaurants/{restaurant}/walk-ins"),
+            &format!(
+                "csrf={csrf}&reservationId={}&tableIds={other}&partySize=2",
+                Uuid::new_v4()
+            ),
+        )
+        .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("Nothing was seated"), "{page}");
     browser.close().await;
 
     // The floor on a phone.
