@@ -8,6 +8,8 @@
 //! - `POST /admin/reservations/{id}/complete`, `…/no-show`, and `GET`/`POST …/cancel` (a
 //!   confirmation first): the same store functions as `POST /v1/reservations/{id}/complete`,
 //!   `…/no-show` and a staff's `DELETE /v1/reservations/{id}` (a full refund).
+//! - A confirmed booking from an hour before its start has a "Seat" link to
+//!   `…/seat` ([`super::seating`]); a seated one shows its tables and can be marked completed.
 //!
 //! An action that finds the booking already in the state it asks for (a second click on a copy
 //! of the list the script fetched) changes nothing and says so.
