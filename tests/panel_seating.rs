@@ -145,6 +145,21 @@ async fn a_host_seats_a_booking_and_a_walk_in(pool: sqlx::PgPool) {
         .assert_accessible("book with a seated booking")
         .await;
     browser.screenshot("panel_seat_book").await;
+    // Her detail page says so too, and its history names the table.
+    browser
+        .goto(&format!("{base}/admin/reservations/{grace}"))
+        .await;
+    browser.wait_for_text(".seated-at", &label, SHOWN).await;
+    browser
+        .wait_for_text(
+            "#history-heading + .table-scroll",
+            "confirmed → seated",
+            SHOWN,
+        )
+        .await;
+    browser
+        .goto(&format!("{base}/admin/restaurants/{restaurant}/book"))
+        .await;
 
     // The floor, from the book: her table is seated, the other free.
     let floor = browser
