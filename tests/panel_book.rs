@@ -8,31 +8,16 @@ mod common;
 use std::time::Duration;
 
 use booking::staff::StaffRole;
-use chrono::{NaiveDate, Timelike, Utc};
+use chrono::{NaiveDate, Utc};
 use common::browser::Browser;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Long enough for a decision, a payment or a refund on a busy machine.
 const DECIDED: Duration = Duration::from_secs(60);
 const SHOWN: Duration = Duration::from_secs(30);
-
-/// A fixed-offset zone in which it is now between 17:00 and 18:00: the hour a host opens the
-/// book, whatever the hour of the machine running the test.
-fn five_pm_zone() -> String {
-    let mut offset = 17 - i64::from(Utc::now().hour());
-    if offset > 14 {
-        offset -= 24;
-    }
-    match offset {
-        0 => "UTC".to_owned(),
-        // The Etc zones' signs are POSIX's: Etc/GMT-5 is five hours ahead of UTC.
-        ahead if ahead > 0 => format!("Etc/GMT-{ahead}"),
-        behind => format!("Etc/GMT+{}", -behind),
-    }
-}
 
 /// A paid booking for `date` at `time`; returns its id and receipt token.
 async fn book(
@@ -77,27 +62,6 @@ async fn click_in_book(browser: &Browser, css: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{css} could not be clicked");
-}
-
-/// `fetch` from the page: a POST of `form` to `path` with the browser's cookies; the status and
-/// the page's text.
-async fn post_from_page(browser: &Browser, path: &str, form: &str) -> (u64, String) {
-    let answer: Value = browser
-        .client()
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(arguments[0], { method: 'POST', redirect: 'manual',
-                                   headers: { 'content-type': 'application/x-www-form-urlencoded' },
-                                   body: arguments[1] })
-               .then(r => r.text().then(t => done([r.status, t])));",
-            vec![json!(path), json!(form)],
-        )
-        .await
-        .unwrap();
-    (
-        answer[0].as_u64().unwrap(),
-        answer[1].as_str().unwrap().to_owned(),
-    )
 }
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
@@ -263,19 +227,15 @@ async fn a_host_runs_the_evening_from_the_book(pool: PgPool) {
         .await;
     browser.screenshot("panel_book_live").await;
     let csrf = browser
-        .find(&format!("#r-{evening} input[name=csrf]"))
-        .await
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap();
-    let (status, page) = post_from_page(
-        &browser,
-        &format!("/admin/reservations/{evening}/no-show"),
-        // The token is base64url: nothing in it needs escaping.
-        &format!("csrf={csrf}&from=book"),
-    )
-    .await;
+        .attr(&format!("#r-{evening} input[name=csrf]"), "value")
+        .await;
+    let (status, page) = browser
+        .post_form(
+            &format!("/admin/reservations/{evening}/no-show"),
+            // The token is base64url: nothing in it needs escaping.
+            &format!("csrf={csrf}&from=book"),
+        )
+        .await;
     assert_eq!(status, 409, "{page}");
     assert!(
         page.contains(

@@ -238,6 +238,37 @@ impl Browser {
             .unwrap();
     }
 
+    /// The attribute `name` of the element `css` (waited for).
+    pub async fn attr(&self, css: &str, name: &str) -> String {
+        self.find(css)
+            .await
+            .attr(name)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{css} has no {name}"))
+    }
+
+    /// `fetch` from the page: a POST of the urlencoded `form` to `path` with the browser's
+    /// cookies, not following a redirect; the status and the page's text.
+    pub async fn post_form(&self, path: &str, form: &str) -> (u64, String) {
+        let answer: Value = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0], { method: 'POST', redirect: 'manual',
+                                       headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                                       body: arguments[1] })
+                   .then(r => r.text().then(t => done([r.status, t])));",
+                vec![json!(path), json!(form)],
+            )
+            .await
+            .unwrap();
+        (
+            answer[0].as_u64().unwrap(),
+            answer[1].as_str().unwrap().to_owned(),
+        )
+    }
+
     /// Saves the whole page as `target/screenshots/NAME.png`, to be looked at.
     pub async fn screenshot(&self, name: &str) {
         let height = self

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use booking::{OpeningInterval, Restaurant, Store, TableType};
-use chrono::{NaiveTime, Utc};
+use chrono::{NaiveTime, Timelike, Utc};
 use http_body_util::BodyExt;
 use maitred::application::{Application, Databases, Roles};
 use maitred::settings::Settings;
@@ -653,4 +653,19 @@ pub async fn reserved_per_slot(store: &Store, table_type_id: Uuid) -> Vec<i32> {
     .fetch_all(store.pool())
     .await
     .unwrap()
+}
+
+/// A fixed-offset zone in which it is now between 17:00 and 18:00: the hour a host opens the
+/// book, whatever the hour of the machine running the test.
+pub fn five_pm_zone() -> String {
+    let mut offset = 17 - i64::from(Utc::now().hour());
+    if offset > 14 {
+        offset -= 24;
+    }
+    match offset {
+        0 => "UTC".to_owned(),
+        // The Etc zones' signs are POSIX's: Etc/GMT-5 is five hours ahead of UTC.
+        ahead if ahead > 0 => format!("Etc/GMT-{ahead}"),
+        behind => format!("Etc/GMT+{}", -behind),
+    }
 }

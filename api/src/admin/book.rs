@@ -8,6 +8,8 @@
 //! - `POST /admin/reservations/{id}/complete`, `…/no-show`, and `GET`/`POST …/cancel` (a
 //!   confirmation first): the same store functions as `POST /v1/reservations/{id}/complete`,
 //!   `…/no-show` and a staff's `DELETE /v1/reservations/{id}` (a full refund).
+//! - A confirmed booking from an hour before its start has a "Seat" link to
+//!   `…/seat` ([`super::seating`]); a seated one shows its tables and can be marked completed.
 //!
 //! An action that finds the booking already in the state it asks for (a second click on a copy
 //! of the list the script fetched) changes nothing and says so.
@@ -21,7 +23,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use booking::availability::InventoryRow;
 use booking::schedule::start_instant;
-use booking::store::{Payment, PaymentKind, PaymentStatus, Refusal, WebhookDelivery};
+use booking::store::{
+    Payment, PaymentKind, PaymentStatus, Refusal, Seating, WebhookDelivery, EARLIEST_SEATING,
+};
 use booking::{Reservation, ReservationEvent, Restaurant, Status, TableType};
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{html, Markup};
@@ -59,7 +63,7 @@ pub struct ActionForm {
     from: String,
 }
 
-fn parse_id(id: &str, what: &str) -> Result<Uuid, PageError> {
+pub(super) fn parse_id(id: &str, what: &str) -> Result<Uuid, PageError> {
     id.parse()
         .map_err(|_| PageError::not_found(format!("There is no {what} with this address.")))
 }
@@ -90,7 +94,11 @@ fn date_of(query: &DateQuery, restaurant: &Restaurant) -> Result<NaiveDate, Page
 }
 
 /// The restaurant, once the signed-in member of staff is known to run it.
-async fn runs(state: &AppState, signed_in: &SignedIn, id: &str) -> Result<Restaurant, PageError> {
+pub(super) async fn runs(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+) -> Result<Restaurant, PageError> {
     let id = parse_id(id, "restaurant")?;
     // Rights first: a manager learns nothing about other restaurants, not even that they exist.
     signed_in.require(id)?;
@@ -127,6 +135,7 @@ async fn book(
                     div { a href=(format!("/admin/restaurants/{}/book", restaurant.id)) { "Back to today" } }
                 }
             }
+            p { a href=(format!("/admin/restaurants/{}/floor", restaurant.id)) { "The floor: every table now" } }
             (region)
         },
     );
@@ -173,6 +182,8 @@ async fn book_region(
         .iter()
         .map(|t| (t.id, t.name.as_str()))
         .collect();
+    let ids: Vec<Uuid> = reservations.iter().map(|r| r.id).collect();
+    let seatings = state.store.seatings_of(&ids).await?;
     let (listed, not_booked): (Vec<&Reservation>, Vec<&Reservation>) =
         reservations.iter().partition(|r| in_book(r.status));
     let live = format!("/admin/restaurants/{}/book/live?date={date}", restaurant.id);
@@ -183,7 +194,7 @@ async fn book_region(
         .filter(|r| {
             matches!(
                 r.status,
-                Status::Confirmed | Status::Held | Status::Completed
+                Status::Confirmed | Status::Held | Status::Seated | Status::Completed
             )
         })
         .map(|r| r.party_size)
@@ -201,7 +212,7 @@ async fn book_region(
                         @for reservation in &listed {
                             li.card.booking #(format!("r-{}", reservation.id))
                                 data-status=(reservation.status.as_str()) {
-                                (booking_summary(signed_in, restaurant, reservation, &names, now, "book", html! {}))
+                                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, "book", html! {}))
                             }
                         }
                     }
@@ -222,10 +233,14 @@ fn booking_summary(
     restaurant: &Restaurant,
     reservation: &Reservation,
     names: &HashMap<Uuid, &str>,
-    now: DateTime<Utc>,
+    seatings: &[Seating],
     from: &str,
     more_facts: Markup,
 ) -> Markup {
+    let seated: Vec<&Seating> = seatings
+        .iter()
+        .filter(|s| s.reservation_id == reservation.id)
+        .collect();
     let id = reservation.id;
     let heading_id = format!("h-{id}");
     let type_name = names
@@ -241,6 +256,9 @@ fn booking_summary(
         dl.facts {
             dt { "Table" } dd { (type_name)
                 @if reservation.table_count > 1 { " × " (reservation.table_count) } }
+            @if !seated.is_empty() {
+                dt { "Seated at" } dd.seated-at { (seated_words(&seated)) }
+            }
             dt { "Time" } dd { (format::time(reservation.time)) " for " (format::span(i64::from(reservation.duration_minutes) * 60)) }
             dt { "Email" } dd { a href=(format!("mailto:{}", reservation.guest.email)) { (reservation.guest.email) } }
             dt { "Phone" } dd { @if let Some(phone) = &reservation.guest.phone {
@@ -248,10 +266,19 @@ fn booking_summary(
             dt { "Price" } dd { (price(reservation)) }
             (more_facts)
         }
-        (actions(signed_in, restaurant, reservation, now, from))
+        (actions(signed_in, restaurant, reservation, Utc::now(), from))
         @if from == "book" {
             p { a href=(format!("/admin/reservations/{id}")) aria-describedby=(format!("h-{id}")) { "Details and history" } }
         }
+    }
+}
+
+/// The tables a party sits at, and until when: "T1, T2 until 21:00".
+pub(super) fn seated_words(seated: &[&Seating]) -> String {
+    let labels: Vec<&str> = seated.iter().map(|s| s.label.as_str()).collect();
+    match seated.iter().map(|s| s.until).max() {
+        Some(until) => format!("{} until {}", labels.join(", "), format::time(until.time())),
+        None => labels.join(", "),
     }
 }
 
@@ -263,7 +290,7 @@ fn price(reservation: &Reservation) -> String {
 }
 
 /// The status as the host reads it.
-fn status_words(status: Status) -> &'static str {
+pub(super) fn status_words(status: Status) -> &'static str {
     match status {
         Status::Pending => "Waiting for the decision",
         Status::Held => "Held, waiting for payment",
@@ -296,18 +323,26 @@ fn actions(
     let id = reservation.id;
     let heading = format!("h-{id}");
     let confirmed = reservation.status == Status::Confirmed;
+    let present = matches!(reservation.status, Status::Confirmed | Status::Seated);
     let cancellable = matches!(reservation.status, Status::Held | Status::Confirmed);
-    let started = starts_at(restaurant, reservation).is_none_or(|start| now >= start);
+    let start = starts_at(restaurant, reservation);
+    let started = start.is_none_or(|start| now >= start);
+    // The party may be seated from an hour before its start (the seat page says when it is over).
+    let seatable = confirmed && start.is_none_or(|start| now >= start - EARLIEST_SEATING);
     html! {
-        @if confirmed || cancellable {
+        @if present || cancellable {
             div.actions.host-actions {
-                @if confirmed {
+                @if seatable {
+                    a.button href=(format!("/admin/reservations/{id}/seat?from={from}"))
+                        aria-describedby=(heading) { "Seat" }
+                }
+                @if present {
                     form.inline method="post" action=(format!("/admin/reservations/{id}/complete")) data-once {
                         input type="hidden" name="csrf" value=(signed_in.csrf());
                         input type="hidden" name="from" value=(from);
                         button type="submit" aria-describedby=(heading) data-busy-label="Saving…" { "Completed" }
                     }
-                    @if started {
+                    @if started && confirmed {
                         form.inline method="post" action=(format!("/admin/reservations/{id}/no-show")) data-once {
                             input type="hidden" name="csrf" value=(signed_in.csrf());
                             input type="hidden" name="from" value=(from);
@@ -375,7 +410,7 @@ fn occupancy(slots: &[InventoryRow], table_types: &[TableType], overbooking_pct:
 }
 
 /// A reservation, once the signed-in member of staff is known to run its restaurant.
-async fn reservation_of(
+pub(super) async fn reservation_of(
     state: &AppState,
     signed_in: &SignedIn,
     id: &str,
@@ -426,13 +461,15 @@ async fn detail_page(
     problem: Option<&str>,
 ) -> Result<Response, PageError> {
     let id = reservation.id;
-    let (events, payments, waiting, deliveries, endpoints, table_types) = tokio::try_join!(
+    let ids = [id];
+    let (events, payments, waiting, deliveries, endpoints, table_types, seatings) = tokio::try_join!(
         state.store.events(id),
         state.store.payments_of(id),
         state.store.waiting_webhooks(id),
         state.store.webhook_deliveries(id, DELIVERIES_SHOWN),
         state.store.webhook_endpoints(restaurant.id),
         state.store.table_types(restaurant.id),
+        state.store.seatings_of(&ids),
     )?;
     let events = events.unwrap_or_default();
     let names: HashMap<Uuid, &str> = table_types
@@ -455,7 +492,7 @@ async fn detail_page(
                 p.notice.error #action-error role="alert" { (problem) }
             }
             section.card.booking #(format!("r-{id}")) data-status=(reservation.status.as_str()) aria-label="The booking" {
-                (booking_summary(signed_in, restaurant, reservation, &names, Utc::now(), "detail", html! {
+                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, "detail", html! {
                     dt { "Date" } dd { (format::long_date(reservation.date)) }
                     @if let Some(reason) = &reservation.reason { dt { "Why" } dd { (reason) } }
                     @if let Some(expires) = reservation.hold_expires_at {
@@ -537,6 +574,7 @@ fn event_row(event: &ReservationEvent, time_zone: &str) -> Markup {
         "expired" => "expired",
         "canceled" => "cancelled",
         "refunded" => "refunded",
+        "seated" => "seated",
         "completed" => "completed",
         "no_show" => "a no-show",
         _ => "updated",
@@ -604,7 +642,7 @@ fn delivery_row(delivery: &WebhookDelivery, time_zone: &str) -> Markup {
 }
 
 /// Where an action goes back to.
-fn back(reservation: &Reservation, from: &str) -> String {
+pub(super) fn back(reservation: &Reservation, from: &str) -> String {
     if from == "book" {
         format!(
             "/admin/restaurants/{}/book?date={}#r-{}",
@@ -615,14 +653,14 @@ fn back(reservation: &Reservation, from: &str) -> String {
     }
 }
 
-fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     no_store(&mut response);
     response
 }
 
 /// A refusal of the domain in the host's words.
-fn refusal_words(refusal: &Refusal, reservation: &Reservation, action: &str) -> String {
+pub(super) fn refusal_words(refusal: &Refusal, reservation: &Reservation, action: &str) -> String {
     match refusal {
         Refusal::Missing => "This reservation no longer exists.".to_owned(),
         Refusal::IllegalTransition { .. } => format!(

@@ -7,6 +7,7 @@
 //!   webhook endpoints;
 //! - [`table_types`]: table types, tables and rates;
 //! - [`book`]: the day's book and a reservation's detail, with the host's actions;
+//! - [`seating`]: seat a booking at tables, the floor, and walk-ins;
 //! - [`operations`]: queues, decisions and the dead-letter queues (chain admin).
 
 mod book;
@@ -14,6 +15,7 @@ mod layout;
 mod operations;
 pub mod password;
 mod restaurants;
+mod seating;
 pub mod session;
 mod table_types;
 mod waitlist;
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(restaurants::routes())
         .merge(table_types::routes())
         .merge(book::routes())
+        .merge(seating::routes())
         .merge(operations::routes())
         .layer(axum::middleware::map_response(in_panel_frame))
 }
