@@ -89,6 +89,29 @@ async fn a_diner_joins_the_waitlist_of_a_sold_out_time_and_books_the_table_offer
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The host sees the waitlist in the day's book.
+    seed_staff(
+        &harness.store,
+        "host@example.com",
+        booking::staff::StaffRole::Manager(vec![restaurant]),
+    )
+    .await;
+    browser
+        .sign_in(&base, "host@example.com", STAFF_PASSWORD)
+        .await;
+    browser
+        .goto(&format!(
+            "{base}/admin/restaurants/{restaurant}/book?date={date}"
+        ))
+        .await;
+    browser
+        .wait_for_text("#waitlist", "Grace Hopper", DECIDED)
+        .await;
+    browser
+        .wait_for_text("#waitlist", "Took the table", DECIDED)
+        .await;
+    browser.assert_accessible("the book's waitlist").await;
+    browser.screenshot("waitlist_in_the_book").await;
     browser.close().await;
     harness.finish().await;
 }

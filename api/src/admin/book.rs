@@ -173,10 +173,11 @@ async fn book_region(
     date: NaiveDate,
 ) -> Result<Markup, PageError> {
     let now = Utc::now();
-    let (reservations, slots, table_types) = tokio::try_join!(
+    let (reservations, slots, table_types, waitlist) = tokio::try_join!(
         state.store.reservations_on(restaurant.id, date),
         state.store.slots_on(restaurant.id, date),
         state.store.table_types(restaurant.id),
+        state.store.waitlist_on(restaurant.id, date),
     )?;
     let names: HashMap<Uuid, &str> = table_types
         .iter()
@@ -222,6 +223,7 @@ async fn book_region(
                         " for this date were not booked (turned down, or the hold was not paid) and are not listed." }
                 }
             }
+            (super::waitlist::section(&waitlist, &restaurant.time_zone))
             (occupancy(&slots, &table_types, restaurant.overbooking_pct))
         }
     })

@@ -433,4 +433,3 @@ async fn status_region(state: &AppState, opened: &Opened) -> Result<Markup, Page
         }
     })
 }
-
