@@ -301,6 +301,10 @@ impl Application {
                 web: settings.web_settings(),
                 popular_cities: Arc::default(),
                 sign_in: Arc::default(),
+                sign_in_links: Arc::new(api::guest_sign_in::SignInLinks::new(
+                    settings.notifier()?,
+                    &settings.public_url(),
+                )),
             })
         } else {
             None

@@ -1,11 +1,8 @@
 //! Emails to diners, end to end: real PostgreSQL, RabbitMQ and a real SMTP server on loopback
-//! (aiosmtpd from PyPI, which `scripts/aiosmtpd.sh` installs and names in `MAITRED_AIOSMTPD`),
-//! whose maildir the tests read back with Python's own email parser.
+//! ([`common::smtp`]).
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
@@ -13,7 +10,7 @@ use booking::messages::{self, NotificationJob};
 use booking::store::NotificationRecord;
 use booking::Restaurant;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use common::browser::free_port;
+use common::smtp::SmtpSink;
 use common::{booking_body, id_of, seed_restaurant_with, test_settings, Harness};
 use rabbitmq::{Outgoing, Topology};
 use serde_json::Value;
@@ -22,133 +19,6 @@ use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(30);
 const PUBLIC_URL: &str = "https://book.example";
-
-/// An aiosmtpd server on a free loopback port, writing what it receives to a maildir of its
-/// own. Stopped, and its maildir removed, when dropped.
-struct SmtpSink {
-    server: Option<Child>,
-    maildir: PathBuf,
-    port: u16,
-}
-
-fn python() -> String {
-    std::env::var("MAITRED_AIOSMTPD").expect(
-        "MAITRED_AIOSMTPD names the python of aiosmtpd's venv: run `source scripts/aiosmtpd.sh`",
-    )
-}
-
-impl SmtpSink {
-    /// A port nobody listens on yet: an SMTP server that is down, until [`SmtpSink::start`].
-    fn down() -> Self {
-        let maildir = std::env::temp_dir().join(format!("maitred-mail-{}", Uuid::new_v4()));
-        Self {
-            server: None,
-            maildir,
-            port: free_port(),
-        }
-    }
-
-    async fn up() -> Self {
-        let mut sink = Self::down();
-        sink.start().await;
-        sink
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the server and waits until it accepts connections.
-    async fn start(&mut self) {
-        let server = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&self.maildir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        self.server = Some(server);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "aiosmtpd did not listen"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Every message received, parsed by Python's email package: subject, to, message id,
-    /// the plain and HTML bodies, and the attachments (filename, type, text).
-    fn messages(&self) -> Vec<Value> {
-        if !self.maildir.exists() {
-            return Vec::new();
-        }
-        let output = Command::new(python())
-            .args(["-c", READ_MAILDIR])
-            .arg(&self.maildir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
-    }
-
-    /// Waits until at least `count` messages arrived, then returns them all.
-    async fn wait_for(&self, count: usize) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let messages = self.messages();
-            if messages.len() >= count {
-                return messages;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} messages, not {count}, after {WAIT:?}: {messages:#?}",
-                messages.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.as_mut() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.maildir);
-    }
-}
-
-const READ_MAILDIR: &str = r#"
-import email, email.policy, json, pathlib, sys
-found = []
-for folder in ("new", "cur"):
-    for path in sorted((pathlib.Path(sys.argv[1]) / folder).glob("*")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        found.append({
-            "subject": message["subject"],
-            "to": message["to"],
-            "messageId": message["message-id"],
-            "text": message.get_body(("plain",)).get_content(),
-            "html": message.get_body(("html",)).get_content(),
-            "attachments": [
-                {"filename": part.get_filename(), "type": part.get_content_type(),
-                 "text": part.get_payload(decode=True).decode("utf-8")}
-                for part in message.iter_attachments()
-            ],
-        })
-print(json.dumps(found))
-"#;
 
 /// The settings of these tests: emails through `smtp`, retried on the webhooks' quick test
 /// schedule (so the harness deletes the same delay queues), the schedule swept often.

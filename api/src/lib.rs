@@ -7,6 +7,7 @@
 //! - [`auth`]: bearer tokens with roles (staff, guest) and what each may do;
 //! - [`error`] and [`extract`]: every failure as `application/problem+json`;
 //! - [`paging`]: cursor paging for lists;
+//! - [`guest_sign_in`]: diners' sign-in links by email and their sessions on the website;
 //! - [`rate_limit`]: abuse limits per client address, staff token and guest email;
 //! - [`queue_place`]: a pending request's place in its queue and its estimated wait;
 //! - [`monitoring`]: the Prometheus recorder and the HTTP series;
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod guest_sign_in;
 pub mod intake;
 pub mod monitoring;
 pub mod openapi;
@@ -80,6 +82,8 @@ pub struct AppState {
     pub popular_cities: Arc<web::PopularCities>,
     /// Failed staff sign-ins, counted to lock out password guessing.
     pub sign_in: Arc<admin::SignInGuard>,
+    /// Diners' sign-in links: sent by email, counted per email and client address.
+    pub sign_in_links: Arc<guest_sign_in::SignInLinks>,
 }
 
 /// Every request has one (the client's, or a new UUID); it is logged on the request's span,

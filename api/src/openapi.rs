@@ -41,6 +41,7 @@ pub const BEARER: &str = "bearer";
         (name = "reservations", description = "Booking, polling, payment and cancellation"),
         (name = "catalog", description = "Restaurants, table types and availability"),
         (name = "waitlist", description = "Waiting for a sold-out slot, and the offers of freed tables"),
+        (name = "guests", description = "Diners' sign-in links to their history on the website"),
         (name = "staff", description = "Managing restaurants, table types, tables, rates and webhooks; seating and walk-ins"),
         (name = "operations", description = "Health and the API description"),
     )
@@ -113,7 +114,8 @@ pub fn document(routes: OpenApiRouter<AppState>) -> Document {
 /// Adds to every operation the answers of the server's layers (`crate::server`), which no
 /// handler sees: 408 past the request deadline, 503 past the cap on requests in flight, and on
 /// routes that read a JSON body 413 past the body limit and 415 without a JSON content type.
-/// Rate-limited operations (booking, and every route that needs a staff token) also answer 429.
+/// Rate-limited operations (booking, sign-in links, and every route that needs a staff token)
+/// also answer 429.
 /// Each is described once under `components/responses` and referred to. Parameters lose the
 /// `null` utoipa gives an `Option` (see [`tidy_parameters`]).
 fn complete(document: &mut Document) {
@@ -222,6 +224,7 @@ fn add_layer_responses(path: &str, method: &str, operation: &mut Operation) {
     let has_body = operation.request_body.is_some();
     // Rate limits apply to booking and to the routes that need a staff token.
     let rate_limited = (method == "post" && path == "/v1/reservations")
+        || path == "/v1/guest-sessions"
         || path.starts_with("/v1/dead-letters")
         || operation
             .tags

@@ -329,6 +329,21 @@ impl FromRequestParts<AppState> for BookingAllowance {
     }
 }
 
+/// The client's address, as [`RateLimits::client_address`] tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(ClientAddress(state.rate_limits.client_address(parts)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

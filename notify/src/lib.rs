@@ -19,13 +19,13 @@ pub mod smtp;
 use futures_util::future::BoxFuture;
 
 pub use log_sink::LogNotifier;
-pub use messages::compose;
+pub use messages::{compose, sign_in_link};
 pub use smtp::SmtpNotifier;
 
 /// One message to one diner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
-    /// The diner's name, shown beside the address.
+    /// The diner's name, shown beside the address (none when empty).
     pub to_name: String,
     pub to_address: String,
     pub subject: String,

@@ -289,6 +289,45 @@ fn page(
     }
 }
 
+/// The email with a diner's sign-in link: `link` opens their history on the website once,
+/// within `valid_minutes`. It names no booking, so it tells nothing to whoever else reads it.
+pub fn sign_in_link(to_address: &str, link: &str, valid_minutes: u32, id: &str) -> Email {
+    let subject = "Your sign-in link".to_owned();
+    let lines = [
+        "Here is the link you asked for to see your bookings.".to_owned(),
+        format!("It works once, for the next {valid_minutes} minutes."),
+        "If you did not ask for it, ignore this email: nothing happens without the link."
+            .to_owned(),
+    ];
+    let mut text = "Hello,\n\n".to_owned();
+    for line in &lines {
+        text.push_str(line);
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("Sign in: {link}\n"));
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { (subject) } }
+            body style="font-family: sans-serif; line-height: 1.5; max-width: 36em" {
+                p { "Hello," }
+                @for line in &lines { p { (line) } }
+                p { a href=(link) { "Sign in to see your bookings" } }
+            }
+        }
+    }
+    .into_string();
+    Email {
+        to_name: String::new(),
+        to_address: to_address.to_owned(),
+        subject,
+        message_id: format!("<sign_in.{id}@maitred>"),
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

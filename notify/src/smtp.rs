@@ -59,7 +59,10 @@ impl SmtpNotifier {
         let to = email
             .to_address
             .parse()
-            .map(|address| Mailbox::new(Some(email.to_name.clone()), address))
+            .map(|address| {
+                let name = Some(email.to_name.clone()).filter(|name| !name.is_empty());
+                Mailbox::new(name, address)
+            })
             .map_err(|e| SendError::Permanent(format!("the guest's address: {e}")))?;
         let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
         let body = email.attachments.iter().try_fold(

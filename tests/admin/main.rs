@@ -91,6 +91,8 @@ fn full_restaurant_body(name: &str) -> Value {
         ("bookingHorizonDays", json!(90)),
         ("refundWindowHours", json!(24)),
         ("prepaymentRequired", json!(true)),
+        ("noShowFeeCents", json!(0)),
+        ("lateCancellationFee", json!(false)),
     ] {
         body[key] = value;
     }

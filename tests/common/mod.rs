@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod browser;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::time::Duration;

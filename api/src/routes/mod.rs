@@ -2,6 +2,7 @@
 
 mod availability;
 mod dead_letters;
+mod guest_sessions;
 mod health;
 mod rates;
 mod reservations;
@@ -27,6 +28,7 @@ pub fn router(limits: &HttpLimits) -> OpenApiRouter<AppState> {
         .merge(reservations::router())
         .merge(seating::router())
         .merge(waitlist::router())
+        .merge(guest_sessions::router())
         .merge(restaurants::router())
         .merge(table_types::router())
         .merge(tables::router())

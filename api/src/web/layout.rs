@@ -14,6 +14,7 @@ pub fn page(title: &str, content: Markup) -> Markup {
             a.brand href="/" { "maitred" }
             nav aria-label="Site" {
                 a href="/" { "Find a table" }
+                a href="/me" { "Your bookings" }
             }
         },
         content,

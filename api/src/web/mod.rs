@@ -7,13 +7,15 @@
 //! - [`book`]: the booking form, posted to the same intake as `POST /v1/reservations`;
 //! - [`reservation`]: the diner's reservation page (live status, pay, cancel), opened with the
 //!   receipt token and then kept in an HttpOnly cookie scoped to that reservation;
-//! - [`waitlist`]: joining the waitlist of a sold-out time, and the entry's own page.
+//! - [`waitlist`]: joining the waitlist of a sold-out time, and the entry's own page;
+//! - [`me`]: a diner's history after signing in with an emailed link.
 
 mod assets;
 mod book;
 mod find;
 pub mod format;
 pub mod layout;
+mod me;
 mod reservation;
 mod restaurant;
 mod waitlist;
@@ -65,6 +67,11 @@ pub fn router() -> Router<AppState> {
         .route("/waitlist/{id}", get(waitlist::page))
         .route("/waitlist/{id}/status", get(waitlist::status_panel))
         .route("/waitlist/{id}/leave", axum::routing::post(waitlist::leave))
+        .route("/me", get(me::page))
+        .route("/me/sign-in-link", axum::routing::post(me::ask))
+        .route("/me/sign-in", get(me::confirm).post(me::sign_in))
+        .route("/me/sign-out", axum::routing::post(me::sign_out))
+        .route("/me/reservations/{id}", get(me::open_reservation))
 }
 
 /// A page that could not be shown, in plain words and with the right status; never

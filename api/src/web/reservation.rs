@@ -591,7 +591,7 @@ fn timeline_entry(event: &ReservationEvent, time_zone: &str) -> Markup {
     }
 }
 
-fn status_word(status: Status) -> &'static str {
+pub(super) fn status_word(status: Status) -> &'static str {
     match status {
         Status::Pending => "Pending",
         Status::Held => "Held",

@@ -280,12 +280,16 @@ mod tests {
             ("bookingHorizonDays", json!(30)),
             ("refundWindowHours", json!(0)),
             ("prepaymentRequired", json!(false)),
+            ("noShowFeeCents", json!(2500)),
+            ("lateCancellationFee", json!(true)),
         ] {
             full[key] = value;
         }
         let draft = restaurant_form(full).parse(FormMode::Replace).unwrap();
         assert_eq!(draft.slot_minutes.get(), 30);
         assert!(!draft.prepayment_required);
+        assert_eq!(draft.no_show_fee_cents, 2500);
+        assert!(draft.late_cancellation_fee);
         assert_eq!(draft.city, "Paris");
     }
 

@@ -36,6 +36,7 @@ mod catalog_writes;
 mod decision;
 mod guest_history;
 mod guest_limit;
+mod guest_sign_in;
 mod intake;
 mod inventory;
 mod lifecycle;
