@@ -304,6 +304,7 @@ impl Application {
                 sign_in_links: Arc::new(api::guest_sign_in::SignInLinks::new(
                     settings.notifier()?,
                     &settings.public_url(),
+                    settings.environment == Environment::Development,
                 )),
             })
         } else {

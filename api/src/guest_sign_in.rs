@@ -40,6 +40,9 @@ const SENDS_AT_ONCE: usize = 32;
 /// Sends sign-in links, and counts who asks for them.
 pub struct SignInLinks {
     notifier: Arc<dyn notify::Notifier>,
+    /// May a link go to the development log sink? Never outside development: whoever reads
+    /// the log could sign in as anyone.
+    may_log_links: bool,
     /// Where the website is, for the link.
     public_url: String,
     sending: Arc<Semaphore>,
@@ -57,8 +60,9 @@ impl std::fmt::Debug for SignInLinks {
 }
 
 impl SignInLinks {
-    pub fn new(notifier: Arc<dyn notify::Notifier>, public_url: &str) -> Self {
+    pub fn new(notifier: Arc<dyn notify::Notifier>, public_url: &str, development: bool) -> Self {
         Self {
+            may_log_links: development || notifier.name() != "log",
             notifier,
             public_url: public_url.trim_end_matches('/').to_owned(),
             sending: Arc::new(Semaphore::new(SENDS_AT_ONCE)),
@@ -98,6 +102,15 @@ impl SignInLinks {
 
     /// Sends `email` in the background.
     fn send_later(&self, email: notify::Email) {
+        if !self.may_log_links {
+            tracing::warn!(
+                "a sign-in link was asked for, but MAITRED_SMTP_URL is not set: not sent, and \
+                 not written to this log"
+            );
+            metrics::counter!("maitred_notifications_total", "kind" => "sign_in", "result" => "not_sent")
+                .increment(1);
+            return;
+        }
         let Ok(permit) = self.sending.clone().try_acquire_owned() else {
             tracing::warn!("too many sign-in emails in flight: this link is not sent");
             metrics::counter!("maitred_notifications_total", "kind" => "sign_in", "result" => "dropped")

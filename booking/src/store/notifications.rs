@@ -47,8 +47,8 @@ pub(crate) async fn on_transitions(conn: &mut PgConnection, moves: &[Move<'_>]) 
 
 /// Queues messages to send at once, inside the caller's transaction: a row each (none if the
 /// reservation already has one of that kind) and its job in the outbox. The transitions'
-/// messages come through here; so will the waitlist's offer (`NotificationKind::WaitlistOffer`,
-/// queued with the hold it creates).
+/// messages come through here, and so does the waitlist's offer
+/// (`NotificationKind::WaitlistOffer`, queued with the hold it creates).
 pub(crate) async fn queue(
     conn: &mut PgConnection,
     messages: &[(Uuid, NotificationKind)],
