@@ -148,6 +148,17 @@ async fn a_link_goes_only_to_a_known_email_and_signs_in_once_within_fifteen_minu
     assert!(headers.get(header::SET_COOKIE).is_none());
     assert!(html.contains("action=\"/me/sign-in\""), "{html}");
     let form = format!("token={}", tokens[0]);
+    // Another site's page posting the link is refused, and spends nothing.
+    let forged = Request::post("/me/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(form.clone()))
+        .unwrap();
+    let forged = tower::ServiceExt::oneshot(harness.app.clone(), forged)
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.headers().get(header::SET_COOKIE).is_none());
     let (status, headers, _) = page(&harness, Method::POST, "/me/sign-in", None, Some(&form)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/me");

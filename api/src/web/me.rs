@@ -257,11 +257,24 @@ pub async fn confirm(Query(form): Query<TokenForm>) -> Result<Response, PageErro
     Ok(private(body.into_response()))
 }
 
-/// `POST /me/sign-in`: uses the link and starts the session.
+/// `POST /me/sign-in`: uses the link and starts the session. Refused when the browser says
+/// another site's page sent it: that site could otherwise sign a diner in to someone else's
+/// history with a link of its own.
 pub async fn sign_in(
     State(state): State<AppState>,
+    headers: HeaderMap,
     form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes() == b"cross-site");
+    if cross_site {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Please sign in from our page",
+            "This sign-in came from another website. Open the link from your email instead.",
+        ));
+    }
     let Ok(Form(form)) = form else {
         return Err(PageError::bad_request("The form could not be read."));
     };
