@@ -402,3 +402,110 @@ async fn the_book_reads_on_a_phone(pool: PgPool) {
     browser.close().await;
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_diners_requests_and_the_hosts_note_show_in_the_book(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Test Bistro",
+        "Paris",
+        (48.85, 2.35),
+        &[("4-top", 1, 4, 2500, 4)],
+        |r| r.time_zone = five_pm_zone(),
+    )
+    .await;
+    seed_staff(&harness.store, "boss@example.com", StaffRole::Admin).await;
+    harness.start_worker();
+    let base = harness.serve_http().await;
+    let tomorrow = harness
+        .store
+        .restaurant(restaurant)
+        .await
+        .unwrap()
+        .unwrap()
+        .today(Utc::now())
+        + chrono::Duration::days(1);
+
+    // The diner books on the website, ticking a birthday and writing a request.
+    let (width, height) = common::browser::PHONE;
+    let browser = Browser::start_sized(width, height).await;
+    browser
+        .goto(&format!(
+            "{base}/restaurants/{restaurant}/book?tableType={}&date={tomorrow}&time=20:00&partySize=2",
+            types[0]
+        ))
+        .await;
+    browser.wait_for_text("h1", "Book a table", SHOWN).await;
+    browser.fill("Name", "Katherine Johnson").await;
+    browser.fill("Email", "katherine@example.com").await;
+    browser.click("#tag-birthday").await;
+    browser
+        .fill("Special requests", "A quiet corner, please")
+        .await;
+    browser
+        .assert_accessible("booking form with requests")
+        .await;
+    browser.click("form[method=post] button[type=submit]").await;
+    browser
+        .wait_for_text("#status-word", "Confirmed", DECIDED)
+        .await;
+    browser
+        .wait_for_text("#special-requests", "A quiet corner, please", SHOWN)
+        .await;
+    browser.wait_for_text("#tags", "Birthday", SHOWN).await;
+    let url = browser.current_url().await;
+    let id: Uuid = url
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.split('?').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // The host keeps a note about her on the booking's page; the book shows all three.
+    browser
+        .sign_in(&base, "boss@example.com", STAFF_PASSWORD)
+        .await;
+    browser
+        .goto(&format!("{base}/admin/reservations/{id}"))
+        .await;
+    browser
+        .wait_for_text("h1", "Reservation of Katherine Johnson", SHOWN)
+        .await;
+    browser.fill("Note", "Prefers the window").await;
+    browser
+        .click("form[action$='/guest-notes'] button[type=submit]")
+        .await;
+    browser
+        .wait_for_text(".guest-notes", "Prefers the window", SHOWN)
+        .await;
+    browser
+        .goto(&format!(
+            "{base}/admin/restaurants/{restaurant}/book?date={tomorrow}"
+        ))
+        .await;
+    let card = format!("#r-{id}");
+    for text in ["Birthday", "A quiet corner, please", "Prefers the window"] {
+        browser.wait_for_text(&card, text, SHOWN).await;
+    }
+    browser
+        .assert_accessible("book with requests and notes")
+        .await;
+    browser.screenshot("panel_book_requests_and_notes").await;
+    let stored: (Vec<String>, String) =
+        sqlx::query_as("SELECT tags, special_requests FROM reservation WHERE id = $1")
+            .bind(id)
+            .fetch_one(harness.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        (
+            vec!["birthday".to_owned()],
+            "A quiet corner, please".to_owned()
+        )
+    );
+    browser.close().await;
+    harness.finish().await;
+}

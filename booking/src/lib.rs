@@ -28,6 +28,7 @@ pub mod request;
 pub mod reservation;
 pub mod schedule;
 pub mod search;
+pub mod special_requests;
 pub mod staff;
 pub mod store;
 pub mod waitlist;

@@ -66,6 +66,14 @@ pub struct BookingForm {
     /// the reservation's details (a webhook receiver) could send those.
     #[schema(min_length = 16, max_length = 200)]
     pub retry_key: Option<String>,
+    /// What the diner tells the restaurant: at most 500 characters, line breaks but no other
+    /// control characters.
+    #[schema(max_length = 500)]
+    pub special_requests: Option<String>,
+    /// Each at most once.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub tags: Vec<crate::special_requests::Tag>,
 }
 
 fn one() -> i64 {
@@ -104,6 +112,10 @@ pub struct BookingRequest {
     pub retry_key_sha256: Option<Vec<u8>>,
     /// A party staff seat without a booking: confirmed without a hold, told nothing by email.
     pub walk_in: bool,
+    /// Trimmed; `None` when empty.
+    pub special_requests: Option<String>,
+    /// Each once, in a stable order.
+    pub tags: Vec<crate::special_requests::Tag>,
 }
 
 /// What is kept of a retry key: its SHA-256, so the database never holds the secret.
@@ -209,6 +221,11 @@ impl BookingRequest {
             callback_url: form.callback_url.clone(),
             retry_key_sha256: form.retry_key.as_deref().map(retry_key_digest),
             walk_in: false,
+            special_requests: crate::special_requests::free_text(
+                "specialRequests",
+                form.special_requests.as_deref(),
+            )?,
+            tags: crate::special_requests::normalize_tags(&form.tags),
         };
         request.check_party(table_type)?;
         request.check_timing(restaurant, now)?;
@@ -270,6 +287,8 @@ impl BookingRequest {
             callback_url: None,
             retry_key_sha256: None,
             walk_in: true,
+            special_requests: None,
+            tags: Vec::new(),
         };
         request.check_party(table_type)?;
         Ok(request)
@@ -546,6 +565,8 @@ mod tests {
             payment_token: None,
             callback_url: None,
             retry_key: None,
+            special_requests: None,
+            tags: Vec::new(),
         }
     }
 

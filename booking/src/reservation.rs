@@ -112,6 +112,9 @@ pub struct Reservation {
     pub callback_url: Option<String>,
     #[serde(skip)]
     pub payment_token: Option<String>,
+    /// What the diner told the restaurant.
+    pub special_requests: Option<String>,
+    pub tags: Vec<crate::special_requests::Tag>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -149,6 +152,8 @@ impl Reservation {
             retry_key_sha256: request.retry_key_sha256.clone(),
             // Recorded, but not shown to clients; a walk-in's id comes from staff alone.
             walk_in: request.walk_in,
+            special_requests: self.special_requests.clone(),
+            tags: self.tags.clone(),
         };
         &recorded == request
     }

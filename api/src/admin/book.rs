@@ -24,7 +24,8 @@ use axum::Router;
 use booking::availability::InventoryRow;
 use booking::schedule::start_instant;
 use booking::store::{
-    Payment, PaymentKind, PaymentStatus, Refusal, Seating, WebhookDelivery, EARLIEST_SEATING,
+    GuestNote, Payment, PaymentKind, PaymentStatus, Refusal, Seating, WebhookDelivery,
+    EARLIEST_SEATING,
 };
 use booking::{Reservation, ReservationEvent, Restaurant, Status, TableType};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/reservations/{id}", get(detail))
         .route("/admin/reservations/{id}/complete", post(complete))
         .route("/admin/reservations/{id}/no-show", post(no_show))
+        .route("/admin/reservations/{id}/guest-notes", post(add_note))
         .route(
             "/admin/reservations/{id}/cancel",
             get(confirm_cancel).post(cancel),
@@ -184,7 +186,16 @@ async fn book_region(
         .map(|t| (t.id, t.name.as_str()))
         .collect();
     let ids: Vec<Uuid> = reservations.iter().map(|r| r.id).collect();
-    let seatings = state.store.seatings_of(&ids).await?;
+    let emails: Vec<String> = reservations.iter().map(|r| r.guest.email.clone()).collect();
+    let (seatings, notes) = tokio::try_join!(
+        state.store.seatings_of(&ids),
+        state.store.guest_notes(restaurant.id, &emails),
+    )?;
+    let around = Around {
+        names: &names,
+        seatings: &seatings,
+        notes: &notes,
+    };
     let (listed, not_booked): (Vec<&Reservation>, Vec<&Reservation>) =
         reservations.iter().partition(|r| in_book(r.status));
     let live = format!("/admin/restaurants/{}/book/live?date={date}", restaurant.id);
@@ -213,7 +224,7 @@ async fn book_region(
                         @for reservation in &listed {
                             li.card.booking #(format!("r-{}", reservation.id))
                                 data-status=(reservation.status.as_str()) {
-                                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, "book", html! {}))
+                                (booking_summary(signed_in, restaurant, reservation, &around, "book", html! {}))
                             }
                         }
                     }
@@ -229,16 +240,33 @@ async fn book_region(
     })
 }
 
+/// What a page read once for all the bookings it shows.
+struct Around<'a> {
+    /// Table type names by id.
+    names: &'a HashMap<Uuid, &'a str>,
+    seatings: &'a [Seating],
+    /// The restaurant's notes about these bookings' guests.
+    notes: &'a [GuestNote],
+}
+
 /// One booking as the book and the detail page show it, with the host's actions.
 fn booking_summary(
     signed_in: &SignedIn,
     restaurant: &Restaurant,
     reservation: &Reservation,
-    names: &HashMap<Uuid, &str>,
-    seatings: &[Seating],
+    around: &Around<'_>,
     from: &str,
     more_facts: Markup,
 ) -> Markup {
+    let Around {
+        names,
+        seatings,
+        notes,
+    } = around;
+    let notes: Vec<&GuestNote> = notes
+        .iter()
+        .filter(|n| n.guest_email == reservation.guest.email)
+        .collect();
     let seated: Vec<&Seating> = seatings
         .iter()
         .filter(|s| s.reservation_id == reservation.id)
@@ -254,7 +282,8 @@ fn booking_summary(
             (format::time(reservation.time)) " · " (reservation.guest.name)
             " · party of " (reservation.party_size)
         }
-        p.booking-status { span.badge data-status=(reservation.status.as_str()) { (status_words(reservation.status)) } }
+        p.booking-status { span.badge data-status=(reservation.status.as_str()) { (status_words(reservation.status)) }
+            @for tag in &reservation.tags { " " span.badge.tag { (tag.label()) } } }
         dl.facts {
             dt { "Table" } dd { (type_name)
                 @if reservation.table_count > 1 { " × " (reservation.table_count) } }
@@ -266,6 +295,12 @@ fn booking_summary(
             dt { "Phone" } dd { @if let Some(phone) = &reservation.guest.phone {
                 a href=(format!("tel:{phone}")) { (phone) } } @else { span.muted { "not given" } } }
             dt { "Price" } dd { (price(reservation)) }
+            @if let Some(requests) = &reservation.special_requests {
+                dt { "Requests" } dd.special-requests { (requests) }
+            }
+            @if !notes.is_empty() {
+                dt { "Guest notes" } dd.guest-notes { ul.plain { @for note in &notes { li { (note.note) } } } }
+            }
             (more_facts)
         }
         (actions(signed_in, restaurant, reservation, Utc::now(), from))
@@ -464,7 +499,8 @@ async fn detail_page(
 ) -> Result<Response, PageError> {
     let id = reservation.id;
     let ids = [id];
-    let (events, payments, waiting, deliveries, endpoints, table_types, seatings) = tokio::try_join!(
+    let emails = [reservation.guest.email.clone()];
+    let (events, payments, waiting, deliveries, endpoints, table_types, seatings, notes) = tokio::try_join!(
         state.store.events(id),
         state.store.payments_of(id),
         state.store.waiting_webhooks(id),
@@ -472,12 +508,18 @@ async fn detail_page(
         state.store.webhook_endpoints(restaurant.id),
         state.store.table_types(restaurant.id),
         state.store.seatings_of(&ids),
+        state.store.guest_notes(restaurant.id, &emails),
     )?;
     let events = events.unwrap_or_default();
     let names: HashMap<Uuid, &str> = table_types
         .iter()
         .map(|t| (t.id, t.name.as_str()))
         .collect();
+    let around = Around {
+        names: &names,
+        seatings: &seatings,
+        notes: &notes,
+    };
     let tz = &restaurant.time_zone;
     let book = format!(
         "/admin/restaurants/{}/book?date={}",
@@ -494,7 +536,7 @@ async fn detail_page(
                 p.notice.error #action-error role="alert" { (problem) }
             }
             section.card.booking #(format!("r-{id}")) data-status=(reservation.status.as_str()) aria-label="The booking" {
-                (booking_summary(signed_in, restaurant, reservation, &names, &seatings, "detail", html! {
+                (booking_summary(signed_in, restaurant, reservation, &around, "detail", html! {
                     dt { "Date" } dd { (format::long_date(reservation.date)) }
                     @if let Some(reason) = &reservation.reason { dt { "Why" } dd { (reason) } }
                     @if let Some(expires) = reservation.hold_expires_at {
@@ -505,6 +547,17 @@ async fn detail_page(
                     dt { "Requested" } dd { (format::local_instant(reservation.created_at, tz)) }
                     dt { "Reservation id" } dd { code { (id) } }
                 }))
+            }
+            section aria-labelledby="note-heading" {
+                h2 #note-heading { "A note about this guest" }
+                p.muted { "Kept for " (restaurant.name) ": it shows on every booking of "
+                    (reservation.guest.email) " here, to this restaurant's staff only." }
+                form.stack method="post" action=(format!("/admin/reservations/{id}/guest-notes")) data-once {
+                    input type="hidden" name="csrf" value=(signed_in.csrf());
+                    label for="note" { "Note" }
+                    textarea #note name="note" rows="2" maxlength="500" required {}
+                    div.actions { button type="submit" { "Keep the note" } }
+                }
             }
             section aria-labelledby="history-heading" {
                 h2 #history-heading { "History" }
@@ -754,6 +807,50 @@ async fn mark(
             .await
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NoteForm {
+    csrf: String,
+    note: String,
+}
+
+/// `POST /admin/reservations/{id}/guest-notes`: a note about the booking's guest, kept for its
+/// restaurant, through the same checks as `POST /v1/restaurants/{id}/guest-notes`.
+async fn add_note(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let (reservation, restaurant) = reservation_of(&state, &signed_in, &id).await?;
+    let problem = match booking::special_requests::free_text("note", Some(&form.note)) {
+        Ok(Some(note)) => {
+            state
+                .store
+                .add_guest_note(
+                    restaurant.id,
+                    &reservation.guest.email,
+                    &note,
+                    &signed_in.actor(),
+                )
+                .await?;
+            return Ok(redirect(&back(&reservation, "detail")));
+        }
+        Ok(None) => "The note is empty: write something to keep.".to_owned(),
+        Err(invalid) => format!("The note {}.", invalid.message),
+    };
+    detail_page(
+        &state,
+        &signed_in,
+        &reservation,
+        &restaurant,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(&problem),
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,6 +2,7 @@
 
 mod availability;
 mod dead_letters;
+mod guest_notes;
 mod guest_sessions;
 mod health;
 mod rates;
@@ -29,6 +30,7 @@ pub fn router(limits: &HttpLimits) -> OpenApiRouter<AppState> {
         .merge(seating::router())
         .merge(waitlist::router())
         .merge(guest_sessions::router())
+        .merge(guest_notes::router())
         .merge(restaurants::router())
         .merge(table_types::router())
         .merge(tables::router())

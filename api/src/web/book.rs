@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use booking::availability::{SlotAvailability, TypeAvailability};
 use booking::request::{parse_date, parse_time, BookingForm, GuestForm};
+use booking::special_requests::Tag;
 use booking::{Restaurant, TableType};
 use chrono::{NaiveDate, NaiveTime, Utc};
 use maud::{html, Markup};
@@ -50,6 +51,30 @@ pub struct Posted {
     email: String,
     phone: String,
     payment_token: String,
+    special_requests: String,
+    // One checkbox per tag, named as the tag's wire name in camelCase.
+    allergy: String,
+    birthday: String,
+    anniversary: String,
+    high_chair: String,
+    accessible_table: String,
+}
+
+impl Posted {
+    /// The tags whose boxes are ticked.
+    fn tags(&self) -> Vec<Tag> {
+        [
+            (Tag::Allergy, &self.allergy),
+            (Tag::Birthday, &self.birthday),
+            (Tag::Anniversary, &self.anniversary),
+            (Tag::HighChair, &self.high_chair),
+            (Tag::AccessibleTable, &self.accessible_table),
+        ]
+        .into_iter()
+        .filter(|(_, ticked)| !ticked.is_empty())
+        .map(|(tag, _)| tag)
+        .collect()
+    }
 }
 
 /// What the form shows: the slot, the diner's entries, and what went wrong with them.
@@ -139,6 +164,8 @@ pub async fn submit(
         payment_token: optional(&view.posted.payment_token),
         callback_url: None,
         retry_key: optional(&view.posted.retry_key),
+        special_requests: optional(&view.posted.special_requests),
+        tags: view.posted.tags(),
     };
     let request_id = headers
         .get(crate::REQUEST_ID_HEADER)
@@ -314,7 +341,7 @@ impl FormView {
                         input type="hidden" name="date" value=(self.date);
                         input type="hidden" name="time" value=(format::time(self.time));
                         @if let Some((field, message)) = &self.field_error {
-                            @if !matches!(*field, "name" | "email" | "phone" | "partySize" | "paymentToken") {
+                            @if !matches!(*field, "name" | "email" | "phone" | "partySize" | "paymentToken" | "specialRequests") {
                                 p.notice.error role="alert" { (message) }
                             }
                         }
@@ -326,6 +353,7 @@ impl FormView {
                             Some("We send nothing else to this address."), error_for("email")))
                         (text_field("phone", "Phone (optional)", "tel", "tel", &self.posted.phone, false,
                             Some("So the restaurant can reach you on the day."), error_for("phone")))
+                        (special_requests_fields(&self.posted, error_for("specialRequests")))
                         @if restaurant.prepayment_required {
                             (payment_choice(self.test_cards, &self.posted.payment_token, error_for("paymentToken")))
                             p.muted {
@@ -472,6 +500,42 @@ fn payment_choice(test_cards: bool, chosen: &str, error: Option<&str>) -> Markup
     }
 }
 
+/// Tags to tick and a line for the restaurant (both optional).
+fn special_requests_fields(posted: &Posted, error: Option<&str>) -> Markup {
+    let ticked = posted.tags();
+    html! {
+        fieldset {
+            legend { "Anything the restaurant should know? (optional)" }
+            @for tag in Tag::ALL {
+                @let name = tag_field(tag);
+                label.choice {
+                    input #(format!("tag-{name}")) type="checkbox" name=(name) value="on"
+                        checked[ticked.contains(&tag)];
+                    " " (tag.label())
+                }
+            }
+            label for="specialRequests" { "Special requests" }
+            textarea #specialRequests name="specialRequests" rows="3" maxlength="500"
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| "specialRequests-error")] {
+                (posted.special_requests)
+            }
+            @if let Some(error) = error { p.field-error #specialRequests-error { (error) } }
+        }
+    }
+}
+
+/// The checkbox's name for a tag: its wire name in camelCase, as [`Posted`] reads it.
+fn tag_field(tag: Tag) -> &'static str {
+    match tag {
+        Tag::Allergy => "allergy",
+        Tag::Birthday => "birthday",
+        Tag::Anniversary => "anniversary",
+        Tag::HighChair => "highChair",
+        Tag::AccessibleTable => "accessibleTable",
+    }
+}
+
 /// The form's name for an intake field (`guest.email` → `email`).
 fn form_field(field: &str) -> &'static str {
     match field {
@@ -480,6 +544,7 @@ fn form_field(field: &str) -> &'static str {
         "guest.phone" => "phone",
         "partySize" => "partySize",
         "paymentToken" => "paymentToken",
+        "specialRequests" => "specialRequests",
         _ => "form",
     }
 }
@@ -493,6 +558,7 @@ fn explain(field: &str, message: &str) -> String {
         "phone" => "The phone number",
         "partySize" => "The number of guests",
         "paymentToken" => "The card",
+        "specialRequests" => "The special requests",
         _ => "The booking",
     };
     let sentence = if message.starts_with("must") || message.starts_with("is ") {

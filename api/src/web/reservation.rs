@@ -159,6 +159,14 @@ pub async fn page(
                 dt { "Guests" } dd { (reservation.party_size) }
                 dt { "Table" } dd { (opened.table_type_name) }
                 dt { "Name" } dd { (reservation.guest.name) }
+                @if !reservation.tags.is_empty() {
+                    dt { "Occasion and needs" } dd #tags {
+                        (reservation.tags.iter().map(|tag| tag.label()).collect::<Vec<_>>().join(", "))
+                    }
+                }
+                @if let Some(requests) = &reservation.special_requests {
+                    dt { "Your requests" } dd.special-requests #special-requests { (requests) }
+                }
                 dt { "Booking number" } dd { code { (reservation.id) } }
             }
             div #status-region aria-live="polite" { (panel) }

@@ -36,7 +36,8 @@ impl Store {
             r#"SELECT id, restaurant_id, table_type_id, table_count, party_size, service_date,
                       start_time, duration_minutes, guest_name, guest_email, guest_phone,
                       status AS "status: Status", reason, price_cents, currency,
-                      hold_expires_at, callback_url, payment_token, created_at, updated_at
+                      hold_expires_at, callback_url, payment_token, special_requests, tags,
+                      created_at, updated_at
                FROM reservation WHERE restaurant_id = $1 AND service_date = $2
                ORDER BY start_time, created_at, id"#,
             restaurant_id,

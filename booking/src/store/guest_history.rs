@@ -24,7 +24,8 @@ impl Store {
             r#"SELECT id, restaurant_id, table_type_id, table_count, party_size, service_date,
                       start_time, duration_minutes, guest_name, guest_email, guest_phone,
                       status AS "status: Status", reason, price_cents, currency,
-                      hold_expires_at, callback_url, payment_token, created_at, updated_at
+                      hold_expires_at, callback_url, payment_token, special_requests, tags,
+                      created_at, updated_at
                FROM reservation
                WHERE guest_email = $1
                  AND ($2::uuid IS NULL OR (created_at, id) <

@@ -115,6 +115,19 @@ impl Store {
             .map(|(r, _)| r.retry_key_sha256.clone())
             .collect();
         let walk_ins: Vec<bool> = requests.iter().map(|(r, _)| r.walk_in).collect();
+        let special_requests: Vec<Option<&str>> = requests
+            .iter()
+            .map(|(r, _)| r.special_requests.as_deref())
+            .collect();
+        // One text per row (an array of arrays cannot be unnested row by row): tag names hold
+        // no comma.
+        let tags: Vec<String> = requests
+            .iter()
+            .map(|(r, _)| {
+                let names: Vec<&str> = r.tags.iter().map(|tag| tag.as_str()).collect();
+                names.join(",")
+            })
+            .collect();
         // One statement, so one round trip and atomic without an explicit transaction. The
         // no-op update on conflict makes RETURNING give an existing guest's id; one row per
         // email, since an upsert may not touch a row twice.
@@ -123,10 +136,11 @@ impl Store {
             r#"WITH input AS (
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
                      $6::text[], $7::text[], $8::int4[], $9::int4[], $10::date[], $11::time[],
-                     $12::int4[], $13::text[], $14::text[], $15::text[], $16::bytea[], $17::bool[])
+                     $12::int4[], $13::text[], $14::text[], $15::text[], $16::bytea[], $17::bool[],
+                     $18::text[], $19::text[])
                  AS i(id, restaurant_id, table_type_id, guest_id, name, email, phone, table_count,
                      party_size, service_date, start_time, duration_minutes, callback_url,
-                     payment_token, request_id, retry_key_sha256, walk_in)
+                     payment_token, request_id, retry_key_sha256, walk_in, special_requests, tags)
              ), g AS (
                  INSERT INTO guest (id, name, email, phone)
                  SELECT DISTINCT ON (email) guest_id, name, email, phone FROM input ORDER BY email
@@ -136,11 +150,12 @@ impl Store {
                  INSERT INTO reservation (id, restaurant_id, table_type_id, guest_id, guest_name,
                      guest_email, guest_phone, table_count, party_size, service_date, start_time,
                      duration_minutes, status, callback_url, payment_token, request_id,
-                     retry_key_sha256, walk_in)
+                     retry_key_sha256, walk_in, special_requests, tags)
                  SELECT i.id, i.restaurant_id, i.table_type_id, g.id, i.name, i.email, i.phone,
                         i.table_count, i.party_size, i.service_date, i.start_time,
                         i.duration_minutes, 'pending', i.callback_url, i.payment_token,
-                        i.request_id, i.retry_key_sha256, i.walk_in
+                        i.request_id, i.retry_key_sha256, i.walk_in, i.special_requests,
+                        string_to_array(i.tags, ',')
                  FROM input i JOIN g ON g.email = i.email
                  ON CONFLICT (id) DO NOTHING
                  RETURNING *
@@ -158,7 +173,9 @@ impl Store {
                     guest_phone AS "guest_phone?", status AS "status!: Status",
                     reason AS "reason?", price_cents AS "price_cents?", currency AS "currency?",
                     hold_expires_at AS "hold_expires_at?", callback_url AS "callback_url?",
-                    payment_token AS "payment_token?", created_at AS "created_at!",
+                    payment_token AS "payment_token?",
+                    special_requests AS "special_requests?", tags AS "tags!",
+                    created_at AS "created_at!",
                     updated_at AS "updated_at!"
              FROM r"#,
             &ids,
@@ -178,6 +195,8 @@ impl Store {
             &request_ids as _,
             &retry_keys as _,
             &walk_ins,
+            &special_requests as _,
+            &tags,
         )
         .fetch_all(&self.pool)
         .await?;
@@ -224,7 +243,8 @@ impl Store {
             r#"SELECT id, restaurant_id, table_type_id, table_count, party_size, service_date,
                       start_time, duration_minutes, guest_name, guest_email, guest_phone,
                       status AS "status: Status", reason, price_cents, currency,
-                      hold_expires_at, callback_url, payment_token, created_at, updated_at
+                      hold_expires_at, callback_url, payment_token, special_requests, tags,
+                      created_at, updated_at
                FROM reservation WHERE id = $1"#,
             id,
         )

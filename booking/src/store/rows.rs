@@ -71,6 +71,8 @@ pub(crate) struct ReservationRow {
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub callback_url: Option<String>,
     pub payment_token: Option<String>,
+    pub special_requests: Option<String>,
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -98,6 +100,13 @@ impl From<ReservationRow> for Reservation {
             hold_expires_at: row.hold_expires_at,
             callback_url: row.callback_url,
             payment_token: row.payment_token,
+            special_requests: row.special_requests,
+            // The column's CHECK admits only known tags.
+            tags: row
+                .tags
+                .iter()
+                .filter_map(|tag| crate::special_requests::Tag::parse(tag))
+                .collect(),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

@@ -302,6 +302,8 @@ impl Store {
                 callback_url: entry.callback_url,
                 retry_key_sha256: None,
                 walk_in: false,
+                special_requests: None,
+                tags: Vec::new(),
             };
             self.record_pending(&request, None).await?;
             if self.decide_offer(entry.id, offer_id, policy).await? {
