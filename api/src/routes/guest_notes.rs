@@ -23,8 +23,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct GuestQuery {
     /// The guest's email.
+    #[param(min_length = 3, max_length = 254)]
     email: String,
 }
 
