@@ -21,7 +21,7 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use crate::admin::session::new_secret;
+use crate::admin::session::{digest, new_secret};
 use crate::{ApiError, AppState};
 
 /// How long a sign-in link works.
@@ -195,11 +195,6 @@ pub async fn ask_for_link(state: &AppState, email: &str, client: IpAddr) -> Resu
         links.send_later(notify::sign_in_link(&email, &link, LINK_MINUTES, &id));
     }
     Ok(())
-}
-
-fn digest(secret: &str) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// A diner signed in to the website.

@@ -148,7 +148,8 @@ fn forbidden(message: &str) -> PageError {
     PageError::new(StatusCode::FORBIDDEN, "Not yours to open", message)
 }
 
-fn digest(secret: &str) -> Vec<u8> {
+/// What is stored of a secret (a session's, a link's): its SHA-256.
+pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
