@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/restaurants/{id}"),
     ("put", "/v1/restaurants/{id}"),
     ("delete", "/v1/restaurants/{id}"),
+    ("put", "/v1/restaurants/{id}/booking-rules"),
     ("get", "/v1/restaurants/{id}/availability"),
     ("get", "/v1/search"),
     ("post", "/v1/restaurants/{id}/table-types"),

@@ -75,6 +75,8 @@ pub struct Snapshot<'a> {
     pub inventory: &'a [InventoryRow],
     /// The price per table of a type on the date; without one the type's base price applies.
     pub rates: &'a HashMap<Uuid, i64>,
+    /// The covers already starting in each slot of the date that has any (the pacing ledger).
+    pub covers_started: &'a HashMap<NaiveDateTime, i32>,
 }
 
 /// One bookable start time.
@@ -130,7 +132,10 @@ pub fn availability(
     {
         return Vec::new();
     }
-    let (slot, duration) = (restaurant.slot_minutes, restaurant.default_duration_minutes);
+    let (slot, duration) = (
+        restaurant.slot_minutes,
+        restaurant.sitting_minutes(party_size),
+    );
     if slot <= 0 || duration <= 0 {
         return Vec::new();
     }
@@ -161,6 +166,13 @@ pub fn availability(
         };
         if !schedule::is_open(&restaurant.opening_hours, start, end) {
             continue;
+        }
+        // Pacing: the kitchen starts no more covers here than the rules allow.
+        if let Some(limit) = restaurant.booking_rules.covers_limit(time) {
+            let started = snapshot.covers_started.get(&start).copied().unwrap_or(0);
+            if i64::from(started) + i64::from(party_size) > i64::from(limit) {
+                continue;
+            }
         }
         let covered = schedule::covered_slots(start, duration, slot);
         let table_types = fitting
@@ -277,6 +289,7 @@ mod tests {
             table_types: types,
             inventory,
             rates,
+            covers_started: &HashMap::new(),
         };
         availability(
             &snapshot,

@@ -5,6 +5,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::booking_rules::BookingRules;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Restaurant {
@@ -32,6 +34,8 @@ pub struct Restaurant {
     /// Bumped by every update; the `ETag` of the restaurant.
     pub version: i32,
     pub opening_hours: Vec<OpeningInterval>,
+    /// Pacing, turn times and the policy for changing a booking.
+    pub booking_rules: BookingRules,
 }
 
 impl Restaurant {
@@ -62,11 +66,18 @@ impl Restaurant {
             late_cancellation_fee: false,
             version: 1,
             opening_hours,
+            booking_rules: BookingRules::default(),
         }
     }
 }
 
 impl Restaurant {
+    /// How long a party of `party_size` sits: its turn time, or the default duration.
+    pub fn sitting_minutes(&self, party_size: i32) -> i32 {
+        self.booking_rules
+            .sitting_minutes(party_size, self.default_duration_minutes)
+    }
+
     /// Today's date where the restaurant is (UTC's for a zone it does not know).
     pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
         self.local_now(now).date()

@@ -18,6 +18,7 @@
 //! - `wire_time`: times of day as `HH:MM` on the wire.
 
 pub mod availability;
+pub mod booking_rules;
 pub mod catalog;
 pub mod catalog_forms;
 pub mod error;

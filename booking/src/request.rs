@@ -192,8 +192,9 @@ impl BookingRequest {
         let date = parse_date(&form.date)?;
         let time = parse_time(&form.time)?;
         // A price is per table for the restaurant's sitting; a longer stay would hold more
-        // slots for the same price, so only the restaurant's own duration is accepted.
-        let duration_minutes = i64::from(restaurant.default_duration_minutes);
+        // slots for the same price, so only the restaurant's own duration for the party (its
+        // turn time) is accepted. check_shape bounded the party size far inside i32.
+        let duration_minutes = i64::from(restaurant.sitting_minutes(form.party_size as i32));
         if form
             .duration_minutes
             .is_some_and(|asked| asked != duration_minutes)
@@ -201,8 +202,8 @@ impl BookingRequest {
             return Err(Invalid::new(
                 "durationMinutes",
                 format!(
-                    "this restaurant books sittings of {duration_minutes} minutes; leave \
-                     durationMinutes out or send {duration_minutes}"
+                    "this restaurant books a party of this size for {duration_minutes} \
+                     minutes; leave durationMinutes out or send {duration_minutes}"
                 ),
             ));
         }
@@ -256,7 +257,7 @@ impl BookingRequest {
             .num_minutes();
         let start =
             local.date().and_time(NaiveTime::MIN) + Duration::minutes(minute - minute % slot);
-        let sitting = i64::from(restaurant.default_duration_minutes);
+        let sitting = i64::from(restaurant.sitting_minutes(party_size));
         let Some(duration) = (1..=sitting / slot)
             .rev()
             .map(|slots| slots * slot)

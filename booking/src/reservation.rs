@@ -73,6 +73,8 @@ pub enum RejectReason {
     TableTypeUnavailable,
     /// The gateway declined the charge.
     PaymentDeclined,
+    /// The slot already starts as many covers as the restaurant's pacing allows.
+    PacingLimit,
 }
 
 impl RejectReason {
@@ -82,6 +84,7 @@ impl RejectReason {
             RejectReason::Closed => "closed",
             RejectReason::TableTypeUnavailable => "table_type_unavailable",
             RejectReason::PaymentDeclined => "payment_declined",
+            RejectReason::PacingLimit => "pacing_limit",
         }
     }
 }

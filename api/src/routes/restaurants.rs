@@ -7,6 +7,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use booking::booking_rules::BookingRulesForm;
 use booking::catalog_forms::{FormMode, RestaurantForm};
 use booking::{Restaurant, TableType};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create_restaurant))
         .routes(routes!(show, replace_restaurant, delete_restaurant))
+        .routes(routes!(set_booking_rules))
 }
 
 /// `?force=true` on a `DELETE` of a restaurant or table type.
@@ -153,6 +155,36 @@ async fn replace_restaurant(
         .await??;
     // A new overbooking percentage queued an inventory sync.
     state.relay.wake();
+    Ok(etag::tagged(
+        StatusCode::OK,
+        restaurant.version,
+        None,
+        restaurant,
+    ))
+}
+
+/// Replace the restaurant's booking rules: pacing (the most covers starting per slot, by
+/// period of the day), turn times by party size, and when and how often a diner may change a
+/// booking. They apply to decisions from now on; the restaurant shows them as
+/// `bookingRules`. Setting the same rules twice is setting them once, so no `If-Match`.
+#[utoipa::path(put, path = "/v1/restaurants/{id}/booking-rules", tag = "staff",
+    params(("id" = Uuid, Path, description = "The restaurant")),
+    request_body = BookingRulesForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The restaurant with its new rules", body = Restaurant,
+            headers(("ETag" = String, description = "The new version"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, Invalid,
+    ))]
+async fn set_booking_rules(
+    Staff(staff): Staff,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(form): Json<BookingRulesForm>,
+) -> Result<Response, ApiError> {
+    staff.require(id)?;
+    let rules = form.parse()?;
+    let restaurant = state.store.set_booking_rules(id, &rules).await??;
     Ok(etag::tagged(
         StatusCode::OK,
         restaurant.version,

@@ -218,6 +218,8 @@ impl RestaurantDraft {
             late_cancellation_fee: self.late_cancellation_fee,
             version,
             opening_hours: self.opening_hours.intervals().to_vec(),
+            // Set on their own resource, not by the restaurant's form.
+            booking_rules: crate::booking_rules::BookingRules::default(),
         }
     }
 }

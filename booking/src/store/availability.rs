@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
 use super::Store;
@@ -34,7 +34,12 @@ impl Store {
         let from = date.and_time(NaiveTime::MIN);
         let until = from.checked_add_signed(
             Duration::days(1)
-                + Duration::minutes(i64::from(restaurant.default_duration_minutes.max(0))),
+                + Duration::minutes(i64::from(
+                    restaurant
+                        .booking_rules
+                        .longest_sitting(restaurant.default_duration_minutes)
+                        .max(0),
+                )),
         );
         let Some(until) = until else {
             return Ok(Vec::new()); // the end of time is beyond every horizon
@@ -64,11 +69,26 @@ impl Store {
         .map(|rate| (rate.table_type_id, rate.price_cents))
         .collect();
 
+        let covers_started: HashMap<NaiveDateTime, i32> = sqlx::query!(
+            "SELECT slot_start, covers_started FROM slot_covers
+             WHERE restaurant_id = $1 AND slot_start >= $2 AND slot_start < $3
+               AND covers_started > 0",
+            restaurant.id,
+            from,
+            from + Duration::days(1),
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.slot_start, row.covers_started))
+        .collect();
+
         let snapshot = Snapshot {
             restaurant,
             table_types: &table_types,
             inventory: &inventory,
             rates: &rates,
+            covers_started: &covers_started,
         };
         Ok(availability(&snapshot, date, party_size, pricing, now))
     }

@@ -10,6 +10,7 @@ use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::slot_covers::SlotCovers;
 use super::transition::{self, Locked, Move};
 use super::{load_restaurants, load_table_types, notifications, outbound, payments, Store};
 use crate::availability::{self, InventoryRow};
@@ -112,6 +113,7 @@ impl Store {
         let catalog = Catalog::load(&mut tx, &pending).await?;
         let plans: Vec<Plan> = pending.iter().map(|locked| catalog.plan(locked)).collect();
         let mut inventory = SlotInventory::lock(&mut tx, &pending, &plans).await?;
+        let mut covers = SlotCovers::lock(&mut tx, &paced_starts(&pending, &plans)).await?;
         let rates = load_rates(&mut tx, &pending).await?;
         let outcomes: Vec<Result<Grant, RejectReason>> = pending
             .iter()
@@ -123,10 +125,20 @@ impl Store {
                     restaurant,
                     table_type,
                 } => {
+                    // Pacing first, which takes nothing: a party the kitchen cannot start then
+                    // never holds tables.
+                    let paced_slot =
+                        (!locked.walk_in).then(|| (locked.restaurant_id, locked.local_start()));
+                    if paced_slot.is_some_and(|slot| !covers.fits(slot, locked.party_size)) {
+                        return Err(RejectReason::PacingLimit);
+                    }
                     // The occupancy before this booking prices it: what the availability showed.
                     let occupancy = inventory
                         .take(locked.table_type_id, slots, locked.table_count)
                         .ok_or(RejectReason::NoAvailability)?;
+                    if let Some(slot) = paced_slot {
+                        covers.add(slot, locked.party_size);
+                    }
                     let per_table = rates
                         .get(&(locked.table_type_id, locked.service_date))
                         .copied()
@@ -137,6 +149,7 @@ impl Store {
                     });
                     Ok(Grant {
                         slots: slots.clone(),
+                        paced_slot: paced_slot.map(|(_, start)| start),
                         price_cents: policy.pricing.price_cents(
                             per_table,
                             locked.table_count,
@@ -150,6 +163,7 @@ impl Store {
             })
             .collect();
         inventory.write(&mut tx).await?;
+        covers.write(&mut tx).await?;
         record_grants(&mut tx, &mut pending, &outcomes, policy.hold_for).await?;
 
         let mut moves: Vec<Move> = pending
@@ -225,6 +239,8 @@ impl Store {
 /// A reservation that got its tables.
 struct Grant {
     slots: Vec<NaiveDateTime>,
+    /// The slot the party counts in for pacing; none for a walk-in.
+    paced_slot: Option<NaiveDateTime>,
     price_cents: i64,
     currency: String,
     prepayment_required: bool,
@@ -458,6 +474,24 @@ impl SlotInventory {
     }
 }
 
+/// The start slot of every party a run may seat by booking (not walk-ins, whom the host
+/// seats at once whatever the pace), with its restaurant: what the pacing ledger locks.
+fn paced_starts<'a>(
+    pending: &[Locked],
+    plans: &[Plan<'a>],
+) -> Vec<(&'a Restaurant, NaiveDateTime)> {
+    pending
+        .iter()
+        .zip(plans)
+        .filter_map(|(locked, plan)| match plan {
+            Plan::Reserve { restaurant, .. } if !locked.walk_in => {
+                Some((*restaurant, locked.local_start()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The day's rate of each type and date the run books, where one is set.
 async fn load_rates(
     conn: &mut PgConnection,
@@ -502,6 +536,7 @@ async fn record_grants(
     let prices: Vec<i64> = granted.iter().map(|(_, g)| g.price_cents).collect();
     let currencies: Vec<&str> = granted.iter().map(|(_, g)| g.currency.as_str()).collect();
     let holds: Vec<bool> = granted.iter().map(|(_, g)| g.prepayment_required).collect();
+    let paced: Vec<Option<NaiveDateTime>> = granted.iter().map(|(_, g)| g.paced_slot).collect();
     // Every stay's slots in one flat array, each beside its reservation's id: unnest cannot
     // take an array of arrays of different lengths.
     let (slot_owners, slots): (Vec<Uuid>, Vec<NaiveDateTime>) = granted
@@ -516,9 +551,10 @@ async fn record_grants(
          )
          UPDATE reservation r
          SET price_cents = v.price, currency = v.currency,
-             reserved_slots = coalesce(stay.slots, '{}'),
+             reserved_slots = coalesce(stay.slots, '{}'), paced_slot = v.paced,
              hold_expires_at = CASE WHEN v.hold THEN now() + make_interval(secs => $7) END
-         FROM unnest($1::uuid[], $2::int8[], $3::text[], $6::bool[]) AS v(id, price, currency, hold)
+         FROM unnest($1::uuid[], $2::int8[], $3::text[], $6::bool[], $8::timestamp[])
+                AS v(id, price, currency, hold, paced)
               LEFT JOIN stay ON stay.id = v.id
          WHERE r.id = v.id",
         &ids,
@@ -528,10 +564,12 @@ async fn record_grants(
         &slots,
         &holds,
         hold_for.as_secs_f64(),
+        &paced as _,
     )
     .execute(&mut *conn)
     .await?;
     for (locked, grant) in granted {
+        locked.paced_slot = grant.paced_slot;
         locked.price_cents = Some(grant.price_cents);
         locked.currency = Some(grant.currency.clone());
         locked.reserved_slots = Some(grant.slots.clone());

@@ -53,6 +53,7 @@ mod retry_key;
 mod rows;
 mod search;
 mod seating;
+mod slot_covers;
 mod staff;
 mod transition;
 mod waitlist;
@@ -64,7 +65,7 @@ use uuid::Uuid;
 
 use crate::{OpeningInterval, Restaurant, Result, TableType};
 pub(crate) use rows::ReservationRow;
-use rows::RestaurantRow;
+use rows::{RestaurantRow, RulesJson};
 
 pub use book_panel::WaitingWebhook;
 pub use catalog_writes::{CatalogRefusal, Deleted, DiningTable, Rate, Written};
@@ -132,12 +133,13 @@ impl Store {
     pub async fn restaurants(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Restaurant>> {
         let rows = sqlx::query_as!(
             RestaurantRow,
-            "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
+            r#"SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                     default_duration_minutes, overbooking_pct, booking_horizon_days,
                     refund_window_hours, prepayment_required, no_show_fee_cents,
-                    late_cancellation_fee, version
+                    late_cancellation_fee, version,
+                    booking_rules AS "booking_rules: RulesJson"
              FROM restaurant
-             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
+             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"#,
             after,
             limit,
         )
@@ -210,11 +212,12 @@ async fn load_restaurant_where(
 ) -> Result<Option<Restaurant>> {
     let Some(row) = sqlx::query_as!(
         RestaurantRow,
-        "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
+        r#"SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                 default_duration_minutes, overbooking_pct, booking_horizon_days,
                 refund_window_hours, prepayment_required, no_show_fee_cents,
-                    late_cancellation_fee, version
-         FROM restaurant WHERE id = $1 AND ($2 OR deleted_at IS NULL)",
+                    late_cancellation_fee, version,
+                    booking_rules AS "booking_rules: RulesJson"
+         FROM restaurant WHERE id = $1 AND ($2 OR deleted_at IS NULL)"#,
         id,
         including_deleted,
     )
@@ -241,11 +244,12 @@ pub(crate) async fn load_restaurants(
 ) -> Result<Vec<Restaurant>> {
     let rows = sqlx::query_as!(
         RestaurantRow,
-        "SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
+        r#"SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                 default_duration_minutes, overbooking_pct, booking_horizon_days,
                 refund_window_hours, prepayment_required, no_show_fee_cents,
-                    late_cancellation_fee, version
-         FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL",
+                    late_cancellation_fee, version,
+                    booking_rules AS "booking_rules: RulesJson"
+         FROM restaurant WHERE id = ANY($1) AND deleted_at IS NULL"#,
         ids,
     )
     .fetch_all(&mut *conn)

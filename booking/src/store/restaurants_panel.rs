@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::catalog_writes::upcoming_reservations;
+use super::rows::RulesJson;
 use super::{with_hours, RestaurantRow, Store};
 use crate::{Restaurant, Result, Status};
 
@@ -33,15 +34,16 @@ impl Store {
             });
         let rows = sqlx::query_as!(
             RestaurantRow,
-            r"SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
+            r#"SELECT id, name, address, city, latitude, longitude, time_zone, slot_minutes,
                      default_duration_minutes, overbooking_pct, booking_horizon_days,
                      refund_window_hours, prepayment_required, no_show_fee_cents,
-                    late_cancellation_fee, version
+                    late_cancellation_fee, version,
+                    booking_rules AS "booking_rules: RulesJson"
               FROM restaurant
               WHERE deleted_at IS NULL
                 AND ($1::text IS NULL OR name ILIKE $1 OR city ILIKE $1)
                 AND ($2::uuid[] IS NULL OR id = ANY($2))
-              ORDER BY lower(name), id OFFSET $3 LIMIT $4",
+              ORDER BY lower(name), id OFFSET $3 LIMIT $4"#,
             pattern,
             only as _,
             offset,

@@ -7,6 +7,9 @@ use uuid::Uuid;
 use crate::reservation::Guest;
 use crate::{OpeningInterval, Reservation, Restaurant, Status};
 
+/// A restaurant's booking rules, as their JSON column reads.
+pub(crate) type RulesJson = sqlx::types::Json<crate::booking_rules::BookingRules>;
+
 /// A `restaurant` row, without its opening hours.
 pub(crate) struct RestaurantRow {
     pub id: Uuid,
@@ -25,6 +28,7 @@ pub(crate) struct RestaurantRow {
     pub no_show_fee_cents: i64,
     pub late_cancellation_fee: bool,
     pub version: i32,
+    pub booking_rules: RulesJson,
 }
 
 impl RestaurantRow {
@@ -46,6 +50,7 @@ impl RestaurantRow {
             no_show_fee_cents: self.no_show_fee_cents,
             late_cancellation_fee: self.late_cancellation_fee,
             version: self.version,
+            booking_rules: self.booking_rules.0,
             opening_hours,
         }
     }

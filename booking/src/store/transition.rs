@@ -25,6 +25,8 @@ pub(crate) struct Locked {
     pub start_time: NaiveTime,
     pub duration_minutes: i32,
     pub reserved_slots: Option<Vec<NaiveDateTime>>,
+    /// The slot whose pacing ledger counts the party, while it holds its tables.
+    pub paced_slot: Option<NaiveDateTime>,
     pub price_cents: Option<i64>,
     pub currency: Option<String>,
     pub callback_url: Option<String>,
@@ -35,6 +37,13 @@ pub(crate) struct Locked {
     pub created_at: DateTime<Utc>,
     /// A party staff seated without a booking.
     pub walk_in: bool,
+}
+
+impl Locked {
+    /// Local wall-clock start of the stay: its first slot.
+    pub fn local_start(&self) -> NaiveDateTime {
+        self.service_date.and_time(self.start_time)
+    }
 }
 
 /// Locks a reservation. The row lock makes two deciders (a failover overlap, or the API's
@@ -49,7 +58,8 @@ pub(crate) async fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Ve
     Ok(sqlx::query_as!(
         Locked,
         r#"SELECT id, status AS "status: Status", restaurant_id, table_type_id, table_count,
-                  party_size, service_date, start_time, duration_minutes, reserved_slots, price_cents,
+                  party_size, service_date, start_time, duration_minutes, reserved_slots, paced_slot,
+                  price_cents,
                   currency, callback_url, payment_token,
                   coalesce(hold_expires_at <= now(), false) AS "hold_over!", created_at, walk_in
            FROM reservation WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,
@@ -290,9 +300,10 @@ async fn queue_webhooks(
     Ok(())
 }
 
-/// Gives back every slot the reservation holds. Idempotent: the slots are forgotten as they
+/// Gives back every slot the reservation holds, and its covers in the pacing ledger. Idempotent: the slots are forgotten as they
 /// are released, so a second release finds nothing.
 pub(crate) async fn release_inventory(conn: &mut PgConnection, locked: &mut Locked) -> Result<()> {
+    super::slot_covers::release(conn, locked).await?;
     let Some(slots) = locked.reserved_slots.take() else {
         return Ok(());
     };

@@ -292,7 +292,7 @@ impl Store {
                 party_size: entry.party_size,
                 date: entry.service_date,
                 time,
-                duration_minutes: restaurant.default_duration_minutes,
+                duration_minutes: restaurant.sitting_minutes(entry.party_size),
                 guest: GuestDetails {
                     name: entry.guest_name,
                     email: entry.guest_email,

@@ -7,6 +7,7 @@ use super::refusal::{check_version, no_restaurant, CatalogRefusal};
 use super::{
     soft_delete, sync_inventory_later, upcoming_reservations, Deleted, Written, ON_THE_GRID,
 };
+use crate::booking_rules::BookingRules;
 use crate::catalog_forms::RestaurantDraft;
 use crate::store::Store;
 use crate::{Restaurant, Result};
@@ -65,6 +66,31 @@ impl Store {
         self.finish(tx, result).await
     }
 
+    /// Replaces the restaurant's booking rules (pacing, turn times, the policy for changing a
+    /// booking). They apply to decisions from now on: bookings already made keep their
+    /// sitting, and a slot already booked past a lowered pacing limit keeps its guests and
+    /// starts no one more. Setting the same rules twice is setting them once.
+    ///
+    /// # Errors
+    /// On a database error; a refusal for a missing restaurant.
+    #[tracing::instrument(skip(self, rules))]
+    pub async fn set_booking_rules(&self, id: Uuid, rules: &BookingRules) -> Written<Restaurant> {
+        let mut tx = self.pool.begin().await?;
+        let result = async {
+            sqlx::query!(
+                "UPDATE restaurant SET booking_rules = $2, version = version + 1, updated_at = now()
+                 WHERE id = $1 AND deleted_at IS NULL AND booking_rules <> $2",
+                id,
+                sqlx::types::Json(rules) as _,
+            )
+            .execute(&mut *tx)
+            .await?;
+            reloaded_restaurant(&mut tx, id).await
+        }
+        .await;
+        self.finish(tx, result).await
+    }
+
     /// Deletes a restaurant and its table types (softly: reservations refer to them). Refused
     /// while upcoming reservations are held or confirmed, unless `force`, which queues their
     /// cancellation with a full refund. Pending requests are rejected by the worker, which no
@@ -100,8 +126,8 @@ async fn insert_restaurant_rows(conn: &mut PgConnection, restaurant: &Restaurant
         "INSERT INTO restaurant (id, name, address, latitude, longitude, time_zone,
              slot_minutes, default_duration_minutes, overbooking_pct, booking_horizon_days,
              refund_window_hours, prepayment_required, city, no_show_fee_cents,
-             late_cancellation_fee)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             late_cancellation_fee, booking_rules)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (id) DO NOTHING",
         restaurant.id,
         &restaurant.name,
@@ -118,6 +144,7 @@ async fn insert_restaurant_rows(conn: &mut PgConnection, restaurant: &Restaurant
         &restaurant.city,
         restaurant.no_show_fee_cents,
         restaurant.late_cancellation_fee,
+        sqlx::types::Json(&restaurant.booking_rules) as _,
     )
     .execute(&mut *conn)
     .await?
