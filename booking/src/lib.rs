@@ -37,7 +37,7 @@ mod wire_time;
 
 pub use catalog::{OpeningInterval, Restaurant, TableType};
 pub use error::{is_unavailable, Error, Result};
-pub use notification::{NotificationFacts, NotificationKind, NotificationPlan};
+pub use notification::{NotificationFacts, NotificationKind, NotificationPlan, PreviousDetails};
 pub use pricing::PricingSteps;
 pub use request::{BookingRequest, GuestDetails, Invalid};
 pub use reservation::{RejectReason, Reservation, Status};

@@ -49,6 +49,12 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         requested_at: Option<DateTime<Utc>>,
     },
+    /// Change a confirmed booking as its `reservation_change` row says: the new slots
+    /// taken and the old ones given back in one decision, or nothing changes.
+    Modify {
+        reservation_id: Uuid,
+        change_id: Uuid,
+    },
     /// Staff changed the restaurant's tables or overbooking: bring its future inventory in
     /// line, without ever cutting below what is already booked.
     SyncInventory,
@@ -62,6 +68,7 @@ impl Command {
             Command::Settle { .. } => "settle",
             Command::ExpireHold { .. } => "expire_hold",
             Command::Cancel { .. } => "cancel",
+            Command::Modify { .. } => "modify",
             Command::SyncInventory => "sync_inventory",
         }
     }
@@ -72,7 +79,8 @@ impl Command {
             Command::Decide { reservation_id }
             | Command::Settle { reservation_id, .. }
             | Command::ExpireHold { reservation_id }
-            | Command::Cancel { reservation_id, .. } => Some(*reservation_id),
+            | Command::Cancel { reservation_id, .. }
+            | Command::Modify { reservation_id, .. } => Some(*reservation_id),
             Command::SyncInventory => None,
         }
     }

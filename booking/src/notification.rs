@@ -31,6 +31,10 @@ pub enum NotificationKind {
     WaitlistOffer,
     /// The restaurant's no-show (or late cancellation) fee was charged to the card on file.
     FeeCharged,
+    /// The booking was changed, for the `count`th time.
+    Modified {
+        count: u32,
+    },
 }
 
 impl NotificationKind {
@@ -56,6 +60,7 @@ impl NotificationKind {
             Self::Refunded => "refunded".into(),
             Self::WaitlistOffer => "waitlist_offer".into(),
             Self::FeeCharged => "fee_charged".into(),
+            Self::Modified { count } => format!("modified_{count}"),
         }
     }
 
@@ -69,8 +74,13 @@ impl NotificationKind {
             "refunded" => Self::Refunded,
             "waitlist_offer" => Self::WaitlistOffer,
             "fee_charged" => Self::FeeCharged,
-            other => Self::Reminder {
-                lead: parse_lead_label(other.strip_prefix("reminder_")?)?,
+            other => match other.strip_prefix("modified_") {
+                Some(count) => Self::Modified {
+                    count: count.parse().ok()?,
+                },
+                None => Self::Reminder {
+                    lead: parse_lead_label(other.strip_prefix("reminder_")?)?,
+                },
             },
         })
     }
@@ -176,12 +186,24 @@ pub struct NotificationFacts {
     /// Why it was rejected (`no_availability`, `payment_declined`…).
     pub reason: Option<String>,
     pub hold_expires_at: Option<DateTime<Utc>>,
+    /// Before the booking's latest change, for the email that announces it: when it was,
+    /// for how many, and its price.
+    pub previous: Option<PreviousDetails>,
     pub restaurant_name: String,
     pub restaurant_address: String,
     pub restaurant_city: String,
     /// IANA zone: the date and time above are wall-clock times there.
     pub time_zone: String,
     pub table_type_name: String,
+}
+
+/// A changed booking's details before the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousDetails {
+    pub date: NaiveDate,
+    pub time: NaiveTime,
+    pub party_size: i32,
+    pub price_cents: Option<i64>,
 }
 
 #[cfg(test)]

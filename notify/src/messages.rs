@@ -169,6 +169,43 @@ fn wording(facts: &NotificationFacts, when: &When) -> (String, Vec<String>) {
                 )],
             )
         }
+        NotificationKind::Modified { .. } => {
+            let mut paragraphs = vec![format!(
+                "Your booking at {restaurant} is changed: it is now for {at}, {} at {} {}.",
+                people(facts.party_size),
+                facts.table_count,
+                facts.table_type_name
+            )];
+            if let Some(previous) = &facts.previous {
+                paragraphs.push(format!(
+                    "It was for {} at {}, {}.",
+                    previous.date.format("%A %-d %B %Y"),
+                    previous.time.format("%H:%M"),
+                    people(previous.party_size)
+                ));
+                let before = previous.price_cents.unwrap_or(0);
+                let now = facts.price_cents.unwrap_or(0);
+                let currency = facts.currency.as_deref().unwrap_or("");
+                let amount = |cents: i64| format!("{}.{:02} {currency}", cents / 100, cents % 100);
+                if now > before {
+                    paragraphs.push(format!(
+                        "The new price is {}: the difference of {} was charged to the card you gave.",
+                        amount(now),
+                        amount(now - before)
+                    ));
+                } else if now < before {
+                    paragraphs.push(format!(
+                        "The new price is {}: the difference of {} is refunded to your card.",
+                        amount(now),
+                        amount(before - now)
+                    ));
+                }
+            }
+            (
+                format!("Your booking at {restaurant} is changed: {at}"),
+                paragraphs,
+            )
+        }
         NotificationKind::FeeCharged => {
             let fee = match (facts.fee_cents, facts.currency.as_deref()) {
                 (Some(cents), Some(currency)) => {
@@ -349,6 +386,7 @@ mod tests {
             duration_minutes: 90,
             price_cents: Some(4000),
             fee_cents: None,
+            previous: None,
             currency: Some("EUR".into()),
             reason: Some("no_availability".into()),
             hold_expires_at: Some("2026-12-05T11:10:00Z".parse().unwrap()),

@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod modification;
 mod webhooks;
 
 use std::time::Duration;

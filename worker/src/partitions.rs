@@ -4,6 +4,7 @@
 //! multiple-ack once it is committed.
 
 use booking::messages::{Command, Envelope};
+use booking::store::ChangeOutcome;
 use booking::{Decision, DecisionPolicy, InventorySync, Settled};
 use chrono::Utc;
 use rabbitmq::lapin::message::Delivery;
@@ -36,6 +37,15 @@ impl Outcome {
             Outcome::Settled(Settled::Moved(status)) => status.as_str(),
             Outcome::Settled(Settled::Refunding) => "refunding",
             Outcome::Settled(Settled::Unchanged(_)) => "unchanged",
+            Outcome::Settled(Settled::Change(ChangeOutcome::Applied { .. })) => "modified",
+            Outcome::Settled(Settled::Change(ChangeOutcome::AwaitingPayment { .. })) => {
+                "modification_awaiting_payment"
+            }
+            Outcome::Settled(Settled::Change(ChangeOutcome::Rejected(_))) => {
+                "modification_rejected"
+            }
+            Outcome::Settled(Settled::Change(ChangeOutcome::AlreadyDecided)) => "unchanged",
+            Outcome::Settled(Settled::Change(ChangeOutcome::Missing)) => "missing",
             Outcome::Synced(_) => "synced",
         }
     }
@@ -43,7 +53,8 @@ impl Outcome {
     fn refers_to_nothing(&self) -> bool {
         matches!(
             self,
-            Outcome::Decided(Decision::Missing) | Outcome::Settled(Settled::Missing)
+            Outcome::Decided(Decision::Missing)
+                | Outcome::Settled(Settled::Missing | Settled::Change(ChangeOutcome::Missing))
         )
     }
 }
@@ -275,6 +286,14 @@ async fn execute(
                 )
                 .await?,
         ),
+        Command::Modify {
+            reservation_id,
+            change_id,
+        } => Outcome::Settled(Settled::Change(
+            store
+                .modify(*reservation_id, *change_id, &policy(context), Utc::now())
+                .await?,
+        )),
         Command::SyncInventory => Outcome::Synced(store.sync_inventory(restaurant_id).await?),
     };
     // Whatever gave tables back goes to the waitlist, in join order, on this same lane (a

@@ -101,11 +101,12 @@ async fn charge(context: &Context, payment: &Payment) -> Result<PaymentOutcome, 
 }
 
 async fn refund(context: &Context, payment: &Payment) -> Result<PaymentOutcome, JobError> {
-    let charge_reference = context
-        .store
-        .charge_of(payment.reservation_id)
-        .await?
-        .and_then(|charge| charge.gateway_reference);
+    // A refund gives back the charge it names (a change's own charge), else the booking's.
+    let charge = match payment.refund_of {
+        Some(charge_id) => context.store.payment(charge_id).await?,
+        None => context.store.charge_of(payment.reservation_id).await?,
+    };
+    let charge_reference = charge.and_then(|charge| charge.gateway_reference);
     let Some(charge_reference) = charge_reference else {
         return Ok(PaymentOutcome::RefundFailed {
             reason: "no_captured_charge".into(),

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use booking::request::BookingForm;
+use booking::store::ReservationChange;
 use booking::{Reservation, ReservationEvent, Status};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,9 @@ const POLL_AFTER_SECONDS: u32 = 1;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, history))
-        .routes(routes!(show, cancel))
+        .routes(routes!(show, cancel, modify))
+        .routes(routes!(changes))
+        .routes(routes!(one_change))
         .routes(routes!(pay))
         .routes(routes!(events))
         .routes(routes!(complete))
@@ -173,6 +176,170 @@ async fn cancel(
     state.relay.wake();
     let location = location(&reservation);
     Ok(with_location(reservation, &location, true))
+}
+
+/// The body of `PATCH /v1/reservations/{id}`: what changes. A field left out keeps its
+/// value; at least one must differ.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeForm {
+    /// `YYYY-MM-DD`, in the restaurant's time zone.
+    #[schema(example = "2026-12-24", format = Date)]
+    date: Option<String>,
+    /// `HH:MM`, on the slot grid and within opening hours.
+    #[schema(example = "20:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    time: Option<String>,
+    /// 1 to 100, within the table type's seats (times `tableCount`).
+    #[schema(minimum = 1, maximum = 100)]
+    party_size: Option<i64>,
+    /// Another table type of the same restaurant.
+    table_type_id: Option<Uuid>,
+    /// 1 to 10.
+    #[schema(minimum = 1, maximum = 10)]
+    table_count: Option<i64>,
+    /// The card that pays a higher price (default: the one the booking was paid with).
+    #[schema(min_length = 1, max_length = 200)]
+    payment_token: Option<String>,
+}
+
+/// Change a confirmed booking: its date, time, party size, table type or table count. `202`:
+/// the change is queued on the restaurant's partition and decided there like a booking: the
+/// new slots are taken and the old ones given back at once, or nothing changes (the change
+/// is `rejected` with its reason). The price is decided again; a higher one is charged as the
+/// difference before the change applies, a lower one refunded as the difference. Follow the
+/// change at its `Location`. Refused with `409` inside the restaurant's cut-off, past its
+/// number of changes, or while another change is under way; asking again for the change
+/// under way is the same change.
+#[utoipa::path(patch, path = "/v1/reservations/{id}", tag = "reservations",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    request_body = ChangeForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The change is queued", body = ReservationChange),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid,
+    ))]
+async fn modify(
+    caller: Principal,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(form): Json<ChangeForm>,
+) -> Result<Response, ApiError> {
+    let reservation = authorized(&state, &caller, id).await?;
+    let wanted = changed_booking(&state, &reservation, &form).await?;
+    let change = state
+        .store
+        .request_change(
+            &wanted,
+            form.payment_token.as_deref(),
+            &caller.actor(),
+            Utc::now(),
+        )
+        .await?
+        .map_err(|refusal| ApiError::refused(id, refusal))?;
+    state.relay.wake();
+    let location = format!("/v1/reservations/{id}/changes/{}", change.id);
+    Ok(with_location(change, &location, true))
+}
+
+/// The booking as `form` would make it, checked against its restaurant like a new request.
+pub async fn changed_booking(
+    state: &AppState,
+    reservation: &Reservation,
+    form: &ChangeForm,
+) -> Result<booking::BookingRequest, ApiError> {
+    let restaurant = state
+        .store
+        .restaurant(reservation.restaurant_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the restaurant no longer exists".into()))?;
+    let type_id = form.table_type_id.unwrap_or(reservation.table_type_id);
+    let table_type = state
+        .store
+        .table_type(restaurant.id, type_id)
+        .await?
+        .ok_or_else(|| {
+            booking::Invalid::new("tableTypeId", "this restaurant has no such table type")
+        })?;
+    let booking = BookingForm {
+        reservation_id: reservation.id,
+        restaurant_id: restaurant.id,
+        table_type_id: type_id,
+        table_count: form
+            .table_count
+            .unwrap_or_else(|| reservation.table_count.into()),
+        party_size: form
+            .party_size
+            .unwrap_or_else(|| reservation.party_size.into()),
+        date: form
+            .date
+            .clone()
+            .unwrap_or_else(|| reservation.date.to_string()),
+        time: form
+            .time
+            .clone()
+            .unwrap_or_else(|| reservation.time.format("%H:%M").to_string()),
+        duration_minutes: None,
+        guest: booking::request::GuestForm {
+            name: reservation.guest.name.clone(),
+            email: reservation.guest.email.clone(),
+            phone: reservation.guest.phone.clone(),
+        },
+        payment_token: form
+            .payment_token
+            .clone()
+            .or_else(|| reservation.payment_token.clone()),
+        callback_url: None,
+        retry_key: None,
+        special_requests: None,
+        tags: Vec::new(),
+    };
+    Ok(booking::BookingRequest::parse(
+        &booking,
+        &restaurant,
+        &table_type,
+        Utc::now(),
+    )?)
+}
+
+/// Every change of a booking, newest first.
+#[utoipa::path(get, path = "/v1/reservations/{id}/changes", tag = "reservations",
+    params(("id" = Uuid, Path, description = "The reservationId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changes", body = Vec<ReservationChange>),
+        BadRequest, Unauthorized, Forbidden, NotFound,
+    ))]
+async fn changes(
+    caller: Principal,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<ReservationChange>>, ApiError> {
+    authorized(&state, &caller, id).await?;
+    Ok(axum::Json(state.store.changes_of(id).await?))
+}
+
+/// One change of a booking: poll it until it is `applied` or `rejected`.
+#[utoipa::path(get, path = "/v1/reservations/{id}/changes/{change_id}", tag = "reservations",
+    params(
+        ("id" = Uuid, Path, description = "The reservationId"),
+        ("change_id" = Uuid, Path, description = "The changeId"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The change", body = ReservationChange),
+        BadRequest, Unauthorized, Forbidden, NotFound,
+    ))]
+async fn one_change(
+    caller: Principal,
+    State(state): State<AppState>,
+    Path((id, change_id)): Path<(Uuid, Uuid)>,
+) -> Result<axum::Json<ReservationChange>, ApiError> {
+    authorized(&state, &caller, id).await?;
+    Ok(axum::Json(
+        state.store.change(id, change_id).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("reservation {id} has no change {change_id}"))
+        })?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

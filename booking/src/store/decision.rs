@@ -114,7 +114,11 @@ impl Store {
         let plans: Vec<Plan> = pending.iter().map(|locked| catalog.plan(locked)).collect();
         let mut inventory = SlotInventory::lock(&mut tx, &pending, &plans).await?;
         let mut covers = SlotCovers::lock(&mut tx, &paced_starts(&pending, &plans)).await?;
-        let rates = load_rates(&mut tx, &pending).await?;
+        let stays: Vec<(Uuid, NaiveDate)> = pending
+            .iter()
+            .map(|l| (l.table_type_id, l.service_date))
+            .collect();
+        let rates = load_rates(&mut tx, &stays).await?;
         let outcomes: Vec<Result<Grant, RejectReason>> = pending
             .iter()
             .zip(&plans)
@@ -329,8 +333,9 @@ impl Catalog {
     }
 }
 
-/// The inventory rows of every slot a run needs, locked, and what the run takes from them.
-struct SlotInventory {
+/// The inventory rows of every slot a run needs, locked, and what the run takes from them (a
+/// change of a booking also gives some back).
+pub(super) struct SlotInventory {
     rows: HashMap<(Uuid, NaiveDateTime), InventoryRow>,
     taken: HashMap<(Uuid, NaiveDateTime), i32>,
     restaurant_of: HashMap<Uuid, Uuid>,
@@ -353,6 +358,16 @@ impl SlotInventory {
                 }
             }
         }
+        Self::lock_slots(conn, &wanted, restaurant_of).await
+    }
+
+    /// Makes the missing rows of `wanted` (each with its restaurant's overbooking) and locks
+    /// them all. `restaurant_of` names each table type's restaurant, for [`Self::left`].
+    pub(super) async fn lock_slots(
+        conn: &mut PgConnection,
+        wanted: &HashMap<(Uuid, NaiveDateTime), i32>,
+        restaurant_of: HashMap<Uuid, Uuid>,
+    ) -> Result<Self> {
         let types: Vec<Uuid> = wanted.keys().map(|(t, _)| *t).collect();
         let slots: Vec<NaiveDateTime> = wanted.keys().map(|(_, s)| *s).collect();
         let overbooking: Vec<i32> = wanted.values().copied().collect();
@@ -403,7 +418,7 @@ impl SlotInventory {
     /// Takes `tables` in every slot if each has them left under its limit, returning the stay's
     /// occupancy before (`Some(None)` for a stay of no slots); `None`, taking nothing, if one
     /// slot is short.
-    fn take(
+    pub(super) fn take(
         &mut self,
         table_type_id: Uuid,
         slots: &[NaiveDateTime],
@@ -427,9 +442,20 @@ impl SlotInventory {
         Some(occupancy)
     }
 
+    /// Gives back `tables` in every slot, which a change of the booking held until now.
+    pub(super) fn give_back(&mut self, table_type_id: Uuid, slots: &[NaiveDateTime], tables: i32) {
+        for slot in slots {
+            let key = (table_type_id, *slot);
+            if let Some(row) = self.rows.get_mut(&key) {
+                row.total_reserved -= tables;
+                *self.taken.entry(key).or_default() -= tables;
+            }
+        }
+    }
+
     /// Writes what the run took. The update is conditional on the limit, and must match every
     /// row: the guard that still holds if two workers ever overlap (the CHECK is the last one).
-    async fn write(&self, conn: &mut PgConnection) -> Result<()> {
+    pub(super) async fn write(&self, conn: &mut PgConnection) -> Result<()> {
         if self.taken.is_empty() {
             return Ok(());
         }
@@ -492,16 +518,15 @@ fn paced_starts<'a>(
         .collect()
 }
 
-/// The day's rate of each type and date the run books, where one is set.
-async fn load_rates(
+/// The day's rate of each (type, date), where one is set.
+pub(super) async fn load_rates(
     conn: &mut PgConnection,
-    pending: &[Locked],
+    stays: &[(Uuid, NaiveDate)],
 ) -> Result<HashMap<(Uuid, NaiveDate), i64>> {
-    if pending.is_empty() {
+    if stays.is_empty() {
         return Ok(HashMap::new());
     }
-    let types: Vec<Uuid> = pending.iter().map(|l| l.table_type_id).collect();
-    let dates: Vec<NaiveDate> = pending.iter().map(|l| l.service_date).collect();
+    let (types, dates): (Vec<Uuid>, Vec<NaiveDate>) = stays.iter().copied().unzip();
     let rates = sqlx::query!(
         "SELECT DISTINCT r.table_type_id, r.service_date, r.price_cents
          FROM rate r JOIN unnest($1::uuid[], $2::date[]) AS w(t, d)

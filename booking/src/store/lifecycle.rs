@@ -29,6 +29,8 @@ pub enum Settled {
     Unchanged(Status),
     /// No reservation or payment has this id.
     Missing,
+    /// A change of the booking was decided, or its payment settled.
+    Change(super::modification::ChangeOutcome),
 }
 
 /// Why the API refuses a request about an existing reservation.
@@ -80,6 +82,11 @@ impl Store {
             return Ok(Settled::Missing);
         };
         let status = locked.status;
+        if payment.change_id.is_some() {
+            let outcome = self.settle_change(&mut tx, &mut locked, &payment).await?;
+            tx.commit().await?;
+            return Ok(Settled::Change(outcome));
+        }
         let settled = match (payment.kind, payment.status, status) {
             (PaymentKind::Charge, PaymentStatus::Captured, Status::Held) => {
                 let moved =

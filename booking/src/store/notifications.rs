@@ -291,11 +291,19 @@ impl Store {
                       t.time_zone, tt.name AS table_type_name,
                       (SELECT p.amount_cents FROM payment p
                        WHERE p.reservation_id = r.id AND p.kind = 'fee'
-                         AND p.status = 'captured') AS fee_cents
+                         AND p.status = 'captured') AS fee_cents,
+                      c.old_service_date AS "previous_date?", c.old_start_time AS "previous_time?",
+                      c.old_party_size AS "previous_party_size?",
+                      c.old_price_cents AS "previous_price_cents?"
                FROM notification n
                JOIN reservation r ON r.id = n.reservation_id
                JOIN restaurant t ON t.id = r.restaurant_id
                JOIN table_type tt ON tt.id = r.table_type_id
+               LEFT JOIN LATERAL (
+                   SELECT * FROM reservation_change
+                   WHERE reservation_id = r.id AND status = 'applied'
+                   ORDER BY decided_at DESC LIMIT 1
+               ) c ON true
                WHERE n.id = $1
                FOR UPDATE OF n"#,
             id,
@@ -377,6 +385,19 @@ impl Store {
             price_cents: row.price_cents,
             currency: row.currency,
             fee_cents: row.fee_cents,
+            previous: match (
+                row.previous_date,
+                row.previous_time,
+                row.previous_party_size,
+            ) {
+                (Some(date), Some(time), Some(party_size)) => Some(crate::PreviousDetails {
+                    date,
+                    time,
+                    party_size,
+                    price_cents: row.previous_price_cents,
+                }),
+                _ => None,
+            },
             reason: row.reason,
             hold_expires_at: row.hold_expires_at,
             restaurant_name: row.restaurant_name,

@@ -57,6 +57,10 @@ pub struct Payment {
     pub token: Option<String>,
     pub gateway_reference: Option<String>,
     pub failure: Option<String>,
+    /// The change of the booking whose price difference this is, if it is one.
+    pub change_id: Option<Uuid>,
+    /// The charge a refund gives back, when it is not the booking's own.
+    pub refund_of: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -90,7 +94,7 @@ pub(crate) async fn request_charge(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               token)
          VALUES ($1, $2, 'charge', $3, $4, 'requested', $5, $6)
-         ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+         ON CONFLICT (reservation_id, kind) WHERE change_id IS NULL DO NOTHING RETURNING id",
         Uuid::new_v4(),
         locked.id,
         price_cents,
@@ -126,7 +130,7 @@ pub(crate) async fn request_fee(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               token)
          VALUES ($1, $2, 'fee', $3, $4, 'requested', $5, $6)
-         ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+         ON CONFLICT (reservation_id, kind) WHERE change_id IS NULL DO NOTHING RETURNING id",
         Uuid::new_v4(),
         locked.id,
         amount_cents,
@@ -143,19 +147,119 @@ pub(crate) async fn request_fee(
     Ok(payment_id)
 }
 
-/// Records a full refund of the reservation's captured charge and queues its job. `None` when
-/// there is no captured charge, or a refund exists already.
+/// Records the refund of everything the reservation paid and queues the jobs: its captured
+/// charge less what its changes already refunded, and each captured charge of a change's
+/// price difference, each against the charge it gives back. `None` when there is no captured
+/// charge, or the booking's refund exists already.
 pub(crate) async fn request_refund(
     conn: &mut PgConnection,
     reservation_id: Uuid,
 ) -> Result<Option<Uuid>> {
     let payment_id = sqlx::query_scalar!(
-        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway)
-         SELECT $1, reservation_id, 'refund', amount_cents, currency, 'requested', gateway
-         FROM payment WHERE reservation_id = $2 AND kind = 'charge' AND status = 'captured'
-         ON CONFLICT (reservation_id, kind) DO NOTHING RETURNING id",
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+                              refund_of)
+         SELECT $1, c.reservation_id, 'refund',
+                c.amount_cents - coalesce((SELECT sum(r.amount_cents) FROM payment r
+                                            WHERE r.refund_of = c.id AND r.change_id IS NOT NULL
+                                              AND r.status IN ('requested', 'refunded')), 0)::int8,
+                c.currency, 'requested', c.gateway, c.id
+         FROM payment c
+         WHERE c.reservation_id = $2 AND c.kind = 'charge' AND c.status = 'captured'
+           AND c.change_id IS NULL
+         ON CONFLICT (reservation_id, kind) WHERE change_id IS NULL DO NOTHING RETURNING id",
         Uuid::new_v4(),
         reservation_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(payment_id) = payment_id else {
+        return Ok(None);
+    };
+    outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }, reservation_id).await?;
+    let change_refunds = sqlx::query_scalar!(
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+                              change_id, refund_of)
+         SELECT gen_random_uuid(), c.reservation_id, 'refund', c.amount_cents, c.currency,
+                'requested', c.gateway, c.change_id, c.id
+         FROM payment c
+         WHERE c.reservation_id = $1 AND c.kind = 'charge' AND c.status = 'captured'
+           AND c.change_id IS NOT NULL
+         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
+        reservation_id,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for refund_id in change_refunds {
+        outbound::enqueue_payment(
+            conn,
+            PaymentJob::Refund {
+                payment_id: refund_id,
+            },
+            reservation_id,
+        )
+        .await?;
+    }
+    Ok(Some(payment_id))
+}
+
+/// Records the charge of a change's price difference to `token` and queues its job. `None`
+/// when the change has a charge already: a change is never charged twice.
+pub(crate) async fn request_change_charge(
+    conn: &mut PgConnection,
+    locked: &Locked,
+    change_id: Uuid,
+    amount_cents: i64,
+    token: &str,
+    gateway: &str,
+) -> Result<Option<Uuid>> {
+    let Some(currency) = locked.currency.as_deref() else {
+        return Err(Error::invariant(format!(
+            "reservation {} is to be charged a difference but has no currency",
+            locked.id
+        )));
+    };
+    let payment_id = sqlx::query_scalar!(
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+                              token, change_id)
+         VALUES ($1, $2, 'charge', $3, $4, 'requested', $5, $6, $7)
+         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        locked.id,
+        amount_cents,
+        currency,
+        gateway,
+        token,
+        change_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(payment_id) = payment_id {
+        outbound::enqueue_payment(conn, PaymentJob::Charge { payment_id }, locked.id).await?;
+    }
+    Ok(payment_id)
+}
+
+/// Records the refund of a change's price difference against the booking's captured charge
+/// and queues its job. `None` when there is no captured charge (nothing was paid) or the
+/// change has its refund already.
+pub(crate) async fn request_change_refund(
+    conn: &mut PgConnection,
+    reservation_id: Uuid,
+    change_id: Uuid,
+    amount_cents: i64,
+) -> Result<Option<Uuid>> {
+    let payment_id = sqlx::query_scalar!(
+        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+                              change_id, refund_of)
+         SELECT $1, c.reservation_id, 'refund', $3, c.currency, 'requested', c.gateway, $4, c.id
+         FROM payment c
+         WHERE c.reservation_id = $2 AND c.kind = 'charge' AND c.status = 'captured'
+           AND c.change_id IS NULL
+         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        reservation_id,
+        amount_cents,
+        change_id,
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -175,9 +279,10 @@ pub(crate) async fn load_payment(
         Payment,
         r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
                   p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
-                  p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+                  p.token, p.gateway_reference, p.failure, p.change_id, p.refund_of,
+                  p.created_at, p.updated_at
            FROM payment p JOIN reservation r ON r.id = p.reservation_id
-           WHERE p.reservation_id = $1 AND p.kind = $2"#,
+           WHERE p.reservation_id = $1 AND p.kind = $2 AND p.change_id IS NULL"#,
         reservation_id,
         kind as _,
     )
@@ -193,7 +298,8 @@ pub(crate) async fn load_payment_by_id(
         Payment,
         r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
                   p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
-                  p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+                  p.token, p.gateway_reference, p.failure, p.change_id, p.refund_of,
+                  p.created_at, p.updated_at
            FROM payment p JOIN reservation r ON r.id = p.reservation_id
            WHERE p.id = $1"#,
         id,
@@ -220,7 +326,8 @@ impl Store {
             Payment,
             r#"SELECT p.id, p.reservation_id, r.restaurant_id, p.kind AS "kind: PaymentKind",
                       p.amount_cents, p.currency, p.status AS "status: PaymentStatus", p.gateway,
-                      p.token, p.gateway_reference, p.failure, p.created_at, p.updated_at
+                      p.token, p.gateway_reference, p.failure, p.change_id, p.refund_of,
+                  p.created_at, p.updated_at
                FROM payment p JOIN reservation r ON r.id = p.reservation_id
                WHERE p.reservation_id = $1 ORDER BY p.created_at"#,
             reservation_id,

@@ -95,7 +95,15 @@ impl SlotCovers {
         }
     }
 
-    /// Writes what the run added. Conditional on the limit, and it must match every row.
+    /// Gives back `party` covers a change of the booking counted here until now.
+    pub(crate) fn give_back(&mut self, slot: StartSlot, party: i32) {
+        if let Some(covers) = self.rows.get_mut(&slot) {
+            covers.started -= party;
+            *self.added.entry(slot).or_default() -= party;
+        }
+    }
+
+    /// Writes what the run added (or gave back). Conditional on the limit, and it must match every row.
     pub(crate) async fn write(&self, conn: &mut PgConnection) -> Result<()> {
         if self.added.is_empty() {
             return Ok(());

@@ -149,7 +149,7 @@ pub(crate) async fn transition_all(
         .into_iter()
         .map(|event| (event.reservation_id, (event.id, event.created_at)))
         .collect();
-    queue_webhooks(conn, moves, &events).await?;
+    queue_webhooks(conn, moves, &events, None).await?;
     notifications::on_transitions(conn, moves).await
 }
 
@@ -210,6 +210,27 @@ struct WebhookEvent<'a> {
     event_type: String,
     timestamp: DateTime<Utc>,
     data: &'a Reservation,
+    /// `reservation.modified`: what the booking was before (date, time, party, table, price).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous: Option<&'a serde_json::Value>,
+}
+
+/// Queues `reservation.modified` for a booking just changed, with its details before the
+/// change, to the same destinations as its other events.
+pub(crate) async fn queue_modified_webhooks(
+    conn: &mut PgConnection,
+    locked: &mut Locked,
+    event: (i64, DateTime<Utc>),
+    previous: &serde_json::Value,
+) -> Result<()> {
+    let events = HashMap::from([(locked.id, event)]);
+    let to = locked.status;
+    let moves = [Move {
+        locked,
+        to,
+        reason: None,
+    }];
+    queue_webhooks(conn, &moves, &events, Some(previous)).await
 }
 
 /// One delivery per destination and move: the reservation's callback URL and every endpoint
@@ -219,6 +240,7 @@ async fn queue_webhooks(
     conn: &mut PgConnection,
     moves: &[Move<'_>],
     events: &HashMap<Uuid, (i64, DateTime<Utc>)>,
+    previous: Option<&serde_json::Value>,
 ) -> Result<()> {
     let restaurants: Vec<Uuid> = moves.iter().map(|m| m.locked.restaurant_id).collect();
     let endpoints: Vec<(Uuid, Uuid)> = sqlx::query!(
@@ -279,10 +301,15 @@ async fn queue_webhooks(
         let Some(&(event_id, at)) = events.get(&locked.id) else {
             continue;
         };
+        let event_type = match previous {
+            Some(_) => "reservation.modified".to_owned(),
+            None => format!("reservation.{}", locked.status.as_str()),
+        };
         let event = WebhookEvent {
-            event_type: format!("reservation.{}", locked.status.as_str()),
+            event_type,
             timestamp: at,
             data: reservation,
+            previous,
         };
         let payload = serde_json::to_string(&event)
             .map_err(|e| Error::invariant(format!("webhook payload: {e}")))?;
