@@ -476,3 +476,89 @@ async fn finding_a_table_lists_who_has_room_for_the_party_nearest_first(pool: Pg
     browser.close().await;
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_diner_changes_the_time_and_table_sees_the_price_and_pays_the_difference(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let four_top = ("4-top", 1, 4, 2500, 4);
+    let six_top = ("6-top", 1, 6, 4000, 2);
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Test Bistro",
+        "Paris",
+        (48.85, 2.35),
+        &[four_top, six_top],
+        |_| {},
+    )
+    .await;
+    harness.start_worker();
+    let base = harness.serve_http().await;
+    let browser = Browser::start_sized(412, 915).await;
+
+    browser.goto(&restaurant_page(&base, restaurant)).await;
+    browser
+        .click(&format!(
+            "a[href*='time=19:00'][href*='tableType={}']",
+            types[0]
+        ))
+        .await;
+    browser.wait_for_text("h1", "Book a table", DECIDED).await;
+    fill_guest(&browser, "ann@example.com").await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for_text("#status", "You paid €25.00", DECIDED)
+        .await;
+
+    // The change page offers the times still free, each with its price and the difference.
+    browser.click("#change-booking").await;
+    browser
+        .wait_for_text("h1", "Change your booking", DECIDED)
+        .await;
+    browser
+        .wait_for_text(
+            &format!("#change-choice option[value='20:00|{}']", types[1]),
+            "20:00 · 6-top · €40.00 (€15.00 more)",
+            DECIDED,
+        )
+        .await;
+    browser.assert_accessible("change page").await;
+    browser.screenshot("browser_change").await;
+    browser
+        .select_by_value(
+            &format!(
+                "New time and table on {} for 2 guests",
+                next_week_date().format("%A %-d %B %Y")
+            ),
+            &format!("20:00|{}", types[1]),
+        )
+        .await;
+    browser.click("form[method=post] button[type=submit]").await;
+
+    // The difference is charged, then the booking changes, and its page says so by itself.
+    browser
+        .wait_for_text("#change-notice", "Your booking was changed to", DECIDED)
+        .await;
+    browser
+        .wait_for_text("#status", "You paid €40.00", DECIDED)
+        .await;
+    browser.assert_accessible("changed reservation").await;
+    browser.screenshot("browser_changed").await;
+    let (time, table_type): (String, Uuid) = sqlx::query_as(
+        "SELECT to_char(start_time, 'HH24:MI'), table_type_id FROM reservation
+         WHERE guest_email = 'ann@example.com'",
+    )
+    .fetch_one(harness.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((time.as_str(), table_type), ("20:00", types[1]));
+    let charged: Vec<i64> = sqlx::query_scalar(
+        "SELECT amount_cents FROM payment WHERE kind = 'charge' AND status = 'captured'
+         ORDER BY created_at",
+    )
+    .fetch_all(harness.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(charged, vec![2500, 1500]);
+    browser.close().await;
+    harness.finish().await;
+}

@@ -509,3 +509,133 @@ async fn a_diners_requests_and_the_hosts_note_show_in_the_book(pool: PgPool) {
     browser.close().await;
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_host_changes_a_booking_from_the_book_and_a_full_slot_leaves_it_as_it_was(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, types) = seed_restaurant_with(
+        &harness.store,
+        "Test Bistro",
+        "Paris",
+        (48.85, 2.35),
+        &[("4-top", 1, 4, 2500, 1)],
+        |r| r.time_zone = five_pm_zone(),
+    )
+    .await;
+    seed_staff(&harness.store, "boss@example.com", StaffRole::Admin).await;
+    harness.start_worker();
+    let base = harness.serve_http().await;
+    let tomorrow = harness
+        .store
+        .restaurant(restaurant)
+        .await
+        .unwrap()
+        .unwrap()
+        .today(Utc::now())
+        + chrono::Duration::days(1);
+    let (moved, _) = book(
+        &harness,
+        restaurant,
+        types[0],
+        tomorrow,
+        "19:00",
+        "Grace Hopper",
+    )
+    .await;
+    let (other, _) = book(
+        &harness,
+        restaurant,
+        types[0],
+        tomorrow,
+        "21:00",
+        "Ada Lovelace",
+    )
+    .await;
+    for id in [moved, other] {
+        harness.wait_status(id, "confirmed", DECIDED).await;
+    }
+
+    let (width, height) = common::browser::PHONE;
+    let browser = Browser::start_sized(width, height).await;
+    browser
+        .sign_in(&base, "boss@example.com", STAFF_PASSWORD)
+        .await;
+    browser
+        .goto(&format!(
+            "{base}/admin/restaurants/{restaurant}/book?date={tomorrow}"
+        ))
+        .await;
+    click_in_book(
+        &browser,
+        &format!("a[href='/admin/reservations/{moved}#change-heading']"),
+    )
+    .await;
+    browser
+        .wait_for_text("#change-heading", "Change this booking", SHOWN)
+        .await;
+
+    let page = format!("{base}/admin/reservations/{moved}");
+    // 21:00 is taken (one table): the change is refused and the booking stays at 19:00.
+    set_time(&browser, "21:00").await;
+    browser
+        .click("form[action$='/change'] button[type=submit]")
+        .await;
+    reload_until(&browser, &page, "#changes", "rejected: no availability").await;
+    // 19:30 for three, whose 90 minutes end as the 21:00 booking starts, is free.
+    set_time(&browser, "19:30").await;
+    browser.fill("Guests", "3").await;
+    browser
+        .click("form[action$='/change'] button[type=submit]")
+        .await;
+    reload_until(&browser, &page, "#changes tbody tr:first-child", "applied").await;
+    browser
+        .assert_accessible("changed booking in the panel")
+        .await;
+    browser.screenshot("panel_change").await;
+    let (time, party): (String, i32) = sqlx::query_as(
+        "SELECT to_char(start_time, 'HH24:MI'), party_size FROM reservation WHERE id = $1",
+    )
+    .bind(moved)
+    .fetch_one(harness.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((time.as_str(), party), ("19:30", 3));
+    browser.close().await;
+    harness.finish().await;
+}
+
+/// Sets the change form's time input (typing into a time field depends on the locale).
+async fn set_time(browser: &Browser, time: &str) {
+    browser
+        .client()
+        .execute(
+            "document.getElementById('change-time').value = arguments[0]",
+            vec![json!(time)],
+        )
+        .await
+        .unwrap();
+}
+
+/// Reloads `url` until `css` holds `text`: the reservation's page in the panel is not live.
+async fn reload_until(browser: &Browser, url: &str, css: &str, text: &str) {
+    let deadline = tokio::time::Instant::now() + DECIDED;
+    loop {
+        browser.goto(url).await;
+        let shown = browser
+            .client()
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+        if shown.as_str().is_some_and(|shown| shown.contains(text)) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{css} never said {text:?}: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

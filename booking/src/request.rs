@@ -76,6 +76,30 @@ pub struct BookingForm {
     pub tags: Vec<crate::special_requests::Tag>,
 }
 
+/// The body of `PATCH /v1/reservations/{id}`: what changes. A field left out keeps its
+/// value; at least one must differ.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeForm {
+    /// `YYYY-MM-DD`, in the restaurant's time zone.
+    #[schema(example = "2026-12-24", format = Date)]
+    pub date: Option<String>,
+    /// `HH:MM`, on the slot grid and within opening hours.
+    #[schema(example = "20:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub time: Option<String>,
+    /// 1 to 100, within the table type's seats (times `tableCount`).
+    #[schema(minimum = 1, maximum = 100)]
+    pub party_size: Option<i64>,
+    /// Another table type of the same restaurant.
+    pub table_type_id: Option<Uuid>,
+    /// 1 to 10.
+    #[schema(minimum = 1, maximum = 10)]
+    pub table_count: Option<i64>,
+    /// The card that pays a higher price (default: the one the booking was paid with).
+    #[schema(min_length = 1, max_length = 200)]
+    pub payment_token: Option<String>,
+}
+
 fn one() -> i64 {
     1
 }
@@ -232,6 +256,54 @@ impl BookingRequest {
         request.check_timing(restaurant, now)?;
         request.check_card_on_file(restaurant, table_type)?;
         Ok(request)
+    }
+
+    /// The booking `reservation` would become with `form`, checked against its restaurant and
+    /// (new or same) table type like a new request at `now`.
+    ///
+    /// # Errors
+    /// The first field that breaks a rule.
+    pub fn changed(
+        reservation: &crate::Reservation,
+        form: &ChangeForm,
+        restaurant: &Restaurant,
+        table_type: &TableType,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Invalid> {
+        let booking = BookingForm {
+            reservation_id: reservation.id,
+            restaurant_id: restaurant.id,
+            table_type_id: table_type.id,
+            table_count: form
+                .table_count
+                .unwrap_or_else(|| reservation.table_count.into()),
+            party_size: form
+                .party_size
+                .unwrap_or_else(|| reservation.party_size.into()),
+            date: form
+                .date
+                .clone()
+                .unwrap_or_else(|| reservation.date.to_string()),
+            time: form
+                .time
+                .clone()
+                .unwrap_or_else(|| reservation.time.format("%H:%M").to_string()),
+            duration_minutes: None,
+            guest: GuestForm {
+                name: reservation.guest.name.clone(),
+                email: reservation.guest.email.clone(),
+                phone: reservation.guest.phone.clone(),
+            },
+            payment_token: form
+                .payment_token
+                .clone()
+                .or_else(|| reservation.payment_token.clone()),
+            callback_url: None,
+            retry_key: None,
+            special_requests: None,
+            tags: Vec::new(),
+        };
+        Self::parse(&booking, restaurant, table_type, now)
     }
 
     /// A walk-in: a party of `party_size` at `table_count` tables of `table_type`, from the

@@ -231,6 +231,7 @@ fn rejection(reason: Option<&str>) -> &'static str {
         Some("closed") => "the restaurant is not open at that time",
         Some("table_type_unavailable") => "that kind of table is no longer offered",
         Some("payment_declined") => "the payment was declined",
+        Some("pacing_limit") => "the kitchen is already starting as many guests then as it can",
         _ => "the restaurant could not take it",
     }
 }

@@ -474,9 +474,28 @@ async fn a_cancellation_accepted_in_time_is_refunded_however_late_it_is_decided(
     let mut harness = Harness::new(pool).await;
     let (restaurant, table_type) = seed_restaurant(&harness.store, 2).await;
     harness.start_worker();
-    // 22¼ to 23¾ hours ahead: inside the 24-hour window now, but it was outside it two hours ago,
-    // when this cancellation was accepted (and then waited behind a backlog).
-    let id = post(&harness, &booking_in(restaurant, table_type, 22.25, 23.75)).await;
+    // A refund window that the booking is inside now but was outside two hours ago, when
+    // this cancellation was accepted (and then waited behind a backlog): the whole hours to
+    // its start, plus one. (Any time of day finds a start in a 23-hour range.)
+    let body = booking_in(restaurant, table_type, 24.0, 47.0);
+    let start = chrono::NaiveDateTime::parse_from_str(
+        &format!(
+            "{} {}",
+            body["date"].as_str().unwrap(),
+            body["time"].as_str().unwrap()
+        ),
+        "%Y-%m-%d %H:%M",
+    )
+    .unwrap()
+    .and_utc();
+    let window = (start - Utc::now()).num_hours() + 1;
+    sqlx::query("UPDATE restaurant SET refund_window_hours = $2 WHERE id = $1")
+        .bind(restaurant)
+        .bind(i32::try_from(window).unwrap())
+        .execute(harness.store.pool())
+        .await
+        .unwrap();
+    let id = post(&harness, &body).await;
     harness.wait_status(id, "confirmed", SETTLE_TIMEOUT).await;
     let cancel = booking::messages::Envelope {
         restaurant_id: restaurant,

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/reservations/{id}/complete", post(complete))
         .route("/admin/reservations/{id}/no-show", post(no_show))
         .route("/admin/reservations/{id}/guest-notes", post(add_note))
+        .route("/admin/reservations/{id}/change", post(change))
         .route(
             "/admin/reservations/{id}/cancel",
             get(confirm_cancel).post(cancel),
@@ -387,6 +388,10 @@ fn actions(
                         }
                     }
                 }
+                @if confirmed && !started && from == "book" {
+                    a.button.secondary href=(format!("/admin/reservations/{id}#change-heading"))
+                        aria-describedby=(heading) { "Change" }
+                }
                 @if cancellable {
                     a.button.danger href=(format!("/admin/reservations/{id}/cancel?from={from}"))
                         aria-describedby=(heading) { "Cancel with full refund" }
@@ -500,16 +505,18 @@ async fn detail_page(
     let id = reservation.id;
     let ids = [id];
     let emails = [reservation.guest.email.clone()];
-    let (events, payments, waiting, deliveries, endpoints, table_types, seatings, notes) = tokio::try_join!(
-        state.store.events(id),
-        state.store.payments_of(id),
-        state.store.waiting_webhooks(id),
-        state.store.webhook_deliveries(id, DELIVERIES_SHOWN),
-        state.store.webhook_endpoints(restaurant.id),
-        state.store.table_types(restaurant.id),
-        state.store.seatings_of(&ids),
-        state.store.guest_notes(restaurant.id, &emails),
-    )?;
+    let (events, payments, waiting, deliveries, endpoints, table_types, seatings, notes, changes) =
+        tokio::try_join!(
+            state.store.events(id),
+            state.store.payments_of(id),
+            state.store.waiting_webhooks(id),
+            state.store.webhook_deliveries(id, DELIVERIES_SHOWN),
+            state.store.webhook_endpoints(restaurant.id),
+            state.store.table_types(restaurant.id),
+            state.store.seatings_of(&ids),
+            state.store.guest_notes(restaurant.id, &emails),
+            state.store.changes_of(id),
+        )?;
     let events = events.unwrap_or_default();
     let names: HashMap<Uuid, &str> = table_types
         .iter()
@@ -547,6 +554,51 @@ async fn detail_page(
                     dt { "Requested" } dd { (format::local_instant(reservation.created_at, tz)) }
                     dt { "Reservation id" } dd { code { (id) } }
                 }))
+            }
+            @if reservation.status == Status::Confirmed {
+                section aria-labelledby="change-heading" {
+                    h2 #change-heading { "Change this booking" }
+                    p.muted { "Through the restaurant's queue, like the guest's own change: the new time is taken and the old one given back at once, or nothing changes. A higher price is charged as the difference to the guest's card; a lower one is refunded." }
+                    form.stack method="post" action=(format!("/admin/reservations/{id}/change")) data-once {
+                        input type="hidden" name="csrf" value=(signed_in.csrf());
+                        label for="change-date" { "Date" }
+                        input #change-date type="date" name="date" value=(reservation.date) required;
+                        label for="change-time" { "Time" }
+                        input #change-time type="time" name="time" value=(format::time(reservation.time)) step=(restaurant.slot_minutes * 60) required;
+                        label for="change-party" { "Guests" }
+                        input #change-party type="number" name="partySize" min="1" max="100" value=(reservation.party_size) required;
+                        label for="change-type" { "Table" }
+                        select #change-type name="tableTypeId" {
+                            @for table_type in &table_types {
+                                option value=(table_type.id) selected[table_type.id == reservation.table_type_id] { (table_type.name) }
+                            }
+                        }
+                        label for="change-tables" { "Tables" }
+                        input #change-tables type="number" name="tableCount" min="1" max="10" value=(reservation.table_count) required;
+                        div.actions { button type="submit" data-busy-label="Changing…" { "Change the booking" } }
+                    }
+                }
+            }
+            @if !changes.is_empty() {
+                section aria-labelledby="changes-heading" {
+                    h2 #changes-heading { "Changes" }
+                    div.table-scroll role="region" aria-labelledby="changes-heading" tabindex="0" { table.records #changes {
+                        caption.visually-hidden { "Changes asked of this booking, newest first" }
+                        thead { tr { th scope="col" { "Asked" } th scope="col" { "To" } th scope="col" { "Outcome" } th scope="col" { "Price" } } }
+                        tbody { @for change in &changes {
+                            tr {
+                                td { (format::local_instant(change.created_at, tz)) }
+                                td { (format::long_date(change.date)) " " (format::time(change.time)) ", " (change.party_size) " guests, "
+                                    (change.table_count) " × " (names.get(&change.table_type_id).copied().unwrap_or("a table type no longer offered")) }
+                                td { (change.status.replace('_', " ")) @if let Some(reason) = &change.reason { ": " (reason.replace('_', " ")) } }
+                                td { @match (change.old_price_cents, change.new_price_cents, &reservation.currency) {
+                                    (Some(old), Some(new), Some(currency)) => { (format::money(old, currency)) " → " (format::money(new, currency)) },
+                                    _ => { "—" },
+                                } }
+                            }
+                        } }
+                    } }
+                }
             }
             section aria-labelledby="note-heading" {
                 h2 #note-heading { "A note about this guest" }
@@ -842,6 +894,64 @@ async fn add_note(
         Ok(None) => "The note is empty: write something to keep.".to_owned(),
         Err(invalid) => format!("The note {}.", invalid.message),
     };
+    detail_page(
+        &state,
+        &signed_in,
+        &reservation,
+        &restaurant,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(&problem),
+    )
+    .await
+}
+
+/// The panel's change form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ChangeFields {
+    csrf: String,
+    date: String,
+    time: String,
+    party_size: String,
+    table_type_id: String,
+    table_count: String,
+}
+
+/// `POST /admin/reservations/{id}/change`: the same change as `PATCH /v1/reservations/{id}`,
+/// by staff.
+async fn change(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<ChangeFields>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&fields.csrf)?;
+    let (reservation, restaurant) = reservation_of(&state, &signed_in, &id).await?;
+    let number = |raw: &str| raw.trim().parse::<i64>().ok();
+    let form = booking::request::ChangeForm {
+        date: Some(fields.date.trim().to_owned()),
+        // A browser's time input may send seconds.
+        time: Some(fields.time.trim().chars().take(5).collect()),
+        party_size: number(&fields.party_size),
+        table_type_id: Uuid::parse_str(fields.table_type_id.trim()).ok(),
+        table_count: number(&fields.table_count),
+        payment_token: None,
+    };
+    let problem =
+        match crate::routes::reservations::changed_booking(&state, &reservation, &form).await {
+            Ok(wanted) => match state
+                .store
+                .request_change(&wanted, None, &signed_in.actor(), Utc::now())
+                .await?
+            {
+                Ok(_) => {
+                    state.relay.wake();
+                    return Ok(redirect(&back(&reservation, "detail")));
+                }
+                Err(refusal) => format!("The booking was not changed: {refusal}."),
+            },
+            Err(error) => format!("The booking was not changed: {error}."),
+        };
     detail_page(
         &state,
         &signed_in,

@@ -6,7 +6,8 @@ mod guest_notes;
 mod guest_sessions;
 mod health;
 mod rates;
-mod reservations;
+/// The website changes a booking as the API does: [`reservations::changed_booking`].
+pub(crate) mod reservations;
 mod restaurants;
 /// Public so the website's find page runs the same search: [`search::run`].
 pub mod search;

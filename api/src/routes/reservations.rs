@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use booking::request::BookingForm;
+use booking::request::{BookingForm, ChangeForm};
 use booking::store::ReservationChange;
 use booking::{Reservation, ReservationEvent, Status};
 use chrono::Utc;
@@ -178,30 +178,6 @@ async fn cancel(
     Ok(with_location(reservation, &location, true))
 }
 
-/// The body of `PATCH /v1/reservations/{id}`: what changes. A field left out keeps its
-/// value; at least one must differ.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ChangeForm {
-    /// `YYYY-MM-DD`, in the restaurant's time zone.
-    #[schema(example = "2026-12-24", format = Date)]
-    date: Option<String>,
-    /// `HH:MM`, on the slot grid and within opening hours.
-    #[schema(example = "20:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-    time: Option<String>,
-    /// 1 to 100, within the table type's seats (times `tableCount`).
-    #[schema(minimum = 1, maximum = 100)]
-    party_size: Option<i64>,
-    /// Another table type of the same restaurant.
-    table_type_id: Option<Uuid>,
-    /// 1 to 10.
-    #[schema(minimum = 1, maximum = 10)]
-    table_count: Option<i64>,
-    /// The card that pays a higher price (default: the one the booking was paid with).
-    #[schema(min_length = 1, max_length = 200)]
-    payment_token: Option<String>,
-}
-
 /// Change a confirmed booking: its date, time, party size, table type or table count. `202`:
 /// the change is queued on the restaurant's partition and decided there like a booking: the
 /// new slots are taken and the old ones given back at once, or nothing changes (the change
@@ -242,7 +218,7 @@ async fn modify(
 }
 
 /// The booking as `form` would make it, checked against its restaurant like a new request.
-pub async fn changed_booking(
+pub(crate) async fn changed_booking(
     state: &AppState,
     reservation: &Reservation,
     form: &ChangeForm,
@@ -260,41 +236,9 @@ pub async fn changed_booking(
         .ok_or_else(|| {
             booking::Invalid::new("tableTypeId", "this restaurant has no such table type")
         })?;
-    let booking = BookingForm {
-        reservation_id: reservation.id,
-        restaurant_id: restaurant.id,
-        table_type_id: type_id,
-        table_count: form
-            .table_count
-            .unwrap_or_else(|| reservation.table_count.into()),
-        party_size: form
-            .party_size
-            .unwrap_or_else(|| reservation.party_size.into()),
-        date: form
-            .date
-            .clone()
-            .unwrap_or_else(|| reservation.date.to_string()),
-        time: form
-            .time
-            .clone()
-            .unwrap_or_else(|| reservation.time.format("%H:%M").to_string()),
-        duration_minutes: None,
-        guest: booking::request::GuestForm {
-            name: reservation.guest.name.clone(),
-            email: reservation.guest.email.clone(),
-            phone: reservation.guest.phone.clone(),
-        },
-        payment_token: form
-            .payment_token
-            .clone()
-            .or_else(|| reservation.payment_token.clone()),
-        callback_url: None,
-        retry_key: None,
-        special_requests: None,
-        tags: Vec::new(),
-    };
-    Ok(booking::BookingRequest::parse(
-        &booking,
+    Ok(booking::BookingRequest::changed(
+        reservation,
+        form,
         &restaurant,
         &table_type,
         Utc::now(),

@@ -12,6 +12,7 @@
 
 mod assets;
 mod book;
+mod change;
 mod find;
 pub mod format;
 pub mod layout;
@@ -55,6 +56,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/reservations/{id}/cancel",
             get(reservation::confirm_cancel).post(reservation::cancel),
+        )
+        .route(
+            "/reservations/{id}/change",
+            get(change::form).post(change::submit),
         )
         .route(
             "/reservations/{id}/pay",

@@ -55,18 +55,18 @@ pub fn set_receipt_cookie(state: &AppState, response: &mut Response, id: Uuid, t
 }
 
 /// A reservation opened with its receipt token, and what its page shows.
-struct Opened {
-    reservation: Reservation,
-    restaurant: Restaurant,
-    table_type_name: String,
+pub(super) struct Opened {
+    pub(super) reservation: Reservation,
+    pub(super) restaurant: Restaurant,
+    pub(super) table_type_name: String,
     token: String,
-    caller: Principal,
+    pub(super) caller: Principal,
     test_cards: bool,
 }
 
 impl Opened {
     /// The reservation `id`, if `token` (from the link) or the cookie covers it.
-    async fn open(
+    pub(super) async fn open(
         state: &AppState,
         id: &str,
         headers: &HeaderMap,
@@ -118,11 +118,11 @@ impl Opened {
         })
     }
 
-    fn csrf(&self) -> String {
+    pub(super) fn csrf(&self) -> String {
         super::csrf_token("maitred page csrf", &self.token)
     }
 
-    fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+    pub(super) fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
         if bool::from(self.csrf().as_bytes().ct_eq(sent.as_bytes())) {
             Ok(())
         } else {
@@ -134,7 +134,7 @@ impl Opened {
         }
     }
 
-    fn page_url(&self) -> String {
+    pub(super) fn page_url(&self) -> String {
         format!("/reservations/{}", self.reservation.id)
     }
 }
@@ -154,21 +154,6 @@ pub async fn page(
         &format!("Your table at {}", restaurant.name),
         html! {
             h1 { "Your table at " (restaurant.name) }
-            dl.facts.card {
-                dt { "When" } dd { (format::long_date(reservation.date)) " at " (format::time(reservation.time)) }
-                dt { "Guests" } dd { (reservation.party_size) }
-                dt { "Table" } dd { (opened.table_type_name) }
-                dt { "Name" } dd { (reservation.guest.name) }
-                @if !reservation.tags.is_empty() {
-                    dt { "Occasion and needs" } dd #tags {
-                        (reservation.tags.iter().map(|tag| tag.label()).collect::<Vec<_>>().join(", "))
-                    }
-                }
-                @if let Some(requests) = &reservation.special_requests {
-                    dt { "Your requests" } dd.special-requests #special-requests { (requests) }
-                }
-                dt { "Booking number" } dd { code { (reservation.id) } }
-            }
             div #status-region aria-live="polite" { (panel) }
             noscript { p.muted { "Reload this page to see the latest status." } }
             details.card {
@@ -346,10 +331,20 @@ async fn status_region(
     let cancel_reason = cancellation
         .filter(|event| event.from_status.as_deref() == Some(Status::Confirmed.as_str()))
         .map(|event| event.reason.as_deref().unwrap_or("canceled"));
-    let final_ = !cancelling && is_final(reservation.status, cancel_reason);
+    let latest_change = state
+        .store
+        .changes_of(reservation.id)
+        .await?
+        .into_iter()
+        .next();
+    let changing = latest_change
+        .as_ref()
+        .is_some_and(|change| matches!(change.status.as_str(), "pending" | "awaiting_payment"));
+    let final_ = !cancelling && !changing && is_final(reservation.status, cancel_reason);
     Ok(html! {
         section #status data-live=(live) data-final=(final_) data-status=(reservation.status.as_str())
             aria-labelledby="status-heading" {
+            (facts(opened))
             h2 #status-heading { "Status" }
             @if cancelling {
                 div.notice.wait {
@@ -357,8 +352,11 @@ async fn status_region(
                     p { "Your cancellation is in the restaurant's queue. This page updates by itself." }
                 }
             } @else {
+                @if let Some(change) = &latest_change {
+                    (change_notice(change, now))
+                }
                 (status_notice(opened, place, wait, cancel_reason, now))
-                (actions(opened))
+                @if !changing { (actions(opened)) }
             }
             h3 { "History" }
             ol.timeline {
@@ -483,6 +481,76 @@ fn status_notice(
     }
 }
 
+/// What was booked. Inside the live region, so a change shows without a reload.
+fn facts(opened: &Opened) -> Markup {
+    html! {
+        dl.facts.card {
+            dt { "When" } dd { (format::long_date(opened.reservation.date)) " at " (format::time(opened.reservation.time)) }
+            dt { "Guests" } dd { (opened.reservation.party_size) }
+            dt { "Table" } dd { (opened.table_type_name) }
+            dt { "Name" } dd { (opened.reservation.guest.name) }
+            @if !opened.reservation.tags.is_empty() {
+                dt { "Occasion and needs" } dd #tags {
+                    (opened.reservation.tags.iter().map(|tag| tag.label()).collect::<Vec<_>>().join(", "))
+                }
+            }
+            @if let Some(requests) = &opened.reservation.special_requests {
+                dt { "Your requests" } dd.special-requests #special-requests { (requests) }
+            }
+            dt { "Booking number" } dd { code { (opened.reservation.id) } }
+        }
+    }
+}
+
+/// A change under way, or one decided in the last hour, in plain words.
+fn change_notice(change: &booking::store::ReservationChange, now: DateTime<Utc>) -> Markup {
+    let to = format!(
+        "{} at {} for {} guests",
+        format::long_date(change.date),
+        format::time(change.time),
+        change.party_size
+    );
+    let recent = change
+        .decided_at
+        .is_some_and(|at| now - at < chrono::Duration::hours(1));
+    html! {
+        @match change.status.as_str() {
+            "pending" => div.notice.wait #change-notice {
+                p.status-word { "Changing" }
+                p { "Your change to " (to) " is in the restaurant's queue. This page updates by itself." }
+            },
+            "awaiting_payment" => div.notice.wait #change-notice {
+                p.status-word { "Changing" }
+                p { "Your change to " (to) " costs more: the difference is being charged to your card." }
+            },
+            "applied" if recent => div.notice.ok #change-notice {
+                p { "Your booking was changed to " (to) "." }
+            },
+            "rejected" if recent => div.notice.error #change-notice {
+                p { "Your change to " (to) " could not be made: " (change_refusal(change.reason.as_deref()))
+                    " Your booking is as it was." }
+            },
+            _ => {}
+        }
+    }
+}
+
+fn change_refusal(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some("no_availability") => "no table of that kind was left at that time.",
+        Some("pacing_limit") => {
+            "the kitchen is already starting as many guests at that time as it can."
+        }
+        Some("too_late") => "it is too close to the start.",
+        Some("too_many_changes") => {
+            "this booking was changed as many times as the restaurant allows."
+        }
+        Some("payment_declined") => "your card declined the difference.",
+        Some("closed") => "the restaurant is not open then.",
+        _ => "the restaurant could not take it.",
+    }
+}
+
 fn actions(opened: &Opened) -> Markup {
     let reservation = &opened.reservation;
     let awaiting_payment =
@@ -505,7 +573,13 @@ fn actions(opened: &Opened) -> Markup {
             }
         }
         @if cancellable(reservation.status) {
-            p.actions { a.button.secondary href=(format!("{}/cancel", opened.page_url())) { "Cancel this booking" } }
+            p.actions {
+                @if reservation.status == Status::Confirmed {
+                    a.button.secondary #change-booking href=(format!("{}/change", opened.page_url())) { "Change this booking" }
+                    " "
+                }
+                a.button.secondary href=(format!("{}/cancel", opened.page_url())) { "Cancel this booking" }
+            }
         }
         @if matches!(reservation.status, Status::Rejected | Status::Expired) {
             p.actions { a.button href=(format!("/restaurants/{}?date={}&partySize={}#book-heading",
@@ -573,13 +647,22 @@ fn rejection(reservation: &Reservation) -> &'static str {
             "Your card was declined, so the table was released. Nothing was charged; you can \
              book again with another card."
         }
+        Some("pacing_limit") => {
+            "Sorry: the kitchen is already starting as many guests at that time as it can. \
+             Nothing was charged; another time may still be free."
+        }
         _ => "The restaurant could not take this booking. Nothing was charged.",
     }
 }
 
 fn timeline_entry(event: &ReservationEvent, time_zone: &str) -> Markup {
     let to = event.to_status.as_str();
+    let reason = event.reason.as_deref().unwrap_or("");
     let what = match (to, event.reason.as_deref()) {
+        _ if reason == "modified" => "Booking changed",
+        _ if reason.starts_with("modification_rejected") => "Change not made",
+        _ if reason == "modification_awaiting_payment" => "Change: charging the difference",
+        _ if reason == "modification_refunded" => "Difference refunded",
         ("pending", _) => "Request received",
         ("held", _) => "Table held",
         ("confirmed", Some("payment_captured")) => "Paid and confirmed",
