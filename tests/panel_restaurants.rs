@@ -666,3 +666,94 @@ async fn a_webhook_endpoint_is_registered_with_its_secret_shown_once_then_remove
     browser.close().await;
     harness.finish().await;
 }
+
+#[sqlx::test(migrator = "booking::MIGRATOR")]
+async fn a_manager_sets_pacing_and_turn_times_and_a_bad_row_is_named(pool: PgPool) {
+    let mut harness = Harness::new(pool).await;
+    let (restaurant, _) = seed_restaurant(&harness.store, 4).await;
+    seed_staff(
+        &harness.store,
+        "manager@example.com",
+        StaffRole::Manager(vec![restaurant]),
+    )
+    .await;
+    let base = harness.serve_http().await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&base, "manager@example.com", STAFF_PASSWORD)
+        .await;
+    browser
+        .goto(&format!("{base}/admin/restaurants/{restaurant}"))
+        .await;
+    browser
+        .click(&format!(
+            "a[href='/admin/restaurants/{restaurant}/booking-rules']"
+        ))
+        .await;
+    browser.wait_for_text("h1", "Booking rules", SHOWN).await;
+    let set = |name: &'static str, value: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .client()
+                .execute(
+                    "document.querySelector(`[name='${arguments[0]}']`).value = arguments[1]",
+                    vec![json!(name), json!(value)],
+                )
+                .await
+                .unwrap();
+        }
+    };
+    set("pacing_from_0", "18:00").await;
+    set("pacing_until_0", "22:00").await;
+    set("pacing_covers_0", "16").await;
+    set("turn_size_0", "6").await;
+    set("turn_minutes_0", "120").await;
+    set("turn_size_1", "2").await;
+    set("turn_minutes_1", "90").await;
+    browser
+        .click("form[action$='/booking-rules'] button[type=submit]")
+        .await;
+    // Turn times must grow with the party: the row is named and nothing is saved.
+    browser
+        .wait_for_text(
+            "#rules-error",
+            "turnTimes [1].partySizeUpTo must be larger",
+            SHOWN,
+        )
+        .await;
+    browser.assert_accessible("booking rules refused").await;
+    assert!(harness
+        .store
+        .restaurant(restaurant)
+        .await
+        .unwrap()
+        .unwrap()
+        .booking_rules
+        .pacing
+        .is_empty());
+    set("turn_size_0", "2").await;
+    set("turn_minutes_0", "90").await;
+    set("turn_size_1", "6").await;
+    set("turn_minutes_1", "120").await;
+    browser
+        .click("form[action$='/booking-rules'] button[type=submit]")
+        .await;
+    browser.wait_for_text(".notice.ok", "Saved", SHOWN).await;
+    browser.assert_accessible("booking rules").await;
+    browser.screenshot("panel_booking_rules").await;
+    let rules = harness
+        .store
+        .restaurant(restaurant)
+        .await
+        .unwrap()
+        .unwrap()
+        .booking_rules;
+    assert_eq!(rules.pacing.len(), 1);
+    assert_eq!(rules.pacing[0].max_covers, 16);
+    assert_eq!(rules.sitting_minutes(2, 75), 90);
+    assert_eq!(rules.sitting_minutes(5, 75), 120);
+    assert_eq!(rules.modification_cutoff_minutes, 120);
+    browser.close().await;
+    harness.finish().await;
+}

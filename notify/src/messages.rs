@@ -400,6 +400,41 @@ mod tests {
     }
 
     #[test]
+    fn a_change_says_what_the_booking_was_is_now_and_what_the_difference_did() {
+        let now = "2026-12-05T12:00:00Z".parse().unwrap();
+        let mut changed = facts(NotificationKind::Modified { count: 1 });
+        changed.party_size = 4;
+        changed.price_cents = Some(6000);
+        changed.previous = Some(booking::PreviousDetails {
+            date: "2026-12-11".parse().unwrap(),
+            time: "20:00:00".parse().unwrap(),
+            party_size: 2,
+            price_cents: Some(4000),
+        });
+        let email = compose(&changed, "https://book.example/", now);
+        assert!(email
+            .subject
+            .contains("is changed: Saturday 12 December 2026 at 19:30"));
+        assert!(
+            email
+                .text
+                .contains("now for Saturday 12 December 2026 at 19:30, 4 people"),
+            "{}",
+            email.text
+        );
+        assert!(email
+            .text
+            .contains("It was for Friday 11 December 2026 at 20:00, 2 people."));
+        assert!(email
+            .text
+            .contains("the difference of 20.00 EUR was charged"));
+        assert_eq!(
+            NotificationKind::parse("modified_2"),
+            Some(NotificationKind::Modified { count: 2 })
+        );
+    }
+
+    #[test]
     fn a_confirmation_links_the_reservation_and_carries_its_local_time_as_utc() {
         let now = "2026-12-05T12:00:00Z".parse().unwrap();
         let email = compose(

@@ -9,6 +9,7 @@
 //! a deletion refuses while upcoming reservations are held or confirmed unless forced, which
 //! cancels and refunds them.
 
+mod booking_rules;
 mod form;
 mod webhooks;
 
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             get(confirm_delete).post(delete),
         )
         .merge(webhooks::routes())
+        .merge(booking_rules::routes())
 }
 
 fn respond(status: StatusCode, body: Markup) -> Response {
@@ -231,6 +233,7 @@ async fn overview(
                     li { a href=(format!("/admin/restaurants/{id}/edit")) { "Edit details and hours" } }
                     li { a href=(format!("/admin/restaurants/{id}/table-types")) { "Table types and rates" } }
                     li { a href=(format!("/admin/restaurants/{id}/book")) { "Today's book" } }
+                    li { a href=(format!("/admin/restaurants/{id}/booking-rules")) { "Pacing, turn times and changes" } }
                     li { a href=(format!("/admin/restaurants/{id}/webhooks")) { "Webhook endpoints" } }
                     li { a href=(format!("/restaurants/{id}")) { "The diners' page" } }
                     li { a href=(format!("/admin/restaurants/{id}/delete")) { "Delete this restaurant" } }
