@@ -290,6 +290,7 @@ impl Application {
                 intake: outbox::IntakeBatcher::start(store, publisher.clone()),
                 queue_insight: Arc::default(),
                 sold_out: Arc::default(),
+                decisions: Arc::default(),
                 dead_letters: Arc::new(rabbitmq::DeadLetters::new(
                     &settings.amqp_url,
                     settings.topology(),
@@ -428,10 +429,15 @@ impl Application {
     /// Keeps intake's sold-out view up to date from the workers' notices, so a flash crowd is
     /// turned away at the door. Does nothing without the API role.
     pub fn spawn_sold_out_view(&mut self) {
-        let Some(view) = self.api.as_ref().map(|api| api.sold_out.clone()) else {
+        let Some((view, waiters)) = self
+            .api
+            .as_ref()
+            .map(|api| (api.sold_out.clone(), api.decisions.clone()))
+        else {
             return;
         };
         let follow = view.follow(
+            waiters,
             self.settings.amqp_url.clone(),
             self.settings.topology(),
             self.shutdown.clone(),

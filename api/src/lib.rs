@@ -15,6 +15,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod decisions;
 pub mod error;
 pub mod etag;
 pub mod extract;
@@ -72,6 +73,8 @@ pub struct AppState {
     /// What the workers said is sold out (empty, and so silent, unless something follows the
     /// inventory notices: [`sold_out::SoldOutView::follow`]).
     pub sold_out: Arc<sold_out::SoldOutView>,
+    /// Requests waiting for a decision (`Prefer: wait`), woken by the same notices.
+    pub decisions: Arc<decisions::DecisionWaiters>,
     /// Request deadlines, body limits and the cap on requests in flight.
     pub limits: server::HttpLimits,
     /// Abuse limits per client address, staff token and guest email.

@@ -80,6 +80,7 @@ impl SoldOutView {
                     );
                 }
             }
+            InventoryNotice::Decided { .. } => {}
             InventoryNotice::Reset { restaurant_id } => {
                 let forgotten = self
                     .slots
@@ -99,16 +100,24 @@ impl SoldOutView {
         self.slots.invalidate_all();
     }
 
-    /// Keeps the view up to date from the workers' notices until `shutdown`.
+    /// Keeps the view up to date from the workers' notices until `shutdown`, and wakes the
+    /// requests `waiters` hold when their reservations are decided.
     pub async fn follow(
         self: Arc<Self>,
+        waiters: Arc<crate::decisions::DecisionWaiters>,
         amqp_url: String,
         topology: Topology,
         shutdown: CancellationToken,
     ) {
         rabbitmq::inventory::follow(&amqp_url, &topology, shutdown, |heard| match heard {
-            Heard::Notice(body) => self.apply(body),
-            Heard::Gap => self.forget(),
+            Heard::Notice(body) => {
+                self.apply(body);
+                waiters.apply(body);
+            }
+            Heard::Gap => {
+                self.forget();
+                waiters.wake_all();
+            }
         })
         .await;
     }

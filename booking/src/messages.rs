@@ -177,6 +177,12 @@ pub enum InventoryNotice {
     /// Tables may have come back (a cancellation, an expiry, a declined payment, a staff
     /// change): forget what was said about this restaurant.
     Reset { restaurant_id: Uuid },
+    /// A run of decisions committed: clients waiting for these reservations (`Prefer: wait`)
+    /// may be answered.
+    Decided {
+        restaurant_id: Uuid,
+        reservation_ids: Vec<Uuid>,
+    },
 }
 
 /// The tables left in one slot of a table type, after a decision.

@@ -53,6 +53,8 @@ pub struct Harness {
     pub relay: outbox::RelayWaker,
     /// Intake's sold-out view; silent until [`Harness::follow_inventory`].
     pub sold_out: Arc<api::sold_out::SoldOutView>,
+    /// Requests waiting for a decision; woken only after [`Harness::follow_inventory`].
+    pub decisions: Arc<api::decisions::DecisionWaiters>,
     /// The application under test, built as `maitred up` builds it; `None` once stopped.
     application: Option<Application>,
     /// Deletes the test's queues and exchanges when the harness goes away, even when the test
@@ -127,7 +129,11 @@ impl Harness {
                 .unwrap();
         application.spawn_relay();
         let state = application.api_state().unwrap();
-        let (auth, sold_out) = (state.auth.clone(), state.sold_out.clone());
+        let (auth, sold_out, decisions) = (
+            state.auth.clone(),
+            state.sold_out.clone(),
+            state.decisions.clone(),
+        );
         let worker = application.settings.worker_config().unwrap();
         let mut harness = Self {
             store,
@@ -140,6 +146,7 @@ impl Harness {
             gateway_latency: application.settings.gateway_latency,
             relay: application.relay_waker().clone(),
             sold_out,
+            decisions,
             application: Some(application),
             cleanup,
         };
@@ -167,22 +174,25 @@ impl Harness {
     /// Lets intake hear the workers' inventory notices, as `maitred serve` does. Returns once
     /// the subscription is bound, so no notice after it is missed.
     pub async fn follow_inventory(&mut self) {
-        let view = self.sold_out.clone();
-        let (bound, mut on_bound) = tokio::sync::watch::channel(false);
+        let (view, waiters) = (self.sold_out.clone(), self.decisions.clone());
         let topology = self.topology.clone();
-        let application = self.application();
-        let shutdown = application.shutdown_token();
-        application.spawn("sold-out view", async move {
-            rabbitmq::inventory::follow(&amqp_url(), &topology, shutdown, |heard| match heard {
-                rabbitmq::inventory::Heard::Notice(body) => view.apply(body),
-                rabbitmq::inventory::Heard::Gap => {
-                    view.forget();
-                    let _ = bound.send(true);
-                }
-            })
-            .await;
-        });
-        on_bound.wait_for(|bound| *bound).await.unwrap();
+        follow_notices(self.application(), view, waiters, topology).await;
+    }
+
+    /// Another API process on the same queues and database, as a second `maitred serve`
+    /// would be, following the workers' notices (bound when this returns). Returns its router
+    /// and the application, to stop when done.
+    pub async fn another_api_process(&mut self) -> (axum::Router, Application) {
+        let settings = self.application().settings.clone();
+        let mut other =
+            Application::build(settings, Roles::API, Databases::shared(self.store.clone()))
+                .await
+                .unwrap();
+        let state = other.api_state().unwrap();
+        let (view, waiters) = (state.sold_out.clone(), state.decisions.clone());
+        let router = other.router().unwrap();
+        follow_notices(&mut other, view, waiters, self.topology.clone()).await;
+        (router, other)
     }
 
     /// Starts a worker with the harness's hold, gateway latency and webhook settings.
@@ -548,6 +558,34 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
         headers,
         body,
     }
+}
+
+/// Lets an application's intake hear the workers' notices (its sold-out view and its waiting
+/// requests), as `maitred serve` does. Returns once the subscription is bound, so no notice
+/// after it is missed.
+async fn follow_notices(
+    application: &mut Application,
+    view: Arc<api::sold_out::SoldOutView>,
+    waiters: Arc<api::decisions::DecisionWaiters>,
+    topology: Topology,
+) {
+    let (bound, mut on_bound) = tokio::sync::watch::channel(false);
+    let shutdown = application.shutdown_token();
+    application.spawn("sold-out view", async move {
+        rabbitmq::inventory::follow(&amqp_url(), &topology, shutdown, |heard| match heard {
+            rabbitmq::inventory::Heard::Notice(body) => {
+                view.apply(body);
+                waiters.apply(body);
+            }
+            rabbitmq::inventory::Heard::Gap => {
+                view.forget();
+                waiters.wake_all();
+                let _ = bound.send(true);
+            }
+        })
+        .await;
+    });
+    on_bound.wait_for(|bound| *bound).await.unwrap();
 }
 
 /// A restaurant in UTC, open around the clock, with one table type of `tables` tables

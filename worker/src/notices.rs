@@ -51,6 +51,16 @@ impl InventoryNotices {
         }
     }
 
+    /// After a run of decisions committed: its reservations, for the clients waiting on them.
+    pub fn decided(&self, restaurant_id: Uuid, reservation_ids: Vec<Uuid>) {
+        if !reservation_ids.is_empty() {
+            self.send(InventoryNotice::Decided {
+                restaurant_id,
+                reservation_ids,
+            });
+        }
+    }
+
     /// After a command that may have given tables back or changed the inventory.
     pub fn reset(&self, restaurant_id: Uuid) {
         self.send(InventoryNotice::Reset { restaurant_id });

@@ -139,6 +139,20 @@ async fn decide_run(
             let per_command = took / u32::try_from(ids.len()).unwrap_or(u32::MAX).max(1);
             context.pace.observe(per_command);
             context.notices.tables_left(&batch.slots_left);
+            // One partition's run may span restaurants: one notice each.
+            let mut by_restaurant: std::collections::HashMap<Uuid, Vec<Uuid>> =
+                std::collections::HashMap::new();
+            for (_, envelope) in &run {
+                if let Some(id) = envelope.command.reservation_id() {
+                    by_restaurant
+                        .entry(envelope.restaurant_id)
+                        .or_default()
+                        .push(id);
+                }
+            }
+            for (restaurant_id, ids) in by_restaurant {
+                context.notices.decided(restaurant_id, ids);
+            }
             for ((i, envelope), decision) in run.iter().zip(batch.decisions) {
                 let outcome = Outcome::Decided(decision);
                 dispositions[*i] = conclude(&deliveries[*i], envelope, Ok(outcome), per_command);

@@ -21,7 +21,7 @@ use crate::openapi::problems::{
 use crate::paging::{Page, PageQuery};
 use crate::queue_place::QueuePlace;
 use crate::rate_limit::BookingAllowance;
-use crate::{intake, ApiError, AppState};
+use crate::{decisions, intake, ApiError, AppState};
 
 /// Seconds a client should wait before polling a reservation whose change is under way.
 const POLL_AFTER_SECONDS: u32 = 1;
@@ -62,9 +62,14 @@ struct BookingReceipt {
 /// Book a table. Open to anonymous diners.
 ///
 /// `202 Accepted` while the request waits for its decision, `200 OK` for a retry of a decided
-/// request; `Location` names the resource to poll either way. A `503` means nothing was
+/// request, or with `Prefer: wait=N` for one decided within N seconds (one round trip);
+/// `Location` names the resource to poll either way. A `503` means nothing was
 /// recorded: retry with the same `reservationId`.
 #[utoipa::path(post, path = "/v1/reservations", tag = "reservations",
+    params(
+        ("Prefer" = Option<String>, Header, description = "`wait=N` (RFC 7240, N at most 30): \
+            a request decided within N seconds is answered `200` with its decision"),
+    ),
     request_body = BookingForm,
     responses(
         (status = 202, description = "Recorded as pending; poll Location", body = BookingReceipt),
@@ -81,8 +86,37 @@ async fn create(
     let request_id = headers
         .get(crate::REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok());
-    let booked = intake::book(&state, form, request_id).await?;
-    let (reservation, handed_over) = (booked.reservation, booked.hand_over_token);
+    // `Prefer: wait=N`: registered before the request is queued, so its decision cannot slip
+    // past; answered `200` with the decision if it comes within N seconds.
+    let wait = decisions::preferred_wait(&headers).and_then(|wait| {
+        let woken = state.decisions.register(form.reservation_id)?;
+        Some((wait, woken))
+    });
+    let reservation_id = form.reservation_id;
+    let booked = match intake::book(&state, form, request_id).await {
+        Ok(booked) => booked,
+        Err(error) => {
+            drop(wait);
+            state.decisions.forget_gone(reservation_id);
+            return Err(error);
+        }
+    };
+    let (mut reservation, handed_over) = (booked.reservation, booked.hand_over_token);
+    let waited = wait.as_ref().map(|(wait, _)| *wait);
+    match wait {
+        Some((wait, woken)) if reservation.status.is_pending() => {
+            let deadline = tokio::time::Instant::now() + wait;
+            if let Some(decided) =
+                decisions::wait_for_decision(&state, reservation.id, woken, deadline).await?
+            {
+                reservation = decided;
+            }
+        }
+        waiting => {
+            drop(waiting);
+            state.decisions.forget_gone(reservation_id);
+        }
+    }
     let accepted = reservation.status.is_pending();
     let access_token = handed_over.then(|| state.auth.reservation_token(&reservation));
     let callback_secret = state
@@ -105,7 +139,20 @@ async fn create(
         callback_secret,
         queue,
     };
-    Ok(with_location(receipt, &location, accepted))
+    Ok(preference_applied(
+        with_location(receipt, &location, accepted),
+        waited,
+    ))
+}
+
+/// Says which wait was honored (RFC 7240's `Preference-Applied`).
+fn preference_applied(mut response: Response, waited: Option<std::time::Duration>) -> Response {
+    if let Some(waited) = waited {
+        if let Ok(value) = HeaderValue::from_str(&format!("wait={}", waited.as_secs())) {
+            response.headers_mut().insert("preference-applied", value);
+        }
+    }
+    response
 }
 
 /// The guest's reservations, newest first (a guest token from `maitred token guest`).
@@ -136,7 +183,11 @@ async fn history(
 
 /// One reservation: its guest's, or its restaurant's staff's.
 #[utoipa::path(get, path = "/v1/reservations/{id}", tag = "reservations",
-    params(("id" = Uuid, Path, description = "The reservationId")),
+    params(
+        ("id" = Uuid, Path, description = "The reservationId"),
+        ("Prefer" = Option<String>, Header, description = "`wait=N` (RFC 7240, N at most 30): \
+            answer as soon as a pending reservation is decided, or as it is after N seconds"),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The reservation", body = Reservation),
@@ -146,8 +197,38 @@ async fn show(
     caller: Principal,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<axum::Json<Reservation>, ApiError> {
-    Ok(axum::Json(authorized(&state, &caller, id).await?))
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(wait) = decisions::preferred_wait(&headers) else {
+        return Ok(axum::Json(authorized(&state, &caller, id).await?).into_response());
+    };
+    // Registered before the read, so a decision right after it still wakes this request.
+    let woken = state.decisions.register(id);
+    let reservation = match authorized(&state, &caller, id).await {
+        Ok(reservation) => reservation,
+        Err(error) => {
+            drop(woken);
+            state.decisions.forget_gone(id);
+            return Err(error);
+        }
+    };
+    let reservation = match woken {
+        Some(woken) if reservation.status.is_pending() => {
+            let deadline = tokio::time::Instant::now() + wait;
+            decisions::wait_for_decision(&state, id, woken, deadline)
+                .await?
+                .unwrap_or(reservation)
+        }
+        woken => {
+            drop(woken);
+            state.decisions.forget_gone(id);
+            reservation
+        }
+    };
+    Ok(preference_applied(
+        axum::Json(reservation).into_response(),
+        Some(wait),
+    ))
 }
 
 /// Cancel. `202`: the cancellation is queued on the restaurant's partition (or was done

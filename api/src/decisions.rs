@@ -1,0 +1,236 @@
+//! Clients waiting for a decision (`Prefer: wait=N`, RFC 7240). A waiting request registers
+//! here and sleeps; the workers announce each run of decisions on the inventory notices'
+//! exchange, which every API process follows, and the notice wakes the waiters of those
+//! reservations in whichever process holds them. No waiter reads the database while it
+//! waits: one read when it is woken (or its time is up) makes its answer.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use booking::messages::InventoryNotice;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// The longest wait a client may ask for.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// Waiters one process keeps at most; a request beyond them is answered at once, as without
+/// the preference, so no crowd of waiting clients can exhaust memory.
+pub const MAX_WAITERS: usize = 20_000;
+
+/// The waiting clients of this process, by reservation.
+#[derive(Debug, Default)]
+pub struct DecisionWaiters {
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    by_reservation: HashMap<Uuid, Vec<oneshot::Sender<()>>>,
+    count: usize,
+}
+
+impl Waiting {
+    fn wake(&mut self, reservation_id: Uuid) {
+        for wake in self
+            .by_reservation
+            .remove(&reservation_id)
+            .unwrap_or_default()
+        {
+            self.count -= 1;
+            if wake.send(()).is_ok() {
+                metrics::counter!("maitred_decision_waiters_woken_total").increment(1);
+            }
+        }
+        self.report();
+    }
+
+    fn report(&self) {
+        metrics::gauge!("maitred_decision_waiters").set(self.count as f64);
+    }
+}
+
+/// A registration: resolves when a worker says the reservation was decided (or the notices
+/// had a gap, when anything may have been missed).
+pub type Woken = oneshot::Receiver<()>;
+
+impl DecisionWaiters {
+    /// Registers a waiter for `reservation_id`; `None` when the process waits for too many.
+    pub fn register(&self, reservation_id: Uuid) -> Option<Woken> {
+        let mut waiting = self.waiting.lock().ok()?;
+        if waiting.count >= MAX_WAITERS {
+            metrics::counter!("maitred_decision_waiters_refused_total").increment(1);
+            return None;
+        }
+        let (wake, woken) = oneshot::channel();
+        waiting
+            .by_reservation
+            .entry(reservation_id)
+            .or_default()
+            .push(wake);
+        waiting.count += 1;
+        waiting.report();
+        Some(woken)
+    }
+
+    /// Forgets the waiters of `reservation_id` that gave up (their time was up).
+    pub fn forget_gone(&self, reservation_id: Uuid) {
+        let Ok(mut waiting) = self.waiting.lock() else {
+            return;
+        };
+        let Some(wakes) = waiting.by_reservation.get_mut(&reservation_id) else {
+            return;
+        };
+        let before = wakes.len();
+        wakes.retain(|wake| !wake.is_closed());
+        let gone = before - wakes.len();
+        if wakes.is_empty() {
+            waiting.by_reservation.remove(&reservation_id);
+        }
+        waiting.count -= gone;
+        waiting.report();
+    }
+
+    /// Applies a notice's body: a run of decisions wakes their waiters. Other notices, and
+    /// bytes that are not one, are not about waiters.
+    pub fn apply(&self, body: &[u8]) {
+        let Ok(InventoryNotice::Decided {
+            reservation_ids, ..
+        }) = serde_json::from_slice::<InventoryNotice>(body)
+        else {
+            return;
+        };
+        let Ok(mut waiting) = self.waiting.lock() else {
+            return;
+        };
+        for id in reservation_ids {
+            waiting.wake(id);
+        }
+    }
+
+    /// Wakes everyone: notices may have been missed. Each re-reads its reservation and, if it
+    /// is still pending, waits again.
+    pub fn wake_all(&self) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            let ids: Vec<Uuid> = waiting.by_reservation.keys().copied().collect();
+            for id in ids {
+                waiting.wake(id);
+            }
+        }
+    }
+
+    /// How many clients wait, for the metrics.
+    pub fn len(&self) -> usize {
+        self.waiting
+            .lock()
+            .map(|waiting| waiting.count)
+            .unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Waits until `reservation_id` leaves `pending` or `deadline` passes, having registered
+/// `woken` before the caller's last read of it (so no decision falls between the two), and
+/// returns the reservation as it then is: one read per wake, none while waiting.
+///
+/// # Errors
+/// On a database error.
+pub async fn wait_for_decision(
+    state: &crate::AppState,
+    reservation_id: Uuid,
+    mut woken: Woken,
+    deadline: tokio::time::Instant,
+) -> booking::Result<Option<booking::Reservation>> {
+    loop {
+        if tokio::time::timeout_at(deadline, &mut woken).await.is_err() {
+            drop(woken);
+            state.decisions.forget_gone(reservation_id);
+            return state.store.reservation(reservation_id).await;
+        }
+        // Woken by its decision, or by a gap in the notices: registered again before reading,
+        // so a still-pending reservation misses nothing while it waits on.
+        let again = state.decisions.register(reservation_id);
+        let reservation = state.store.reservation(reservation_id).await?;
+        let pending = reservation
+            .as_ref()
+            .is_some_and(|reservation| reservation.status.is_pending());
+        match again {
+            Some(again) if pending => woken = again,
+            again => {
+                drop(again);
+                state.decisions.forget_gone(reservation_id);
+                return Ok(reservation);
+            }
+        }
+    }
+}
+
+/// The wait a request's `Prefer` headers ask for (`wait=N` seconds, at most [`MAX_WAIT`]), if
+/// any. Other preferences, and a malformed wait, are ignored, as RFC 7240 asks.
+pub fn preferred_wait(headers: &axum::http::HeaderMap) -> Option<Duration> {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split([',', ';']))
+        .filter_map(|preference| {
+            let (name, value) = preference.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("wait")
+                .then(|| value.trim().trim_matches('"').parse::<u64>().ok())
+                .flatten()
+        })
+        .next()
+        .map(|seconds| Duration::from_secs(seconds).min(MAX_WAIT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn prefer(value: &str) -> Option<Duration> {
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_str(value).unwrap());
+        preferred_wait(&headers)
+    }
+
+    #[test]
+    fn the_wait_is_read_among_other_preferences_and_capped() {
+        assert_eq!(prefer("wait=5"), Some(Duration::from_secs(5)));
+        assert_eq!(
+            prefer("respond-async, wait=10"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            prefer("return=minimal; Wait=\"7\""),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(prefer("wait=3600"), Some(MAX_WAIT));
+        assert_eq!(prefer("wait=soon"), None);
+        assert_eq!(prefer("respond-async"), None);
+    }
+
+    #[tokio::test]
+    async fn a_decision_notice_wakes_its_waiters_only() {
+        let waiters = DecisionWaiters::default();
+        let (decided, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let woken = waiters.register(decided).unwrap();
+        let mut still = waiters.register(other).unwrap();
+        let notice = InventoryNotice::Decided {
+            restaurant_id: Uuid::nil(),
+            reservation_ids: vec![decided],
+        };
+        waiters.apply(&serde_json::to_vec(&notice).unwrap());
+        woken.await.unwrap();
+        assert!(still.try_recv().is_err());
+        assert_eq!(waiters.len(), 1);
+        drop(still);
+        waiters.forget_gone(other);
+        assert!(waiters.is_empty());
+    }
+}
