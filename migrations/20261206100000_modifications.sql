@@ -34,14 +34,16 @@ CREATE UNIQUE INDEX reservation_change_one_open ON reservation_change (reservati
     WHERE status IN ('pending', 'awaiting_payment');
 CREATE INDEX reservation_change_reservation ON reservation_change (reservation_id, created_at DESC);
 
--- A change's price difference is a payment of its own: a charge of the difference, or a refund
--- of it against the booking's charge. A canceled booking's refund gives back its charge less
--- what changes refunded, and each change's charge by a refund of its own (`refund_of` names the
--- charge a refund gives back). The booking's own charge, refund and fee stay one of each; a
--- change has at most one charge and one refund.
+-- A change's price difference is a payment of its own: a charge of the difference, or refunds
+-- of it. `refund_of` names the charge a refund gives back, and no refund exceeds what is left
+-- on its charge: a lower price is refunded from the latest charges first, and a canceled
+-- booking gets back what is left on each. The booking's own charge, refund and fee stay one of
+-- each; a change has at most one charge, and one refund per charge it gives back from.
 ALTER TABLE payment ADD COLUMN change_id uuid REFERENCES reservation_change (id);
 ALTER TABLE payment ADD COLUMN refund_of uuid REFERENCES payment (id);
 ALTER TABLE payment DROP CONSTRAINT payment_reservation_id_kind_key;
 CREATE UNIQUE INDEX payment_one_of_each_kind ON payment (reservation_id, kind) WHERE change_id IS NULL;
-CREATE UNIQUE INDEX payment_one_of_each_kind_per_change ON payment (change_id, kind)
-    WHERE change_id IS NOT NULL;
+CREATE UNIQUE INDEX payment_one_charge_per_change ON payment (change_id)
+    WHERE change_id IS NOT NULL AND kind = 'charge';
+CREATE UNIQUE INDEX payment_one_refund_per_change_and_charge ON payment (change_id, refund_of)
+    WHERE change_id IS NOT NULL AND kind = 'refund';

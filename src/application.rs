@@ -290,7 +290,10 @@ impl Application {
                 intake: outbox::IntakeBatcher::start(store, publisher.clone()),
                 queue_insight: Arc::default(),
                 sold_out: Arc::default(),
-                decisions: Arc::default(),
+                // Each waiter holds one of the requests in flight: a quarter of the cap at most.
+                decisions: Arc::new(api::decisions::DecisionWaiters::with_capacity(
+                    settings.http_limits().max_concurrent_requests / 4,
+                )),
                 dead_letters: Arc::new(rabbitmq::DeadLetters::new(
                     &settings.amqp_url,
                     settings.topology(),

@@ -5,7 +5,10 @@
 //! waits: one read when it is woken (or its time is up) makes its answer.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use booking::messages::InventoryNotice;
@@ -15,14 +18,23 @@ use uuid::Uuid;
 /// The longest wait a client may ask for.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// Waiters one process keeps at most; a request beyond them is answered at once, as without
-/// the preference, so no crowd of waiting clients can exhaust memory.
-pub const MAX_WAITERS: usize = 20_000;
+/// What a wait leaves of the request's deadline, for the one read that makes its answer.
+const ANSWER_MARGIN: Duration = Duration::from_secs(3);
 
-/// The waiting clients of this process, by reservation.
-#[derive(Debug, Default)]
+/// The waiting clients of this process, by reservation. Each holds one of the requests in
+/// flight that the server caps, so at most `capacity` wait at once (a quarter of that cap by
+/// default): a request beyond them is answered at once, as without the preference, and no
+/// crowd of waiting clients can starve the others.
+#[derive(Debug)]
 pub struct DecisionWaiters {
     waiting: Mutex<Waiting>,
+    capacity: usize,
+}
+
+impl Default for DecisionWaiters {
+    fn default() -> Self {
+        Self::with_capacity(crate::server::HttpLimits::default().max_concurrent_requests / 4)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -52,14 +64,47 @@ impl Waiting {
 }
 
 /// A registration: resolves when a worker says the reservation was decided (or the notices
-/// had a gap, when anything may have been missed).
-pub type Woken = oneshot::Receiver<()>;
+/// had a gap, when anything may have been missed). Dropped, however its request ends (an
+/// answer, a timeout, a client gone), it takes itself out of the waiters.
+#[derive(Debug)]
+pub struct Woken {
+    receiver: Option<oneshot::Receiver<()>>,
+    reservation_id: Uuid,
+    waiters: Arc<DecisionWaiters>,
+}
+
+impl Future for Woken {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.receiver.as_mut() {
+            // A closed sender (a wake or a drain) is a wake too.
+            Some(receiver) => Pin::new(receiver).poll(cx).map(|_| ()),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl Drop for Woken {
+    fn drop(&mut self) {
+        // The receiver first, so its sender reads closed and is the one forgotten.
+        drop(self.receiver.take());
+        self.waiters.forget_gone(self.reservation_id);
+    }
+}
 
 impl DecisionWaiters {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            waiting: Mutex::default(),
+            capacity,
+        }
+    }
+
     /// Registers a waiter for `reservation_id`; `None` when the process waits for too many.
-    pub fn register(&self, reservation_id: Uuid) -> Option<Woken> {
+    pub fn register(self: &Arc<Self>, reservation_id: Uuid) -> Option<Woken> {
         let mut waiting = self.waiting.lock().ok()?;
-        if waiting.count >= MAX_WAITERS {
+        if waiting.count >= self.capacity {
             metrics::counter!("maitred_decision_waiters_refused_total").increment(1);
             return None;
         }
@@ -71,11 +116,15 @@ impl DecisionWaiters {
             .push(wake);
         waiting.count += 1;
         waiting.report();
-        Some(woken)
+        Some(Woken {
+            receiver: Some(woken),
+            reservation_id,
+            waiters: self.clone(),
+        })
     }
 
-    /// Forgets the waiters of `reservation_id` that gave up (their time was up).
-    pub fn forget_gone(&self, reservation_id: Uuid) {
+    /// Forgets the waiters of `reservation_id` that are gone (their [`Woken`] was dropped).
+    fn forget_gone(&self, reservation_id: Uuid) {
         let Ok(mut waiting) = self.waiting.lock() else {
             return;
         };
@@ -148,25 +197,31 @@ pub async fn wait_for_decision(
     loop {
         if tokio::time::timeout_at(deadline, &mut woken).await.is_err() {
             drop(woken);
-            state.decisions.forget_gone(reservation_id);
             return state.store.reservation(reservation_id).await;
         }
         // Woken by its decision, or by a gap in the notices: registered again before reading,
         // so a still-pending reservation misses nothing while it waits on.
         let again = state.decisions.register(reservation_id);
+        drop(woken);
         let reservation = state.store.reservation(reservation_id).await?;
         let pending = reservation
             .as_ref()
             .is_some_and(|reservation| reservation.status.is_pending());
         match again {
             Some(again) if pending => woken = again,
-            again => {
-                drop(again);
-                state.decisions.forget_gone(reservation_id);
-                return Ok(reservation);
-            }
+            _ => return Ok(reservation),
         }
     }
+}
+
+/// How long a request with `Prefer: wait=N` waits: N, but never so long that the server's
+/// request deadline (`request_timeout`, counted from the start) cuts the answer off.
+pub fn wait_until(
+    started: tokio::time::Instant,
+    wait: Duration,
+    request_timeout: Duration,
+) -> tokio::time::Instant {
+    started + wait.min(request_timeout.saturating_sub(ANSWER_MARGIN))
 }
 
 /// The wait a request's `Prefer` headers ask for (`wait=N` seconds, at most [`MAX_WAIT`]), if
@@ -217,20 +272,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_decision_notice_wakes_its_waiters_only() {
-        let waiters = DecisionWaiters::default();
+        let waiters = Arc::new(DecisionWaiters::default());
         let (decided, other) = (Uuid::new_v4(), Uuid::new_v4());
         let woken = waiters.register(decided).unwrap();
-        let mut still = waiters.register(other).unwrap();
+        let still = waiters.register(other).unwrap();
         let notice = InventoryNotice::Decided {
             restaurant_id: Uuid::nil(),
             reservation_ids: vec![decided],
         };
         waiters.apply(&serde_json::to_vec(&notice).unwrap());
-        woken.await.unwrap();
-        assert!(still.try_recv().is_err());
+        woken.await;
         assert_eq!(waiters.len(), 1);
+        // A request that ends however it ends takes its registration with it.
         drop(still);
-        waiters.forget_gone(other);
         assert!(waiters.is_empty());
+        let small = Arc::new(DecisionWaiters::with_capacity(1));
+        let _first = small.register(decided).unwrap();
+        assert!(small.register(other).is_none());
     }
 }

@@ -125,7 +125,17 @@ pub fn app(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_limit));
-    server::limit(routes, &limits)
+    server_stack(routes, &limits).with_state(state)
+}
+
+/// The layers every request passes through, outermost last: the request deadline and the cap
+/// on requests in flight, the HTTP metrics, the request's span, its request id, and the panic
+/// catcher. Public so a benchmark's floor measures the same stack with nothing behind it.
+pub fn server_stack<S>(routes: Router<S>, limits: &server::HttpLimits) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    server::limit(routes, limits)
         .layer(axum::middleware::from_fn(monitoring::track_http))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -152,5 +162,4 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(drop_unusable_request_id))
         // A bug must still answer problem+json, not drop the connection.
         .layer(CatchPanicLayer::custom(error::panicked))
-        .with_state(state)
 }

@@ -9,11 +9,12 @@
 //! per contender, 20 = maitred's default), `--partitions P` (4), `--prefetch K` (32),
 //! `--worker-pool K` (0: maitred's intake and worker share the pool; K: the worker gets K of
 //! the pool's connections to itself, as `maitred up` and a separate `maitred work` do),
-//! `--only naive,for_update,conditional,optimistic,maitred`, `--out FILE`
+//! `--only floor,naive,for_update,conditional,optimistic,maitred`, `--out FILE`
 //! (target/bench-results/flash_crowd.json), `--drain-timeout SECS` (1800).
 //! Environment: `BENCH_PG_URL` (postgres://postgres@127.0.0.1:5432), `AMQP_URL`.
 //!
-//! Layout: `scene` seeds each contender's restaurant, `peers` are the direct-to-database
+//! Layout: `scene` seeds each contender's restaurant, `floor` is HTTP alone (maitred's server
+//! stack answering a sold-out 409 without touching anything), `peers` are the direct-to-database
 //! contenders, `maitred` runs maitred end to end, `load` drives the requests, `cpu` reads
 //! CPU time from /proc, `results` and `report` make the figures, the table and the JSON.
 
@@ -21,6 +22,7 @@
 mod support;
 
 mod cpu;
+mod floor;
 mod load;
 mod maitred;
 mod peers;
@@ -57,7 +59,8 @@ const LIMIT_PER_TYPE: i64 = (TABLES_PER_TYPE as i64) * (100 + OVERBOOKING_PCT as
 const SECTIONS: [&str; 3] = ["A", "B", "C"];
 /// The optimistic peer's attempts per request before it gives up.
 const OPTIMISTIC_ATTEMPTS: usize = 10;
-const CONTENDERS: [&str; 5] = [
+const CONTENDERS: [&str; 6] = [
+    "floor",
     "naive",
     "for_update",
     "conditional",
@@ -149,6 +152,7 @@ async fn async_main(args: Args) {
     {
         eprintln!("running {name} …");
         let figures = match *name {
+            "floor" => floor::run_floor(&args, &db_url).await,
             "naive" => run_peer(Peer::Naive, name, &args, &admin, &db_url).await,
             "for_update" => run_peer(Peer::ForUpdate, name, &args, &admin, &db_url).await,
             "conditional" => run_peer(Peer::Conditional, name, &args, &admin, &db_url).await,

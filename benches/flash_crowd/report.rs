@@ -79,7 +79,8 @@ pub(crate) fn ratios(results: &[Figures]) -> Value {
     let for_update = results.iter().find(|f| f.name == "for_update");
     let best_correct_peer = results
         .iter()
-        .filter(|f| f.name != "maitred" && f.gates.all_zero() && f.errors == 0)
+        .filter(|f| !matches!(f.name.as_str(), "maitred" | "floor"))
+        .filter(|f| f.gates.all_zero() && f.errors == 0)
         .min_by(|a, b| a.all_final_s.total_cmp(&b.all_final_s));
     println!();
     if let Some(best) = best_correct_peer {
@@ -88,17 +89,21 @@ pub(crate) fn ratios(results: &[Figures]) -> Value {
             best.name, best.all_final_s
         );
     }
+    let floor = results.iter().find(|f| f.name == "floor");
     let mut out = serde_json::Map::new();
     for f in results {
         let vs_for_update = for_update.map(|r| r.all_final_s / f.all_final_s);
         let vs_best = best_correct_peer.map(|r| r.all_final_s / f.all_final_s);
         let dps_vs_best = best_correct_peer.map(|r| f.decisions_per_s / r.decisions_per_s);
+        // How many times HTTP alone's time to answer everything: 1 is the floor itself.
+        let floor_multiple = floor.map(|floor| f.all_final_s / floor.all_final_s);
         println!(
-            "  {:<12} drains {}× the speed of for_update, {}× the best correct peer (decisions/s {}×)",
+            "  {:<12} drains {}× the speed of for_update, {}× the best correct peer (decisions/s {}×), {}× the floor's time",
             f.name,
             vs_for_update.map_or("-".into(), |r| format!("{r:.2}")),
             vs_best.map_or("-".into(), |r| format!("{r:.2}")),
             dps_vs_best.map_or("-".into(), |r| format!("{r:.2}")),
+            floor_multiple.map_or("-".into(), |r| format!("{r:.2}")),
         );
         out.insert(
             f.name.clone(),
@@ -106,6 +111,7 @@ pub(crate) fn ratios(results: &[Figures]) -> Value {
                 "speedup_vs_for_update": vs_for_update,
                 "speedup_vs_best_correct_peer": vs_best,
                 "decisions_per_s_vs_best_correct_peer": dps_vs_best,
+                "multiple_of_floor": floor_multiple,
             }),
         );
     }

@@ -88,33 +88,22 @@ async fn create(
         .and_then(|value| value.to_str().ok());
     // `Prefer: wait=N`: registered before the request is queued, so its decision cannot slip
     // past; answered `200` with the decision if it comes within N seconds.
+    let started = tokio::time::Instant::now();
     let wait = decisions::preferred_wait(&headers).and_then(|wait| {
         let woken = state.decisions.register(form.reservation_id)?;
         Some((wait, woken))
     });
-    let reservation_id = form.reservation_id;
-    let booked = match intake::book(&state, form, request_id).await {
-        Ok(booked) => booked,
-        Err(error) => {
-            drop(wait);
-            state.decisions.forget_gone(reservation_id);
-            return Err(error);
-        }
-    };
+    let booked = intake::book(&state, form, request_id).await?;
     let (mut reservation, handed_over) = (booked.reservation, booked.hand_over_token);
     let waited = wait.as_ref().map(|(wait, _)| *wait);
-    match wait {
-        Some((wait, woken)) if reservation.status.is_pending() => {
-            let deadline = tokio::time::Instant::now() + wait;
+    if let Some((wait, woken)) = wait {
+        if reservation.status.is_pending() {
+            let deadline = decisions::wait_until(started, wait, state.limits.request_timeout);
             if let Some(decided) =
                 decisions::wait_for_decision(&state, reservation.id, woken, deadline).await?
             {
                 reservation = decided;
             }
-        }
-        waiting => {
-            drop(waiting);
-            state.decisions.forget_gone(reservation_id);
         }
     }
     let accepted = reservation.status.is_pending();
@@ -199,35 +188,26 @@ async fn show(
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let started = tokio::time::Instant::now();
     let Some(wait) = decisions::preferred_wait(&headers) else {
         return Ok(axum::Json(authorized(&state, &caller, id).await?).into_response());
     };
     // Registered before the read, so a decision right after it still wakes this request.
     let woken = state.decisions.register(id);
-    let reservation = match authorized(&state, &caller, id).await {
-        Ok(reservation) => reservation,
-        Err(error) => {
-            drop(woken);
-            state.decisions.forget_gone(id);
-            return Err(error);
-        }
-    };
+    let reservation = authorized(&state, &caller, id).await?;
+    let waited = woken.as_ref().map(|_| wait);
     let reservation = match woken {
         Some(woken) if reservation.status.is_pending() => {
-            let deadline = tokio::time::Instant::now() + wait;
+            let deadline = decisions::wait_until(started, wait, state.limits.request_timeout);
             decisions::wait_for_decision(&state, id, woken, deadline)
                 .await?
                 .unwrap_or(reservation)
         }
-        woken => {
-            drop(woken);
-            state.decisions.forget_gone(id);
-            reservation
-        }
+        _ => reservation,
     };
     Ok(preference_applied(
         axum::Json(reservation).into_response(),
-        Some(wait),
+        waited,
     ))
 }
 

@@ -280,19 +280,7 @@ impl Catalog {
                 table_types: HashMap::new(),
             });
         }
-        // Shared row locks: a staff update or delete of a restaurant or a type waits for this
-        // decision, and a decision after a delete finds them gone. So a delete's check for
-        // upcoming bookings (and its forced cancellations) never misses one decided meanwhile.
-        // (The counts make PostgreSQL run both locking reads.)
-        sqlx::query!(
-            "WITH r AS (SELECT 1 FROM restaurant WHERE id = ANY($1) ORDER BY id FOR SHARE),
-                  t AS (SELECT 1 FROM table_type WHERE id = ANY($2) ORDER BY id FOR SHARE)
-             SELECT (SELECT count(*) FROM r) AS restaurants, (SELECT count(*) FROM t) AS types",
-            &restaurant_ids,
-            &type_ids,
-        )
-        .fetch_one(&mut *conn)
-        .await?;
+        lock_catalog(&mut *conn, &restaurant_ids, &type_ids).await?;
         let restaurants = load_restaurants(&mut *conn, &restaurant_ids).await?;
         let table_types = load_table_types(&mut *conn, &type_ids).await?;
         Ok(Self {
@@ -331,6 +319,27 @@ impl Catalog {
             table_type,
         }
     }
+}
+
+/// Shared row locks on restaurants and table types: a staff update or delete of one waits for
+/// the decision that holds them, and a decision after a delete finds them gone. So a delete's
+/// check for upcoming bookings (and its forced cancellations) never misses one decided
+/// meanwhile. (The counts make PostgreSQL run both locking reads.)
+pub(super) async fn lock_catalog(
+    conn: &mut PgConnection,
+    restaurant_ids: &[Uuid],
+    type_ids: &[Uuid],
+) -> Result<()> {
+    sqlx::query!(
+        "WITH r AS (SELECT 1 FROM restaurant WHERE id = ANY($1) ORDER BY id FOR SHARE),
+              t AS (SELECT 1 FROM table_type WHERE id = ANY($2) ORDER BY id FOR SHARE)
+         SELECT (SELECT count(*) FROM r) AS restaurants, (SELECT count(*) FROM t) AS types",
+        restaurant_ids,
+        type_ids,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
 }
 
 /// The inventory rows of every slot a run needs, locked, and what the run takes from them (a

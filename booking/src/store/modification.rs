@@ -16,7 +16,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::decision::{load_rates, DecisionPolicy, SlotInventory, WORKER_ACTOR};
+use super::decision::{load_rates, lock_catalog, DecisionPolicy, SlotInventory, WORKER_ACTOR};
 use super::lifecycle::Refusal;
 use super::slot_covers::SlotCovers;
 use super::transition::{self, Locked};
@@ -173,6 +173,8 @@ impl Store {
         };
         if let Some(open) = open_change(&mut tx, id).await? {
             if open.same_as(wanted) {
+                // The transaction's connection back to the pool before the read takes one.
+                tx.rollback().await?;
                 return Ok(self.change(id, open.id).await?.ok_or(Refusal::Missing));
             }
             return Ok(Err(Refusal::Conflict(format!(
@@ -385,7 +387,12 @@ impl Store {
         let price = moved.price_cents;
         apply(tx, locked, change, moved, &self.notification_plan).await?;
         if paid && difference < 0 {
-            payments::request_change_refund(tx, locked.id, change.id, -difference).await?;
+            let refunded =
+                payments::request_change_refund(tx, locked.id, change.id, -difference).await?;
+            if refunded < -difference {
+                tracing::error!(change_id = %change.id, refunded, owed = -difference,
+                    "the booking's charges hold less than a change's refund; ops must settle it");
+            }
         }
         Ok(ChangeOutcome::Applied { price_cents: price })
     }
@@ -504,6 +511,12 @@ async fn move_slots(
     restaurant: &Restaurant,
     price: Price<'_>,
 ) -> Result<std::result::Result<Moved, &'static str>> {
+    // As a booking's decision does: a staff delete of the restaurant or the new table type
+    // waits for this one, or this one finds them gone.
+    let mut types = vec![locked.table_type_id, change.table_type_id];
+    types.sort_unstable();
+    types.dedup();
+    lock_catalog(conn, &[restaurant.id], &types).await?;
     let Some(table_type) = load_table_type(conn, restaurant.id, change.table_type_id).await? else {
         return Ok(Err("table_type_unavailable"));
     };
@@ -699,7 +712,8 @@ async fn refund_change_charge(
          SELECT gen_random_uuid(), reservation_id, 'refund', amount_cents, currency, 'requested',
                 gateway, change_id, id
          FROM payment WHERE id = $1 AND status = 'captured'
-         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
+         ON CONFLICT (change_id, refund_of) WHERE change_id IS NOT NULL AND kind = 'refund'
+         DO NOTHING RETURNING id",
         charge_id,
     )
     .fetch_optional(&mut *conn)

@@ -147,10 +147,10 @@ pub(crate) async fn request_fee(
     Ok(payment_id)
 }
 
-/// Records the refund of everything the reservation paid and queues the jobs: its captured
-/// charge less what its changes already refunded, and each captured charge of a change's
-/// price difference, each against the charge it gives back. `None` when there is no captured
-/// charge, or the booking's refund exists already.
+/// Records the refund of everything the reservation paid and queues the jobs: what is left
+/// on each of its captured charges (its own, and each change's difference) once the refunds
+/// already made or under way against it are taken off, each against its charge. `None` when
+/// there is no captured charge, or the booking's refund exists already.
 pub(crate) async fn request_refund(
     conn: &mut PgConnection,
     reservation_id: Uuid,
@@ -158,10 +158,9 @@ pub(crate) async fn request_refund(
     let payment_id = sqlx::query_scalar!(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               refund_of)
-         SELECT $1, c.reservation_id, 'refund',
-                c.amount_cents - coalesce((SELECT sum(r.amount_cents) FROM payment r
-                                            WHERE r.refund_of = c.id AND r.change_id IS NOT NULL
-                                              AND r.status IN ('requested', 'refunded')), 0)::int8,
+         SELECT $1, c.reservation_id, 'refund', greatest(c.amount_cents - coalesce((
+                    SELECT sum(r.amount_cents) FROM payment r
+                    WHERE r.refund_of = c.id AND r.status IN ('requested', 'refunded')), 0), 0)::int8,
                 c.currency, 'requested', c.gateway, c.id
          FROM payment c
          WHERE c.reservation_id = $2 AND c.kind = 'charge' AND c.status = 'captured'
@@ -177,14 +176,23 @@ pub(crate) async fn request_refund(
     };
     outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }, reservation_id).await?;
     let change_refunds = sqlx::query_scalar!(
-        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
+        "WITH left_on AS (
+             SELECT c.*, c.amount_cents - coalesce((
+                        SELECT sum(r.amount_cents) FROM payment r
+                        WHERE r.refund_of = c.id AND r.status IN ('requested', 'refunded')), 0)
+                    AS remaining
+             FROM payment c
+             WHERE c.reservation_id = $1 AND c.kind = 'charge' AND c.status = 'captured'
+               AND c.change_id IS NOT NULL
+         )
+         INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               change_id, refund_of)
-         SELECT gen_random_uuid(), c.reservation_id, 'refund', c.amount_cents, c.currency,
-                'requested', c.gateway, c.change_id, c.id
-         FROM payment c
-         WHERE c.reservation_id = $1 AND c.kind = 'charge' AND c.status = 'captured'
-           AND c.change_id IS NOT NULL
-         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
+         SELECT gen_random_uuid(), reservation_id, 'refund', remaining::int8, currency,
+                'requested', gateway, change_id, id
+         FROM left_on WHERE remaining > 0
+         ON CONFLICT (change_id, refund_of) WHERE change_id IS NOT NULL AND kind = 'refund'
+             DO NOTHING
+         RETURNING id",
         reservation_id,
     )
     .fetch_all(&mut *conn)
@@ -222,7 +230,8 @@ pub(crate) async fn request_change_charge(
         "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
                               token, change_id)
          VALUES ($1, $2, 'charge', $3, $4, 'requested', $5, $6, $7)
-         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
+         ON CONFLICT (change_id) WHERE change_id IS NOT NULL AND kind = 'charge' DO NOTHING
+         RETURNING id",
         Uuid::new_v4(),
         locked.id,
         amount_cents,
@@ -239,34 +248,60 @@ pub(crate) async fn request_change_charge(
     Ok(payment_id)
 }
 
-/// Records the refund of a change's price difference against the booking's captured charge
-/// and queues its job. `None` when there is no captured charge (nothing was paid) or the
-/// change has its refund already.
+/// Records the refund of a change's price difference (`amount_cents`) and queues its jobs,
+/// spread over the reservation's captured charges, the latest change's first and the
+/// booking's own last, each for at most what is still unrefunded on it: no refund ever
+/// exceeds the charge it gives back. Returns how much it could refund (less than asked only
+/// if the charges do not hold it, which the caller's prices rule out).
 pub(crate) async fn request_change_refund(
     conn: &mut PgConnection,
     reservation_id: Uuid,
     change_id: Uuid,
     amount_cents: i64,
-) -> Result<Option<Uuid>> {
-    let payment_id = sqlx::query_scalar!(
-        "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status, gateway,
-                              change_id, refund_of)
-         SELECT $1, c.reservation_id, 'refund', $3, c.currency, 'requested', c.gateway, $4, c.id
-         FROM payment c
-         WHERE c.reservation_id = $2 AND c.kind = 'charge' AND c.status = 'captured'
-           AND c.change_id IS NULL
-         ON CONFLICT (change_id, kind) WHERE change_id IS NOT NULL DO NOTHING RETURNING id",
-        Uuid::new_v4(),
+) -> Result<i64> {
+    let charges = sqlx::query!(
+        r#"SELECT c.id, c.amount_cents - coalesce((
+                      SELECT sum(r.amount_cents) FROM payment r
+                      WHERE r.refund_of = c.id AND r.status IN ('requested', 'refunded')), 0)::int8
+                  AS "remaining!"
+           FROM payment c
+           WHERE c.reservation_id = $1 AND c.kind = 'charge' AND c.status = 'captured'
+           ORDER BY c.change_id IS NULL, c.created_at DESC"#,
         reservation_id,
-        amount_cents,
-        change_id,
     )
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    if let Some(payment_id) = payment_id {
-        outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }, reservation_id).await?;
+    let mut left = amount_cents;
+    for charge in charges {
+        if left <= 0 {
+            break;
+        }
+        let part = left.min(charge.remaining);
+        if part <= 0 {
+            continue;
+        }
+        let payment_id = sqlx::query_scalar!(
+            "INSERT INTO payment (id, reservation_id, kind, amount_cents, currency, status,
+                                  gateway, change_id, refund_of)
+             SELECT $1, reservation_id, 'refund', $2, currency, 'requested', gateway, $3, id
+             FROM payment WHERE id = $4
+             ON CONFLICT (change_id, refund_of) WHERE change_id IS NOT NULL AND kind = 'refund'
+             DO NOTHING
+             RETURNING id",
+            Uuid::new_v4(),
+            part,
+            change_id,
+            charge.id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(payment_id) = payment_id {
+            outbound::enqueue_payment(conn, PaymentJob::Refund { payment_id }, reservation_id)
+                .await?;
+        }
+        left -= part;
     }
-    Ok(payment_id)
+    Ok(amount_cents - left)
 }
 
 /// The payment of a kind that a reservation has, if any, on a given connection.

@@ -330,7 +330,12 @@ async fn queue_webhooks(
 /// Gives back every slot the reservation holds, and its covers in the pacing ledger. Idempotent: the slots are forgotten as they
 /// are released, so a second release finds nothing.
 pub(crate) async fn release_inventory(conn: &mut PgConnection, locked: &mut Locked) -> Result<()> {
-    super::slot_covers::release(conn, locked).await?;
+    release_tables(conn, locked).await?;
+    // The covers after the tables: the order every decision locks them in.
+    super::slot_covers::release(conn, locked).await
+}
+
+async fn release_tables(conn: &mut PgConnection, locked: &mut Locked) -> Result<()> {
     let Some(slots) = locked.reserved_slots.take() else {
         return Ok(());
     };
