@@ -2,17 +2,19 @@
 
 use super::*;
 use crate::scene::Scene;
+use crate::support::follow;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Sent {
     pub(crate) id: Uuid,
-    /// When the request left, by the wall clock (the database's clock is the same host's).
-    pub(crate) sent_wall: DateTime<Utc>,
     /// Since the start of the run.
     pub(crate) sent: Duration,
     pub(crate) answered: Duration,
     /// 202 for maitred; for peers "confirmed" / "rejected"; or the error.
     pub(crate) outcome: Outcome,
+    /// When its client learned the final state: at the answer, or for a 202 by following it
+    /// (`support::follow`); `None`: never.
+    pub(crate) final_at: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,8 @@ fn booking_body(scene: &Scene, i: usize, run: &str) -> (Uuid, String) {
 }
 
 /// C clients, each taking the next request number until N are sent. A 503 from maitred is
-/// retried with the same id (it promises that nothing happened).
+/// retried with the same id (it promises that nothing happened). A 202 is followed to its
+/// decision by a task of its own, as a diner's app waits for it, while the client goes on.
 pub(crate) async fn drive(
     url: String,
     scene: &Scene,
@@ -53,8 +56,10 @@ pub(crate) async fn drive(
         .build()
         .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
+    let followers = Arc::new(std::sync::Mutex::new(tokio::task::JoinSet::new()));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency {
+        let followers = followers.clone();
         let client = client.clone();
         let next = next.clone();
         let url = url.clone();
@@ -69,9 +74,9 @@ pub(crate) async fn drive(
                     break;
                 }
                 let (id, body) = booking_body(&scene, i, &run);
-                let sent_wall = Utc::now();
                 let sent_at = start.elapsed();
                 let mut outcome = Outcome::Error("never answered".into());
+                let mut token = None;
                 for _attempt in 0..100 {
                     let response = client
                         .post(&url)
@@ -84,7 +89,12 @@ pub(crate) async fn drive(
                             let status = r.status();
                             let text = r.text().await.unwrap_or_default();
                             outcome = match status.as_u16() {
-                                202 => Outcome::Accepted,
+                                202 => {
+                                    let receipt: Value =
+                                        serde_json::from_str(&text).unwrap_or_default();
+                                    token = receipt["accessToken"].as_str().map(str::to_owned);
+                                    Outcome::Accepted
+                                }
                                 200 if text.contains("confirmed") => Outcome::Confirmed,
                                 200 => Outcome::Rejected,
                                 // maitred's sold-out answer: final, nothing recorded.
@@ -101,12 +111,21 @@ pub(crate) async fn drive(
                     }
                     break;
                 }
+                let answered = start.elapsed();
+                let decided = matches!(outcome, Outcome::Confirmed | Outcome::Rejected);
+                if let Some(token) = token {
+                    let (client, url) = (client.clone(), url.clone());
+                    followers
+                        .lock()
+                        .unwrap()
+                        .spawn(async move { (id, follow(&client, &url, id, &token, start).await) });
+                }
                 sent.push(Sent {
                     id,
-                    sent_wall,
                     sent: sent_at,
-                    answered: start.elapsed(),
+                    answered,
                     outcome,
+                    final_at: decided.then_some(answered),
                 });
             }
             sent
@@ -115,6 +134,17 @@ pub(crate) async fn drive(
     let mut all = Vec::with_capacity(args.requests);
     while let Some(part) = tasks.join_next().await {
         all.extend(part.unwrap());
+    }
+    let mut followers = std::mem::take(&mut *followers.lock().unwrap());
+    let mut followed = HashMap::new();
+    while let Some(done) = followers.join_next().await {
+        let (id, learned) = done.unwrap();
+        followed.insert(id, learned);
+    }
+    for s in &mut all {
+        if let Some(Some((at, _confirmed))) = followed.remove(&s.id) {
+            s.final_at = Some(at);
+        }
     }
     all
 }

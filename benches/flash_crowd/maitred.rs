@@ -42,7 +42,7 @@ pub(crate) async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Fi
         .map(|s| s.id)
         .collect();
 
-    // Watch the statuses in bulk: one count per 50 ms instead of N polls of the API.
+    // The clients have learned every decision; the database must agree that none is pending.
     let deadline = Instant::now() + args.drain_timeout;
     let observed_final = loop {
         let pending: i64 = sqlx::query_scalar(
@@ -66,10 +66,6 @@ pub(crate) async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Fi
             .fetch_all(admin)
             .await
             .unwrap();
-    let by_id: HashMap<Uuid, (&str, DateTime<Utc>)> = decided
-        .iter()
-        .map(|(id, status, at)| (*id, (status.as_str(), *at)))
-        .collect();
     let since_start =
         |at: DateTime<Utc>| (at - start_wall).num_microseconds().unwrap_or(0) as f64 / 1e6;
     // Turned away at intake (sold out): final when answered.
@@ -77,21 +73,21 @@ pub(crate) async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Fi
         .iter()
         .filter(|s| s.outcome == Outcome::Rejected)
         .collect();
-    let mut latencies: Vec<f64> = turned_away
+    // Latency as each client saw it: the answer, or the followed decision of a 202.
+    let mut latencies: Vec<f64> = sent
         .iter()
-        .map(|s| (s.answered - s.sent).as_secs_f64() * 1e3)
+        .filter_map(|s| s.final_at.map(|at| (at - s.sent).as_secs_f64() * 1e3))
         .collect();
-    let mut lost = 0;
-    let mut last_final = 0f64;
-    for s in sent.iter().filter(|s| s.outcome == Outcome::Accepted) {
-        match by_id.get(&s.id) {
-            Some((status, at)) if *status != "pending" => {
-                latencies.push((*at - s.sent_wall).num_microseconds().unwrap_or(0) as f64 / 1e3);
-                last_final = last_final.max(since_start(*at));
-            }
-            _ => lost += 1,
-        }
-    }
+    let lost = sent
+        .iter()
+        .filter(|s| s.outcome == Outcome::Accepted && s.final_at.is_none())
+        .count();
+    let last_final = sent
+        .iter()
+        .filter_map(|s| s.final_at)
+        .max()
+        .unwrap_or_default()
+        .as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     let sold_out = decided
         .iter()

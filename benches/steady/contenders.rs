@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::cpu::{cpu_between, cpu_snapshot};
+use crate::gates::{database_gates, not_kept};
 use crate::load::{open_loop, Sent};
-use crate::peers::{peer_book, PeerState};
+use crate::peers::{peer_book, Peer, PeerState};
 use crate::seeding::seed;
 
 /// Per contender: step figures, CPU and gates.
@@ -45,7 +46,7 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
         let app = Router::new()
             .route("/book", post(peer_book))
             .with_state(PeerState {
-                for_update: name == "for_update",
+                peer: Peer::named(name).expect("a peer's name"),
                 pool: pool.clone(),
             });
         let (addr, server, stop) = serve(app).await;
@@ -55,69 +56,25 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
 
     let cpu_before = cpu_snapshot(&database);
     let start = Instant::now();
-    let start_wall = Utc::now();
     let load = open_loop(url, &chain, args, name, start).await;
     let load_end = start.elapsed();
 
-    // Final states: peers at the answer; maitred at the decision (updated_at), drained with a
-    // bound of 10 minutes.
-    let mut finals: HashMap<Uuid, (bool, Duration, DateTime<Utc>)> = HashMap::new();
+    // Final states as each client learned them: a peer's answer, maitred's answer to a
+    // waiting POST or GET (`support::book`).
     let accepted: Vec<&Sent> = load
         .sent
         .iter()
         // 409: maitred's sold-out answer, final when given (nothing is recorded).
         .filter(|s| s.status == 200 || s.status == 202 || s.status == 409)
         .collect();
-    if name == "maitred" {
-        let deadline = Instant::now() + Duration::from_secs(600);
-        loop {
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM reservation
-                 WHERE restaurant_id = ANY($1) AND service_date >= $2 AND status = 'pending'",
-            )
-            .bind(&restaurant_ids)
-            .bind(chain.first_date)
-            .fetch_one(admin)
-            .await
-            .unwrap();
-            if pending == 0 || Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        let rows: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT id, status, updated_at FROM reservation
-             WHERE restaurant_id = ANY($1) AND service_date >= $2",
-        )
-        .bind(&restaurant_ids)
-        .bind(chain.first_date)
-        .fetch_all(admin)
-        .await
-        .unwrap();
-        for (id, status, at) in rows {
-            if status != "pending" {
-                let since = (at - start_wall).to_std().unwrap_or_default();
-                finals.insert(id, (status == "confirmed", since, at));
-            }
-        }
-        for s in accepted.iter().filter(|s| s.status == 409) {
-            let at =
-                s.sent_wall + chrono::Duration::from_std(s.answered - s.sent).unwrap_or_default();
-            finals.insert(s.id, (false, s.answered, at));
-        }
-    } else {
-        for s in &accepted {
-            finals.insert(
-                s.id,
-                (
-                    s.confirmed,
-                    s.answered,
-                    s.sent_wall
-                        + chrono::Duration::from_std(s.answered - s.sent).unwrap_or_default(),
-                ),
-            );
-        }
-    }
+    let finals: HashMap<Uuid, (bool, Duration, DateTime<Utc>)> = accepted
+        .iter()
+        .filter_map(|s| {
+            let at = s.final_at?;
+            let wall = s.sent_wall + chrono::Duration::from_std(at - s.sent).unwrap_or_default();
+            Some((s.id, (s.confirmed, at, wall)))
+        })
+        .collect();
     let cpu = cpu_between(&cpu_before, &cpu_snapshot(&database));
 
     let mut steps = Vec::new();
@@ -164,55 +121,19 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
         }));
     }
 
-    // Gates.
-    let oversold_inventory: i64 = sqlx::query_scalar(&format!(
-        "SELECT coalesce(sum(greatest(i.total_reserved - {LIMIT_EXPR}, 0)), 0)::bigint
-         FROM inventory i JOIN table_type t ON t.id = i.table_type_id
-         WHERE t.restaurant_id = ANY($1)"
-    ))
-    .bind(&restaurant_ids)
-    .fetch_one(admin)
-    .await
-    .unwrap();
-    let oversold_reservations: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(greatest(n - $2, 0)), 0)::bigint FROM (
-             SELECT count(*) AS n FROM reservation
-             WHERE restaurant_id = ANY($1) AND status IN ('held', 'confirmed')
-             GROUP BY table_type_id, service_date, start_time) c",
-    )
-    .bind(&restaurant_ids)
-    .bind(LIMIT_PER_ROW)
-    .fetch_one(admin)
-    .await
-    .unwrap();
-    let duplicates: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT e.reservation_id FROM reservation_event e
-             JOIN reservation r ON r.id = e.reservation_id
-             WHERE r.restaurant_id = ANY($1) AND e.from_status = 'pending'
-             GROUP BY e.reservation_id HAVING count(*) > 1) d",
-    )
-    .bind(&restaurant_ids)
-    .fetch_one(admin)
-    .await
-    .unwrap();
-    let lost = if name == "maitred" {
-        accepted
-            .iter()
-            .filter(|s| !finals.contains_key(&s.id))
-            .count()
-    } else {
-        let confirmed: Vec<Uuid> = accepted
-            .iter()
-            .filter(|s| s.confirmed)
-            .map(|s| s.id)
-            .collect();
-        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM reservation WHERE id = ANY($1)")
-            .bind(&confirmed)
-            .fetch_one(admin)
-            .await
-            .unwrap();
-        (confirmed.len() as i64 - rows) as usize
-    };
+    let [oversold_inventory, oversold_reservations, duplicates] =
+        database_gates(admin, &restaurant_ids).await;
+    // Lost: accepted and never final, or confirmed to its client and not kept.
+    let confirmed: Vec<Uuid> = accepted
+        .iter()
+        .filter(|s| s.confirmed)
+        .map(|s| s.id)
+        .collect();
+    let lost = accepted
+        .iter()
+        .filter(|s| !finals.contains_key(&s.id))
+        .count()
+        + not_kept(admin, &confirmed).await;
 
     if let Some((server, stop)) = peer_server {
         stop.cancel();

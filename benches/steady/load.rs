@@ -1,7 +1,9 @@
-//! Open-loop load: requests leave on a schedule, whatever the answers do.
+//! Open-loop load: requests leave on a schedule, whatever the answers do, and each client
+//! follows its booking to the final state ([`book`]).
 
 use super::*;
 use crate::seeding::{request_body, zipf_cdf, Chain, Rng};
+use crate::support::book;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Sent {
@@ -9,7 +11,9 @@ pub(crate) struct Sent {
     pub(crate) step: usize,
     pub(crate) sent_wall: DateTime<Utc>,
     pub(crate) sent: Duration,
-    pub(crate) answered: Duration,
+    /// When the client learned the final state (`None`: never).
+    pub(crate) final_at: Option<Duration>,
+    /// The first answer's status.
     pub(crate) status: u16,
     pub(crate) confirmed: bool,
 }
@@ -66,29 +70,16 @@ pub(crate) async fn open_loop(
                 tasks.spawn(async move {
                     let sent_wall = Utc::now();
                     let sent = start.elapsed();
-                    let (status, confirmed) = match client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                    {
-                        Ok(r) => {
-                            let status = r.status().as_u16();
-                            let text = r.text().await.unwrap_or_default();
-                            (status, text.contains("\"confirmed\""))
-                        }
-                        Err(_) => (0, false),
-                    };
+                    let answer = book(&client, &url, (id, body), start).await;
                     drop(permit);
                     results.lock().unwrap().push(Sent {
                         id,
                         step,
                         sent_wall,
                         sent,
-                        answered: start.elapsed(),
-                        status,
-                        confirmed,
+                        final_at: answer.final_at,
+                        status: answer.status,
+                        confirmed: answer.confirmed,
                     });
                 });
             }

@@ -11,7 +11,7 @@
 //! themselves, as `maitred up` gives them a pool of their own; 0: one shared pool),
 //! `--partitions P` (16), `--prefetch K` (32), `--max-in-flight M`
 //! (2000: beyond it the load generator sheds and counts), `--zipf S` (1.1),
-//! `--only for_update,conditional,maitred`, `--out FILE` (target/bench-results/steady.json).
+//! `--only for_update,conditional,maitred` (`optimistic` too, when named), `--out FILE` (target/bench-results/steady.json).
 //!
 //! Layout: `seeding` makes each contender's restaurants and requests, `peers` are the
 //! in-request contenders, `load` is the open-loop generator, `contenders` runs one contender
@@ -22,6 +22,7 @@ mod support;
 
 mod contenders;
 mod cpu;
+mod gates;
 mod load;
 mod peers;
 mod seeding;
@@ -43,14 +44,7 @@ use sqlx::{Connection, PgPool};
 use uuid::Uuid;
 
 use crate::contenders::run_contender;
-
-const TYPES_PER_RESTAURANT: usize = 2;
-const TABLES_PER_TYPE: i32 = 10;
-const OVERBOOKING_PCT: i32 = 10;
-const LIMIT_PER_ROW: i64 = (TABLES_PER_TYPE as i64) * (100 + OVERBOOKING_PCT as i64) / 100;
-const DATES: i64 = 30;
-const SLOTS: [(u32, u32); 3] = [(18, 0), (19, 30), (21, 0)];
-const LIMIT_EXPR: &str = "total_inventory * (100 + overbooking_pct) / 100";
+use crate::seeding::{DATES, SLOTS, TABLES_PER_TYPE, TYPES_PER_RESTAURANT};
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -123,6 +117,7 @@ async fn async_main(args: Args) {
         bench_db.admin.clone(),
     );
     api::monitoring::prometheus();
+    peers::add_version_column(&admin).await;
     println!(
         "steady: {} restaurants (Zipf s = {}), {} types × {TABLES_PER_TYPE} tables, {DATES} dates × {} slots, \
          steps {:?} req/s × {:?}, pool {} (maitred's workers {} of it), {} partitions, database {database}",
@@ -137,7 +132,7 @@ async fn async_main(args: Args) {
         args.partitions
     );
     let mut results = Vec::new();
-    for name in ["for_update", "conditional", "maitred"] {
+    for name in ["for_update", "conditional", "optimistic", "maitred"] {
         if args.only.iter().any(|o| o == name) {
             eprintln!("running {name} …");
             results.push(run_contender(name, &args, &admin, &db_url).await);

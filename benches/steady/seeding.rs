@@ -3,6 +3,16 @@
 
 use super::*;
 
+pub(crate) const TYPES_PER_RESTAURANT: usize = 2;
+pub(crate) const TABLES_PER_TYPE: i32 = 10;
+pub(crate) const OVERBOOKING_PCT: i32 = 10;
+/// Bookable tables per type and slot: the tables and the overbooking.
+pub(crate) const LIMIT_PER_ROW: i64 =
+    (TABLES_PER_TYPE as i64) * (100 + OVERBOOKING_PCT as i64) / 100;
+pub(crate) const DATES: i64 = 30;
+pub(crate) const SLOTS: [(u32, u32); 3] = [(18, 0), (19, 30), (21, 0)];
+pub(crate) const LIMIT_EXPR: &str = "total_inventory * (100 + overbooking_pct) / 100";
+
 #[derive(Debug, Clone)]
 pub(crate) struct Chain {
     /// Restaurants by popularity rank, each with its table types.
@@ -133,7 +143,7 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((self.next_f64() * n as f64) as usize).min(n - 1)
     }
 }

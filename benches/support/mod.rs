@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each bench uses its own part
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use sqlx::postgres::PgPoolOptions;
@@ -198,4 +198,96 @@ impl Maitred {
         self.topology.delete(&channel, &self.delays).await.unwrap();
         connection.close(200, "ok".into()).await.unwrap();
     }
+}
+
+/// What a client learned of one booking.
+#[derive(Debug, Default)]
+pub struct Answer {
+    /// The first answer's status (0: none).
+    pub status: u16,
+    /// When, since `start`, the client learned the final state.
+    pub final_at: Option<Duration>,
+    pub confirmed: bool,
+}
+
+/// How long a client follows a queued booking before it gives up on it.
+const FOLLOW_FOR: Duration = Duration::from_secs(300);
+
+/// Posts a booking and learns its final state as a client does: a peer's `200` is final; to
+/// maitred it asks `Prefer: wait=30`, so a decision within the wait comes back at once (`200`),
+/// a sold-out `409` is final, and a `202` is followed with `GET`s that wait the same way (or
+/// poll every 100 ms when the process has no waiter left for it). Other answers are not final.
+pub async fn book(
+    client: &reqwest::Client,
+    url: &str,
+    (id, body): (Uuid, String),
+    start: Instant,
+) -> Answer {
+    let Ok(reply) = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("prefer", "wait=30")
+        .body(body)
+        .send()
+        .await
+    else {
+        return Answer::default();
+    };
+    let status = reply.status().as_u16();
+    let text = reply.text().await.unwrap_or_default();
+    let first: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let decided =
+        |body: &serde_json::Value| body["status"].as_str().is_some_and(|s| s != "pending");
+    let mut answer = Answer {
+        status,
+        final_at: None,
+        confirmed: first["status"] == "confirmed",
+    };
+    if status == 409 || (status == 200 && decided(&first)) {
+        answer.final_at = Some(start.elapsed());
+        return answer;
+    }
+    let (202, Some(token)) = (status, first["accessToken"].as_str()) else {
+        return answer;
+    };
+    if let Some((at, confirmed)) = follow(client, url, id, token, start).await {
+        answer.final_at = Some(at);
+        answer.confirmed = confirmed;
+    }
+    answer
+}
+
+/// Follows a queued maitred booking with `GET`s that wait (`Prefer: wait=30`; every 100 ms
+/// when the process has no waiter left for it) until it is decided: when, since `start`, and
+/// whether it was confirmed. `None` if it never was within five minutes.
+pub async fn follow(
+    client: &reqwest::Client,
+    url: &str,
+    id: Uuid,
+    token: &str,
+    start: Instant,
+) -> Option<(Duration, bool)> {
+    let deadline = Instant::now() + FOLLOW_FOR;
+    while Instant::now() < deadline {
+        let Ok(reply) = client
+            .get(format!("{url}/{id}"))
+            .header("prefer", "wait=30")
+            .bearer_auth(token)
+            .send()
+            .await
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let waited = reply.headers().contains_key("preference-applied");
+        let bytes = reply.bytes().await.unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if body["status"].as_str().is_some_and(|s| s != "pending") {
+            return Some((start.elapsed(), body["status"] == "confirmed"));
+        }
+        if !waited {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    None
 }

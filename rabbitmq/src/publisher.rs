@@ -199,32 +199,40 @@ impl Publisher {
         }
     }
 
-    /// Publishes an inventory notice to every intake process, waiting for the confirm. A
-    /// transient hint: with no intake listening it goes nowhere, which is fine.
+    /// Publishes inventory notices to every intake process, in order, then waits for their
+    /// confirms together: one broker round trip for the batch, not one per notice. Transient
+    /// hints: with no intake listening they go nowhere, which is fine.
     ///
     /// # Errors
-    /// When the broker cannot be reached or refuses it.
-    pub async fn notify_inventory(&self, body: &[u8]) -> Result<(), PublishError> {
+    /// When the broker cannot be reached or refuses one (the others may have gone out).
+    pub async fn notify_inventory(&self, bodies: &[Vec<u8>]) -> Result<(), PublishError> {
         self.within_deadline(async {
             let channel = self.channel().await?;
             let properties = BasicProperties::default()
                 .with_content_type("application/json".into())
                 .with_delivery_mode(1); // transient
-            let confirm = channel
-                .basic_publish(
-                    self.topology.inventory_exchange().into(),
-                    "".into(),
-                    BasicPublishOptions::default(),
-                    body,
-                    properties,
-                )
-                .await
-                .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
-            match confirm.await {
-                Ok(Confirmation::Ack(_)) => Ok(()),
-                Ok(other) => Err(PublishError::Refused(format!("{other:?}"))),
-                Err(e) => Err(PublishError::Unknown(e.to_string())),
+            let mut confirms = Vec::with_capacity(bodies.len());
+            for body in bodies {
+                let confirm = channel
+                    .basic_publish(
+                        self.topology.inventory_exchange().into(),
+                        "".into(),
+                        BasicPublishOptions::default(),
+                        body,
+                        properties.clone(),
+                    )
+                    .await
+                    .map_err(|e| PublishError::Refused(format!("not sent: {e}")))?;
+                confirms.push(confirm);
             }
+            for confirm in confirms {
+                match confirm.await {
+                    Ok(Confirmation::Ack(_)) => {}
+                    Ok(other) => return Err(PublishError::Refused(format!("{other:?}"))),
+                    Err(e) => return Err(PublishError::Unknown(e.to_string())),
+                }
+            }
+            Ok(())
         })
         .await
     }

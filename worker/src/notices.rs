@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 /// Notices buffered before new ones are dropped.
 const BUFFER: usize = 4096;
+/// Notices published together, at most: one confirm round trip for all of them.
+const PUBLISH_BATCH: usize = 256;
 
 /// The sending end, shared by the partition handlers.
 pub struct InventoryNotices {
@@ -76,20 +78,26 @@ impl InventoryNotices {
     pub(crate) async fn publish(&self, publisher: &Publisher, shutdown: CancellationToken) {
         let receiver = self.receiver.lock().ok().and_then(|mut r| r.take());
         let Some(mut receiver) = receiver else { return };
+        let mut batch = Vec::with_capacity(PUBLISH_BATCH);
         loop {
-            let notice = tokio::select! {
+            // Whatever has queued up goes out together, in order.
+            let received = tokio::select! {
                 () = shutdown.cancelled() => break,
-                notice = receiver.recv() => notice,
+                received = receiver.recv_many(&mut batch, PUBLISH_BATCH) => received,
             };
-            let Some(notice) = notice else { break };
-            if let Err(error) = publisher
-                .notify_inventory(&booking::messages::to_json(&notice))
-                .await
-            {
+            if received == 0 {
+                break;
+            }
+            let bodies: Vec<Vec<u8>> = batch
+                .drain(..)
+                .map(|notice| booking::messages::to_json(&notice))
+                .collect();
+            if let Err(error) = publisher.notify_inventory(&bodies).await {
                 // Intake forgets a notice after a few seconds; a lost one costs a queued
                 // request, never a wrong decision.
-                tracing::debug!(%error, "inventory notice not published");
-                metrics::counter!("maitred_inventory_notices_dropped_total").increment(1);
+                tracing::debug!(%error, "inventory notices not published");
+                metrics::counter!("maitred_inventory_notices_dropped_total")
+                    .increment(bodies.len() as u64);
             }
         }
     }
