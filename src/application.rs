@@ -290,9 +290,8 @@ impl Application {
                 intake: outbox::IntakeBatcher::start(store, publisher.clone()),
                 queue_insight: Arc::default(),
                 sold_out: Arc::default(),
-                // Each waiter holds one of the requests in flight: a quarter of the cap at most.
-                decisions: Arc::new(api::decisions::DecisionWaiters::with_capacity(
-                    settings.http_limits().max_concurrent_requests / 4,
+                decisions: Arc::new(api::decisions::DecisionWaiters::for_limit(
+                    settings.http_limits().max_concurrent_requests,
                 )),
                 dead_letters: Arc::new(rabbitmq::DeadLetters::new(
                     &settings.amqp_url,

@@ -22,9 +22,9 @@ pub const MAX_WAIT: Duration = Duration::from_secs(30);
 const ANSWER_MARGIN: Duration = Duration::from_secs(3);
 
 /// The waiting clients of this process, by reservation. Each holds one of the requests in
-/// flight that the server caps, so at most `capacity` wait at once (a quarter of that cap by
-/// default): a request beyond them is answered at once, as without the preference, and no
-/// crowd of waiting clients can starve the others.
+/// flight that the server caps, so at most `capacity` wait at once (three quarters of that cap,
+/// [`Self::for_limit`]): a request beyond them is answered at once, as without the preference,
+/// and a crowd of waiting clients always leaves a quarter of the server to the others.
 #[derive(Debug)]
 pub struct DecisionWaiters {
     waiting: Mutex<Waiting>,
@@ -33,7 +33,7 @@ pub struct DecisionWaiters {
 
 impl Default for DecisionWaiters {
     fn default() -> Self {
-        Self::with_capacity(crate::server::HttpLimits::default().max_concurrent_requests / 4)
+        Self::for_limit(crate::server::HttpLimits::default().max_concurrent_requests)
     }
 }
 
@@ -94,6 +94,14 @@ impl Drop for Woken {
 }
 
 impl DecisionWaiters {
+    /// Waiters for a server that serves `max_concurrent_requests` at once: three quarters of
+    /// them. A waiter is a parked task and a map entry; what is scarce is the requests in
+    /// flight, and a flash crowd's queued diners all wait at once.
+    pub fn for_limit(max_concurrent_requests: usize) -> Self {
+        Self::with_capacity(max_concurrent_requests / 4 * 3)
+    }
+
+    /// At most `capacity` waiters.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             waiting: Mutex::default(),

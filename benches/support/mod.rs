@@ -215,8 +215,7 @@ const FOLLOW_FOR: Duration = Duration::from_secs(300);
 
 /// Posts a booking and learns its final state as a client does: a peer's `200` is final; to
 /// maitred it asks `Prefer: wait=30`, so a decision within the wait comes back at once (`200`),
-/// a sold-out `409` is final, and a `202` is followed with `GET`s that wait the same way (or
-/// poll every 100 ms when the process has no waiter left for it). Other answers are not final.
+/// a sold-out `409` is final, and a `202` is followed ([`follow`]). Other answers are not final.
 pub async fn book(
     client: &reqwest::Client,
     url: &str,
@@ -257,8 +256,8 @@ pub async fn book(
     answer
 }
 
-/// Follows a queued maitred booking with `GET`s that wait (`Prefer: wait=30`; every 100 ms
-/// when the process has no waiter left for it) until it is decided: when, since `start`, and
+/// Follows a queued maitred booking with `GET`s that wait (`Prefer: wait=30`; every second, as
+/// a diner's app polls, when the process has no waiter left for it) until it is decided: when, since `start`, and
 /// whether it was confirmed. `None` if it never was within five minutes.
 pub async fn follow(
     client: &reqwest::Client,
@@ -286,7 +285,7 @@ pub async fn follow(
             return Some((start.elapsed(), body["status"] == "confirmed"));
         }
         if !waited {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
     None
