@@ -22,24 +22,47 @@ async fn sold_out(
     .into_response()
 }
 
-pub(crate) async fn run_floor(args: &Args, db_url: &str) -> Figures {
-    // A restaurant only so that the requests look like the others'; nothing reads it.
-    let pool = fair_pool(db_url, 2).await;
-    let scene = seed(&Store::new(pool.clone()), "floor").await;
+/// Serves the floor on `listener` until `stop`.
+fn start_floor(
+    listener: tokio::net::TcpListener,
+    stop: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
     let limits = api::server::HttpLimits::default();
     let app = api::server_stack(
         Router::new().route("/v1/reservations", post(sold_out)),
         &limits,
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1/reservations", listener.local_addr().unwrap());
-    let stop = tokio_util::sync::CancellationToken::new();
-    let server = tokio::spawn(api::server::serve(
+    tokio::spawn(api::server::serve(
         listener,
         app,
         limits.header_read_timeout,
-        stop.clone(),
-    ));
+        stop,
+    ))
+}
+
+/// `--serve-floor ADDR`: only the floor's server, for `secs` seconds, so that a load generator
+/// in another process (`wrk -s benches/flash_crowd/floor.lua`) can be compared with this one.
+pub(crate) async fn serve_floor(addr: &str, secs: u64) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    println!(
+        "floor: POST http://{}/v1/reservations for {secs} s",
+        listener.local_addr().unwrap()
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = start_floor(listener, stop.clone());
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.cancel();
+    server.await.unwrap().unwrap();
+}
+
+pub(crate) async fn run_floor(args: &Args, db_url: &str) -> Figures {
+    // A restaurant only so that the requests look like the others'; nothing reads it.
+    let pool = fair_pool(db_url, 2).await;
+    let scene = seed(&Store::new(pool.clone()), "floor").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/reservations", listener.local_addr().unwrap());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = start_floor(listener, stop.clone());
 
     let database = database_name(db_url);
     let cpu_before = cpu_snapshot(&database);

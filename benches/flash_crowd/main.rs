@@ -11,6 +11,9 @@
 //! the pool's connections to itself, as `maitred up` and a separate `maitred work` do),
 //! `--only floor,naive,for_update,conditional,optimistic,maitred`, `--out FILE`
 //! (target/bench-results/flash_crowd.json), `--drain-timeout SECS` (1800).
+//! `--serve-floor ADDR [--serve-secs S]` serves the floor alone for S (30) seconds, for a load
+//! generator in another process: `wrk -t2 -c64 -d20s -s benches/flash_crowd/floor.lua
+//! http://ADDR/v1/reservations`.
 //! Environment: `BENCH_PG_URL` (postgres://postgres@127.0.0.1:5432), `AMQP_URL`.
 //!
 //! Layout: `scene` seeds each contender's restaurant, `floor` is HTTP alone (maitred's server
@@ -79,6 +82,9 @@ struct Args {
     only: Vec<String>,
     out: String,
     drain_timeout: Duration,
+    /// `--serve-floor ADDR`: serve the floor alone, for another process's load generator.
+    serve_floor: Option<String>,
+    serve_secs: u64,
 }
 
 fn parse_args() -> Args {
@@ -92,6 +98,8 @@ fn parse_args() -> Args {
         only: CONTENDERS.iter().map(|s| (*s).to_string()).collect(),
         out: "target/bench-results/flash_crowd.json".into(),
         drain_timeout: Duration::from_secs(1800),
+        serve_floor: None,
+        serve_secs: 30,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -108,6 +116,8 @@ fn parse_args() -> Args {
             "--drain-timeout" => {
                 args.drain_timeout = Duration::from_secs(value().parse().expect("--drain-timeout"))
             }
+            "--serve-floor" => args.serve_floor = Some(value()),
+            "--serve-secs" => args.serve_secs = value().parse().expect("--serve-secs"),
             // cargo bench passes --bench to harness = false targets.
             "--bench" => {}
             other => panic!("unknown flag {other}"),
@@ -121,6 +131,9 @@ fn main() {
 }
 
 async fn async_main(args: Args) {
+    if let Some(addr) = &args.serve_floor {
+        return floor::serve_floor(addr, args.serve_secs).await;
+    }
     let bench_db = support::BenchDatabase::create().await;
     let (database, db_url, admin) = (
         bench_db.name.clone(),
