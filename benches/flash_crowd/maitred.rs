@@ -3,8 +3,9 @@
 use super::*;
 use crate::cpu::{cpu_between, cpu_snapshot};
 use crate::load::{drive, Outcome, Sent};
-use crate::results::{database_name, metric_sum_count, oversold, Figures, Gates};
+use crate::results::{database_name, oversold, Figures, Gates};
 use crate::scene::seed;
+use crate::support::metric_sum_count;
 
 pub(crate) async fn run_maitred(args: &Args, admin: &PgPool, db_url: &str) -> Figures {
     // One pool shared by intake and the worker; or, with --worker-pool K, the worker's own K

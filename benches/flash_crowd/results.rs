@@ -178,30 +178,6 @@ pub(crate) async fn run_peer(
     }
 }
 
-/// The sum and count of a Prometheus histogram (or summary), over the series whose labels
-/// contain `filter`.
-pub(crate) fn metric_sum_count(text: &str, name: &str, filter: &str) -> (f64, f64) {
-    let mut sum = 0.0;
-    let mut count = 0.0;
-    for line in text.lines() {
-        let value = || {
-            line.rsplit(' ')
-                .next()
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        if !line.contains(filter) {
-            continue;
-        }
-        if line.starts_with(&format!("{name}_sum")) {
-            sum += value();
-        } else if line.starts_with(&format!("{name}_count")) {
-            count += value();
-        }
-    }
-    (sum, count)
-}
-
 pub(crate) fn database_name(db_url: &str) -> String {
     db_url.rsplit('/').next().unwrap_or_default().to_string()
 }

@@ -76,6 +76,8 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
         })
         .collect();
     let cpu = cpu_between(&cpu_before, &cpu_snapshot(&database));
+    // Where maitred's time went (the process's metrics hold only maitred's requests).
+    let stages = (name == "maitred").then(support::maitred_stages);
 
     let mut steps = Vec::new();
     let mut best_sustained = 0.0f64;
@@ -155,6 +157,7 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
         "sold": finals.values().filter(|(c, _, _)| *c).count(),
         "cpu_s": {"bench_process": cpu[0], "postgres": cpu[1], "rabbitmq": cpu[2]},
         "cpu_s_per_1000_decisions": (cpu[0] + cpu[1] + cpu[2]) / (decided.max(1) as f64 / 1000.0),
+        "maitred_stages": stages,
         "gates": {
             "oversold_inventory": oversold_inventory,
             "oversold_reservations": oversold_reservations,
@@ -188,6 +191,9 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
             s["p99_9_ms"].as_f64().unwrap_or(f64::NAN),
             s["sustained"],
         );
+    }
+    if let Some(stages) = &result["maitred_stages"].as_object() {
+        println!("  maitred's mean stages: {stages:?}");
     }
     println!(
         "  best sustained {:.0} decisions/s; CPU s/1000 {:.2}; gates {}",

@@ -290,3 +290,47 @@ pub async fn follow(
     }
     None
 }
+
+/// The sum and count of a Prometheus histogram (or summary), over the series whose labels
+/// contain `filter`.
+pub fn metric_sum_count(text: &str, name: &str, filter: &str) -> (f64, f64) {
+    let mut sum = 0.0;
+    let mut count = 0.0;
+    for line in text.lines() {
+        let value = || {
+            line.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        if !line.contains(filter) {
+            continue;
+        }
+        if line.starts_with(&format!("{name}_sum")) {
+            sum += value();
+        } else if line.starts_with(&format!("{name}_count")) {
+            count += value();
+        }
+    }
+    (sum, count)
+}
+
+/// maitred's mean stage times so far, from this process's metrics (ms): a whole
+/// `POST /v1/reservations` as the server saw it (with `Prefer: wait`, up to the decision's
+/// answer), from the request's record to its decision, the worker's time per command, and the
+/// mean run of decisions and intake batch.
+pub fn maitred_stages() -> serde_json::Value {
+    let text = api::monitoring::render();
+    let mean = |name: &str, filter: &str, scale: f64| {
+        let (sum, count) = metric_sum_count(&text, name, filter);
+        scale * sum / count.max(1.0)
+    };
+    serde_json::json!({
+        "post_ms": mean("maitred_http_request_duration_seconds", "route=\"/v1/reservations\"", 1e3),
+        "get_ms": mean("maitred_http_request_duration_seconds", "route=\"/v1/reservations/{id}\"", 1e3),
+        "recorded_to_decided_ms": mean("maitred_decision_latency_seconds", "", 1e3),
+        "worker_ms_per_command": mean("maitred_command_duration_seconds", "", 1e3),
+        "decide_run_size": mean("maitred_decide_run_size", "", 1.0),
+        "intake_batch_size": mean("maitred_intake_batch_size", "", 1.0),
+    })
+}
