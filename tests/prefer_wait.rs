@@ -76,14 +76,15 @@ async fn a_booking_decided_within_the_wait_is_answered_with_its_decision(pool: P
     assert!(reply.body["accessToken"].is_string(), "{}", reply.body);
     assert!(reply.body.get("queue").is_none(), "{}", reply.body);
     assert_eq!(reply.headers["preference-applied"], "wait=25");
-    // Woken by the decision's notice, not by the end of the wait: answered within 100 ms of
-    // the decision (its transaction's start, so the bound includes the commit).
+    // Woken by the decision's notice, not by the end of the wait (25 s): answered within
+    // moments of the decision's transaction. The bound tells a wake from a timeout on a busy
+    // CI machine (one run there took 129 ms); how fast it is belongs to the benchmarks.
     let after = answered_at - decided_at(&harness, id).await;
     eprintln!(
         "answered {} ms after the decision",
         after.num_milliseconds()
     );
-    assert!(after < chrono::Duration::milliseconds(100), "{after}");
+    assert!(after < chrono::Duration::milliseconds(500), "{after}");
     assert!(harness.decisions.is_empty());
 
     harness.finish().await;
@@ -133,7 +134,7 @@ async fn a_read_waiting_in_another_api_process_is_woken_by_the_decision(pool: Pg
         "answered {} ms after the decision",
         after.num_milliseconds()
     );
-    assert!(after < chrono::Duration::milliseconds(100), "{after}");
+    assert!(after < chrono::Duration::milliseconds(500), "{after}");
 
     // Decided already: a wait is answered at once.
     let (again, _) = tokio::time::timeout(Duration::from_secs(5), read("wait=30"))

@@ -94,7 +94,8 @@ impl InventoryNotices {
                 .collect();
             if let Err(error) = publisher.notify_inventory(&bodies).await {
                 // Intake forgets a notice after a few seconds; a lost one costs a queued
-                // request, never a wrong decision.
+                // request, never a wrong decision. The whole batch counts as dropped, though
+                // some of it may have gone out.
                 tracing::debug!(%error, "inventory notices not published");
                 metrics::counter!("maitred_inventory_notices_dropped_total")
                     .increment(bodies.len() as u64);
