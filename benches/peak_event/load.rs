@@ -1,7 +1,7 @@
 //! The load: the background's open loop for the whole run, and the drop, as clients see them.
 
 use super::*;
-use crate::seeding::{request_body, zipf_cdf, Chain, Rng, DATES, SLOTS};
+use crate::seeding::{booking_request, request_body, zipf_cdf, Chain, Rng, DATES, SLOTS};
 use crate::support::book;
 use chrono::{Datelike, Weekday};
 
@@ -58,27 +58,6 @@ impl Load {
             .filter(|o| o.accepted() && o.final_at.is_none())
             .count()
     }
-}
-
-/// A drop request's id and body.
-fn drop_request(
-    restaurant: Uuid,
-    table_type: Uuid,
-    date: NaiveDate,
-    (h, m): (u32, u32),
-    diner: &str,
-) -> (Uuid, String) {
-    let id = Uuid::new_v4();
-    let body = json!({
-        "reservationId": id,
-        "restaurantId": restaurant,
-        "tableTypeId": table_type,
-        "partySize": 2,
-        "date": date.to_string(),
-        "time": format!("{h:02}:{m:02}"),
-        "guest": {"name": "Bench Diner", "email": format!("{diner}@example.com")},
-    });
-    (id, body.to_string())
 }
 
 /// The first Saturday of the booking window: the popular restaurant's evening that opens.
@@ -147,7 +126,7 @@ pub(crate) async fn run_load(
                 let due = start + drop_start + span.mul_f64(i as f64 / n as f64);
                 tokio::time::sleep_until(due.into()).await;
                 let permit = in_flight.clone().acquire_owned().await.unwrap();
-                let request = drop_request(
+                let request = booking_request(
                     restaurant,
                     types[rng.below(types.len())],
                     date,

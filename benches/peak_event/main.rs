@@ -36,6 +36,8 @@ mod load;
 mod peers;
 #[path = "../steady/seeding.rs"]
 mod seeding;
+#[path = "../steady/serving.rs"]
+mod serving;
 
 use support::{fair_pool, percentile, serve, Maitred};
 
@@ -57,8 +59,8 @@ use crate::cpu::{cpu_between, cpu_snapshot};
 use crate::figures::Figures;
 use crate::gates::{database_gates, not_kept};
 use crate::load::run_load;
-use crate::peers::{peer_book, Peer, PeerState};
 use crate::seeding::seed;
+use crate::serving::serve_contender;
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -180,54 +182,22 @@ async fn async_main(args: Args) {
     bench_db.drop_it().await;
 }
 
-/// One contender's run: its own restaurants and pool, the load, then the gates.
+/// One contender's run: its own pools, server and restaurants, the load, then the gates.
 async fn run_contender(name: &str, args: &Args, db: &support::BenchDatabase) -> Figures {
-    // maitred's S connections: intake S − K and the workers K, as in the steady benchmark.
-    let split = name == "maitred" && args.worker_pool > 0 && args.worker_pool < args.pool;
-    let intake_size = if split {
-        args.pool - args.worker_pool
-    } else {
-        args.pool
-    };
-    let pool = fair_pool(&db.url, intake_size).await;
-    let worker_pool = if split {
-        fair_pool(&db.url, args.worker_pool).await
-    } else {
-        pool.clone()
-    };
+    let served = serve_contender(
+        name,
+        &db.url,
+        (args.pool, args.worker_pool),
+        (args.partitions, args.prefetch),
+    )
+    .await;
     let chain = seed(&db.admin, name, args.restaurants).await;
     let popular = seed(&db.admin, &format!("{name}-popular"), 1).await;
     let mut restaurant_ids: Vec<Uuid> = chain.restaurants.iter().map(|(r, _)| *r).collect();
     restaurant_ids.push(popular.restaurants[0].0);
 
-    let mut maitred = None;
-    let mut peer_server = None;
-    let url = if let Some(peer) = Peer::named(name) {
-        let app = Router::new()
-            .route("/book", post(peer_book))
-            .with_state(PeerState {
-                peer,
-                pool: pool.clone(),
-            });
-        let (addr, server, stop) = serve(app).await;
-        peer_server = Some((server, stop));
-        format!("http://{addr}/book")
-    } else {
-        let started = Maitred::start(
-            Store::new(pool.clone()),
-            Store::new(worker_pool.clone()),
-            args.partitions,
-            1_000_000,
-            args.prefetch,
-        )
-        .await;
-        let url = started.url.clone();
-        maitred = Some(started);
-        url
-    };
-
     let cpu_before = cpu_snapshot(&db.name);
-    let load = run_load(url, &chain, &popular, args, name).await;
+    let load = run_load(served.url.clone(), &chain, &popular, args, name).await;
     let cpu = cpu_between(&cpu_before, &cpu_snapshot(&db.name));
 
     let gates = database_gates(&db.admin, &restaurant_ids).await;
@@ -235,14 +205,6 @@ async fn run_contender(name: &str, args: &Args, db: &support::BenchDatabase) -> 
     let confirmed: Vec<Uuid> = load.confirmed_ids();
     let lost = load.never_final() + not_kept(&db.admin, &confirmed).await;
 
-    if let Some((server, stop)) = peer_server {
-        stop.cancel();
-        server.await.unwrap();
-    }
-    if let Some(maitred) = maitred {
-        maitred.stop().await;
-    }
-    pool.close().await;
-    worker_pool.close().await;
+    served.stop().await;
     Figures::new(name, args, &load, cpu, gates, lost)
 }

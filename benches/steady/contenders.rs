@@ -4,59 +4,25 @@ use super::*;
 use crate::cpu::{cpu_between, cpu_snapshot};
 use crate::gates::{database_gates, not_kept};
 use crate::load::{open_loop, Sent};
-use crate::peers::{peer_book, Peer, PeerState};
 use crate::seeding::seed;
+use crate::serving::serve_contender;
 
 /// Per contender: step figures, CPU and gates.
 pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_url: &str) -> Value {
     let database = db_url.rsplit('/').next().unwrap_or_default().to_string();
-    // maitred's S connections: intake S − K and the workers K (--worker-pool), or all shared.
-    let split = name == "maitred" && args.worker_pool > 0 && args.worker_pool < args.pool;
-    let pool = fair_pool(
+    let served = serve_contender(
+        name,
         db_url,
-        if split {
-            args.pool - args.worker_pool
-        } else {
-            args.pool
-        },
+        (args.pool, args.worker_pool),
+        (args.partitions, args.prefetch),
     )
     .await;
-    let worker_pool = if split {
-        fair_pool(db_url, args.worker_pool).await
-    } else {
-        pool.clone()
-    };
     let chain = seed(admin, name, args.restaurants).await;
     let restaurant_ids: Vec<Uuid> = chain.restaurants.iter().map(|(r, _)| *r).collect();
-    let mut maitred = None;
-    let mut peer_server = None;
-    let url = if name == "maitred" {
-        let started = Maitred::start(
-            Store::new(pool.clone()),
-            Store::new(worker_pool.clone()),
-            args.partitions,
-            1_000_000,
-            args.prefetch,
-        )
-        .await;
-        let url = started.url.clone();
-        maitred = Some(started);
-        url
-    } else {
-        let app = Router::new()
-            .route("/book", post(peer_book))
-            .with_state(PeerState {
-                peer: Peer::named(name).expect("a peer's name"),
-                pool: pool.clone(),
-            });
-        let (addr, server, stop) = serve(app).await;
-        peer_server = Some((server, stop));
-        format!("http://{addr}/book")
-    };
 
     let cpu_before = cpu_snapshot(&database);
     let start = Instant::now();
-    let load = open_loop(url, &chain, args, name, start).await;
+    let load = open_loop(served.url.clone(), &chain, args, name, start).await;
     let load_end = start.elapsed();
 
     // Final states as each client learned them: a peer's answer, maitred's answer to a
@@ -137,15 +103,7 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
         .count()
         + not_kept(admin, &confirmed).await;
 
-    if let Some((server, stop)) = peer_server {
-        stop.cancel();
-        server.await.unwrap();
-    }
-    if let Some(maitred) = maitred {
-        maitred.stop().await;
-    }
-    pool.close().await;
-    worker_pool.close().await;
+    served.stop().await;
 
     let decided = finals.len();
     let result = json!({

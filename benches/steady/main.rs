@@ -26,6 +26,7 @@ mod gates;
 mod load;
 mod peers;
 mod seeding;
+mod serving;
 
 use support::{fair_pool, percentile, serve, Maitred};
 

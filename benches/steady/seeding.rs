@@ -174,7 +174,18 @@ pub(crate) fn request_body(
     let (restaurant, types) = &chain.restaurants[rank];
     let table_type = types[rng.below(types.len())];
     let date = chain.first_date + chrono::Duration::days(rng.below(DATES as usize) as i64);
-    let (h, m) = SLOTS[rng.below(SLOTS.len())];
+    let slot = SLOTS[rng.below(SLOTS.len())];
+    booking_request(*restaurant, table_type, date, slot, &format!("d{i}.{run}"))
+}
+
+/// A booking's id and body, for a party of two, by the diner `<diner>@example.com`.
+pub(crate) fn booking_request(
+    restaurant: Uuid,
+    table_type: Uuid,
+    date: NaiveDate,
+    (h, m): (u32, u32),
+    diner: &str,
+) -> (Uuid, String) {
     let id = Uuid::new_v4();
     let body = json!({
         "reservationId": id,
@@ -183,7 +194,7 @@ pub(crate) fn request_body(
         "partySize": 2,
         "date": date.to_string(),
         "time": format!("{h:02}:{m:02}"),
-        "guest": {"name": "Bench Diner", "email": format!("d{i}.{run}@example.com")},
+        "guest": {"name": "Bench Diner", "email": format!("{diner}@example.com")},
     });
     (id, body.to_string())
 }
