@@ -36,6 +36,10 @@ pub enum Disposition {
 /// partition: one is active and the others wait as standby, taking over when it goes away.
 /// `prefetch` bounds the deliveries in flight, and so the run.
 ///
+/// `turns` is shared by the partitions of one process: a run is formed and handled only with
+/// one of its permits (one per database connection the runs may use), so a lane that waits
+/// for a connection collects deliveries meanwhile instead of queueing for it with a small run.
+///
 /// `priority` is the subscription's `x-priority`. RabbitMQ 4.0 and later make the
 /// highest-priority subscriber of a single-active-consumer queue the active one (and hand over
 /// to a higher one that arrives later); 3.x ignores it and activates the first subscriber.
@@ -49,6 +53,7 @@ pub async fn consume_partition<F, Fut>(
     partition: u16,
     prefetch: u16,
     priority: i32,
+    turns: &tokio::sync::Semaphore,
     shutdown: CancellationToken,
     mut handle: F,
 ) -> Result<(), lapin::Error>
@@ -69,6 +74,13 @@ where
         };
         let Some(delivery) = next else { break };
         let mut run = vec![delivery?];
+        // A lane waits for its turn before it forms its run: what arrives meanwhile joins it,
+        // so a busy partition decides bigger runs instead of more of them.
+        let turn = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            turn = turns.acquire() => turn.ok(),
+        };
         // Whatever has already arrived joins the run; nothing waits for more.
         while run.len() < usize::from(prefetch) {
             match deliveries.next().now_or_never() {
@@ -78,6 +90,7 @@ where
         }
         let ackers: Vec<lapin::Acker> = run.iter().map(|d| d.acker.clone()).collect();
         let dispositions = handle(run).await;
+        drop(turn);
         settle_run(&ackers, &dispositions).await?;
     }
     // Closing the channel hands every prefetched, unsettled delivery back to the queue.

@@ -147,6 +147,17 @@ pub async fn run(context: Arc<Context>, shutdown: CancellationToken) {
     tracing::info!("worker stopped");
 }
 
+/// Database connections the partitions' runs leave to the rest of the worker (the outbox relay,
+/// emails, payments, sweeps).
+const CONNECTIONS_BESIDE_RUNS: u32 = 2;
+
+/// How many partitions may decide a run at once: one per database connection they can have
+/// without waiting.
+fn concurrent_runs(store: &booking::Store) -> usize {
+    let connections = store.pool().options().get_max_connections();
+    usize::try_from(connections.saturating_sub(CONNECTIONS_BESIDE_RUNS).max(1)).unwrap_or(1)
+}
+
 /// One connection's life: every queue consumed on its own channel until shutdown or until one
 /// of them fails, which stops the others so the caller can reconnect.
 async fn consume_all(
@@ -166,11 +177,13 @@ async fn consume_all(
     };
 
     let (home, standby) = partition_order(config);
+    let turns = tokio::sync::Semaphore::new(concurrent_runs(&context.store));
     // Home partitions subscribe at a higher priority: RabbitMQ 4.0+ makes the highest-priority
     // subscriber active, 3.x the first one (hence home first, standby a moment later).
     let consume_partition = |(partition, priority): (u16, i32)| {
         let stop = stop.clone();
         let connection = &connection;
+        let turns = &turns;
         async move {
             let result = rabbitmq::consume_partition(
                 connection,
@@ -178,6 +191,7 @@ async fn consume_all(
                 partition,
                 config.prefetch,
                 priority,
+                turns,
                 stop.clone(),
                 |run| partitions::handle_run(context, run, stop.clone()),
             )

@@ -168,8 +168,6 @@ impl Store {
             .collect();
         inventory.write(&mut tx).await?;
         covers.write(&mut tx).await?;
-        record_grants(&mut tx, &mut pending, &outcomes, policy.hold_for).await?;
-
         let mut moves: Vec<Move> = pending
             .iter_mut()
             .zip(&outcomes)
@@ -195,7 +193,9 @@ impl Store {
                 },
             })
             .collect();
-        transition::transition_all(&mut tx, &mut moves, WORKER_ACTOR).await?;
+        transition::check_moves(&moves)?;
+        record_decisions(&mut tx, &mut moves, &outcomes, policy.hold_for).await?;
+        transition::record_moves(&mut tx, &mut moves, WORKER_ACTOR).await?;
         drop(moves);
         let decided_now: Vec<&Locked> = pending.iter().collect();
         notifications::schedule(&mut tx, &self.notification_plan, &decided_now).await?;
@@ -551,62 +551,90 @@ pub(super) async fn load_rates(
         .collect())
 }
 
-/// Stores the price, the slots and the hold's deadline of every granted reservation.
-async fn record_grants(
+/// Writes each decided reservation once: its new status and reason, and for a granted one its
+/// price, slots, pacing slot and hold's deadline. The audit events and messages follow in
+/// [`transition::record_moves`].
+async fn record_decisions(
     conn: &mut PgConnection,
-    pending: &mut [Locked],
+    moves: &mut [Move<'_>],
     outcomes: &[Result<Grant, RejectReason>],
     hold_for: Duration,
 ) -> Result<()> {
-    let granted: Vec<(&mut Locked, &Grant)> = pending
-        .iter_mut()
-        .zip(outcomes)
-        .filter_map(|(locked, outcome)| Some((locked, outcome.as_ref().ok()?)))
-        .collect();
-    if granted.is_empty() {
+    if moves.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = granted.iter().map(|(l, _)| l.id).collect();
-    let prices: Vec<i64> = granted.iter().map(|(_, g)| g.price_cents).collect();
-    let currencies: Vec<&str> = granted.iter().map(|(_, g)| g.currency.as_str()).collect();
-    let holds: Vec<bool> = granted.iter().map(|(_, g)| g.prepayment_required).collect();
-    let paced: Vec<Option<NaiveDateTime>> = granted.iter().map(|(_, g)| g.paced_slot).collect();
+    let ids: Vec<Uuid> = moves.iter().map(|m| m.locked.id).collect();
+    let statuses: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
+    let reasons: Vec<Option<&str>> = moves.iter().map(|m| m.reason).collect();
+    let grants: Vec<Option<&Grant>> = outcomes.iter().map(|o| o.as_ref().ok()).collect();
+    let granted: Vec<bool> = grants.iter().map(Option::is_some).collect();
+    let prices: Vec<Option<i64>> = grants.iter().map(|g| g.map(|g| g.price_cents)).collect();
+    let currencies: Vec<Option<&str>> = grants
+        .iter()
+        .map(|g| g.map(|g| g.currency.as_str()))
+        .collect();
+    let holds: Vec<bool> = grants
+        .iter()
+        .map(|g| g.is_some_and(|g| g.prepayment_required))
+        .collect();
+    let paced: Vec<Option<NaiveDateTime>> = grants
+        .iter()
+        .map(|g| g.and_then(|g| g.paced_slot))
+        .collect();
     // Every stay's slots in one flat array, each beside its reservation's id: unnest cannot
     // take an array of arrays of different lengths.
-    let (slot_owners, slots): (Vec<Uuid>, Vec<NaiveDateTime>) = granted
+    let (slot_owners, slots): (Vec<Uuid>, Vec<NaiveDateTime>) = ids
         .iter()
-        .flat_map(|(locked, grant)| grant.slots.iter().map(|slot| (locked.id, *slot)))
+        .zip(&grants)
+        .filter_map(|(id, grant)| Some((*id, (*grant)?)))
+        .flat_map(|(id, grant)| grant.slots.iter().map(move |slot| (id, *slot)))
         .unzip();
+    // One write of each row: its new status, and what a granted one got. `reason` on the
+    // reservation says why it was rejected; the audit event keeps every reason.
     sqlx::query!(
         "WITH stay AS (
              SELECT s.id, array_agg(s.slot ORDER BY s.n) AS slots
-             FROM unnest($4::uuid[], $5::timestamp[]) WITH ORDINALITY AS s(id, slot, n)
+             FROM unnest($6::uuid[], $7::timestamp[]) WITH ORDINALITY AS s(id, slot, n)
              GROUP BY s.id
          )
          UPDATE reservation r
-         SET price_cents = v.price, currency = v.currency,
-             reserved_slots = coalesce(stay.slots, '{}'), paced_slot = v.paced,
-             hold_expires_at = CASE WHEN v.hold THEN now() + make_interval(secs => $7) END
-         FROM unnest($1::uuid[], $2::int8[], $3::text[], $6::bool[], $8::timestamp[])
-                AS v(id, price, currency, hold, paced)
+         SET status = v.status,
+             reason = CASE WHEN v.status = 'rejected' THEN v.reason ELSE r.reason END,
+             updated_at = now(),
+             price_cents = CASE WHEN v.granted THEN v.price ELSE r.price_cents END,
+             currency = CASE WHEN v.granted THEN v.currency ELSE r.currency END,
+             reserved_slots = CASE WHEN v.granted THEN coalesce(stay.slots, '{}')
+                                   ELSE r.reserved_slots END,
+             paced_slot = CASE WHEN v.granted THEN v.paced ELSE r.paced_slot END,
+             hold_expires_at = CASE WHEN v.hold THEN now() + make_interval(secs => $9)
+                                    WHEN v.granted THEN NULL
+                                    ELSE r.hold_expires_at END
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::int8[], $8::text[],
+                     $10::bool[], $11::timestamp[])
+                AS v(id, status, reason, granted, price, currency, hold, paced)
               LEFT JOIN stay ON stay.id = v.id
          WHERE r.id = v.id",
         &ids,
-        &prices,
-        &currencies as _,
+        &statuses as _,
+        &reasons as _,
+        &granted,
+        &prices as _,
         &slot_owners,
         &slots,
-        &holds,
+        &currencies as _,
         hold_for.as_secs_f64(),
+        &holds,
         &paced as _,
     )
     .execute(&mut *conn)
     .await?;
-    for (locked, grant) in granted {
-        locked.paced_slot = grant.paced_slot;
-        locked.price_cents = Some(grant.price_cents);
-        locked.currency = Some(grant.currency.clone());
-        locked.reserved_slots = Some(grant.slots.clone());
+    for (m, grant) in moves.iter_mut().zip(grants) {
+        if let Some(grant) = grant {
+            m.locked.paced_slot = grant.paced_slot;
+            m.locked.price_cents = Some(grant.price_cents);
+            m.locked.currency = Some(grant.currency.clone());
+            m.locked.reserved_slots = Some(grant.slots.clone());
+        }
     }
     Ok(())
 }

@@ -20,22 +20,23 @@ use crate::{Error, NotificationFacts, NotificationKind, NotificationPlan, Result
 
 /// Ends the timed messages that no longer apply (a reminder of a booking that was canceled, the
 /// warning of a hold that was paid), and queues the messages the moves send at once. Part of
-/// every transition.
-pub(crate) async fn on_transitions(conn: &mut PgConnection, moves: &[Move<'_>]) -> Result<()> {
-    let ids: Vec<Uuid> = moves.iter().map(|m| m.locked.id).collect();
-    let statuses: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
-    sqlx::query!(
-        "UPDATE notification n
-         SET status = 'canceled', last_error = 'the reservation became ' || v.status,
-             updated_at = now()
-         FROM unnest($1::uuid[], $2::text[]) AS v(id, status)
-         WHERE n.reservation_id = v.id AND n.status = 'scheduled'
-           AND n.required_status IS DISTINCT FROM v.status",
-        &ids,
-        &statuses as _,
-    )
-    .execute(&mut *conn)
-    .await?;
+/// every transition; `from` is each move's status before it.
+pub(crate) async fn on_transitions(
+    conn: &mut PgConnection,
+    moves: &[Move<'_>],
+    from: &[Status],
+) -> Result<()> {
+    // Only a held or confirmed reservation has timed messages: a decision (from `pending`),
+    // the most frequent transition, skips the statement.
+    let (ids, statuses): (Vec<Uuid>, Vec<&str>) = moves
+        .iter()
+        .zip(from)
+        .filter(|(_, from)| !from.is_pending())
+        .map(|(m, _)| (m.locked.id, m.to.as_str()))
+        .unzip();
+    if !ids.is_empty() {
+        cancel_timed(conn, &ids, &statuses).await?;
+    }
     // A walk-in's guest gave staff no email to write to.
     let immediate: Vec<(Uuid, NotificationKind)> = moves
         .iter()
@@ -43,6 +44,23 @@ pub(crate) async fn on_transitions(conn: &mut PgConnection, moves: &[Move<'_>]) 
         .filter_map(|m| Some((m.locked.id, NotificationKind::on_transition(m.to)?)))
         .collect();
     queue(conn, &immediate).await
+}
+
+/// Cancels the scheduled messages of `ids` that need another status than the one each became.
+async fn cancel_timed(conn: &mut PgConnection, ids: &[Uuid], statuses: &[&str]) -> Result<()> {
+    sqlx::query!(
+        "UPDATE notification n
+         SET status = 'canceled', last_error = 'the reservation became ' || v.status,
+             updated_at = now()
+         FROM unnest($1::uuid[], $2::text[]) AS v(id, status)
+         WHERE n.reservation_id = v.id AND n.status = 'scheduled'
+           AND n.required_status IS DISTINCT FROM v.status",
+        ids,
+        statuses as _,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Queues messages to send at once, inside the caller's transaction: a row each (none if the
@@ -68,16 +86,16 @@ pub(crate) async fn queue(
     )
     .fetch_all(&mut *conn)
     .await?;
-    for row in queued {
-        let job = NotificationJob {
+    let jobs: Vec<NotificationJob> = queued
+        .into_iter()
+        .map(|row| NotificationJob {
             notification_id: row.id,
             reservation_id: row.reservation_id,
             kind: row.kind,
             attempt: 1,
-        };
-        outbound::enqueue_notification(conn, &job).await?;
-    }
-    Ok(())
+        })
+        .collect();
+    outbound::enqueue_notifications(conn, &jobs).await
 }
 
 /// Schedules the timed messages of reservations that have just become `held` (the warning
@@ -252,15 +270,16 @@ impl Store {
         )
         .fetch_all(&mut *tx)
         .await?;
-        for row in &due {
-            let job = NotificationJob {
+        let jobs: Vec<NotificationJob> = due
+            .iter()
+            .map(|row| NotificationJob {
                 notification_id: row.id,
                 reservation_id: row.reservation_id,
                 kind: row.kind.clone(),
                 attempt: 1,
-            };
-            outbound::enqueue_notification(&mut tx, &job).await?;
-        }
+            })
+            .collect();
+        outbound::enqueue_notifications(&mut tx, &jobs).await?;
         tx.commit().await?;
         Ok(due.len())
     }

@@ -83,6 +83,21 @@ async fn enqueue<T: Serialize>(
     body: &T,
     reservation_id: Option<Uuid>,
 ) -> Result<()> {
+    enqueue_all(conn, destination, kind, &[(body, reservation_id)]).await
+}
+
+/// Writes messages of one destination and kind into the outbox in one statement, each about
+/// its reservation, inside the caller's transaction: a run of decisions queues its emails
+/// with one round trip instead of one per booking.
+async fn enqueue_all<T: Serialize>(
+    conn: &mut PgConnection,
+    destination: Destination,
+    kind: &str,
+    messages: &[(&T, Option<Uuid>)],
+) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
     let (name, restaurant_id, delay) = match destination {
         Destination::Partition {
             restaurant_id,
@@ -92,18 +107,26 @@ async fn enqueue<T: Serialize>(
         Destination::Webhooks => ("webhooks", None, Duration::ZERO),
         Destination::Notifications => ("notifications", None, Duration::ZERO),
     };
+    let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::new_v4()).collect();
+    // Any Serialize body, written as jsonb without a detour through serde_json::Value.
+    let bodies: Vec<sqlx::types::Json<&T>> = messages
+        .iter()
+        .map(|(body, _)| sqlx::types::Json(*body))
+        .collect();
+    let reservation_ids: Vec<Option<Uuid>> = messages.iter().map(|(_, id)| *id).collect();
     sqlx::query!(
         "INSERT INTO outbound_message (id, destination, restaurant_id, delay_ms, kind, body,
              correlation_id)
-         VALUES ($1, $2, $3, $4, $5, $6, (SELECT request_id FROM reservation WHERE id = $7))",
-        Uuid::new_v4(),
+         SELECT m.id, $1, $2, $3, $4, m.body,
+                (SELECT request_id FROM reservation WHERE id = m.reservation_id)
+         FROM unnest($5::uuid[], $6::jsonb[], $7::uuid[]) AS m(id, body, reservation_id)",
         name,
         restaurant_id,
         i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
         kind,
-        // Any Serialize body, written as jsonb without a detour through serde_json::Value.
-        sqlx::types::Json(body) as _,
-        reservation_id,
+        &ids,
+        &bodies as _,
+        &reservation_ids as _,
     )
     .execute(conn)
     .await?;
@@ -144,29 +167,23 @@ pub(crate) async fn enqueue_payment(
     .await
 }
 
-pub(crate) async fn enqueue_webhook(conn: &mut PgConnection, job: &WebhookJob) -> Result<()> {
-    enqueue(
-        conn,
-        Destination::Webhooks,
-        "webhook",
-        job,
-        Some(job.reservation_id),
-    )
-    .await
+pub(crate) async fn enqueue_webhooks(conn: &mut PgConnection, jobs: &[WebhookJob]) -> Result<()> {
+    let messages: Vec<(&WebhookJob, Option<Uuid>)> = jobs
+        .iter()
+        .map(|job| (job, Some(job.reservation_id)))
+        .collect();
+    enqueue_all(conn, Destination::Webhooks, "webhook", &messages).await
 }
 
-pub(crate) async fn enqueue_notification(
+pub(crate) async fn enqueue_notifications(
     conn: &mut PgConnection,
-    job: &NotificationJob,
+    jobs: &[NotificationJob],
 ) -> Result<()> {
-    enqueue(
-        conn,
-        Destination::Notifications,
-        "notification",
-        job,
-        Some(job.reservation_id),
-    )
-    .await
+    let messages: Vec<(&NotificationJob, Option<Uuid>)> = jobs
+        .iter()
+        .map(|job| (job, Some(job.reservation_id)))
+        .collect();
+    enqueue_all(conn, Destination::Notifications, "notification", &messages).await
 }
 
 /// How many messages one relay pass takes at most.

@@ -99,16 +99,8 @@ pub(crate) async fn transition_all(
     if moves.is_empty() {
         return Ok(());
     }
-    if let Some(illegal) = moves.iter().find(|m| !m.locked.status.can_become(m.to)) {
-        return Err(Error::invariant(format!(
-            "illegal transition {} → {} for reservation {}",
-            illegal.locked.status.as_str(),
-            illegal.to.as_str(),
-            illegal.locked.id
-        )));
-    }
+    check_moves(moves)?;
     let ids: Vec<Uuid> = moves.iter().map(|m| m.locked.id).collect();
-    let from: Vec<&str> = moves.iter().map(|m| m.locked.status.as_str()).collect();
     let to: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
     let reasons: Vec<Option<&str>> = moves.iter().map(|m| m.reason).collect();
     // `reason` on the reservation says why it was rejected; the event keeps every reason.
@@ -125,6 +117,38 @@ pub(crate) async fn transition_all(
     )
     .execute(&mut *conn)
     .await?;
+    record_moves(conn, moves, actor).await
+}
+
+/// An illegal transition among `moves` is an error, before anything is written.
+pub(crate) fn check_moves(moves: &[Move<'_>]) -> Result<()> {
+    match moves.iter().find(|m| !m.locked.status.can_become(m.to)) {
+        Some(illegal) => Err(Error::invariant(format!(
+            "illegal transition {} → {} for reservation {}",
+            illegal.locked.status.as_str(),
+            illegal.to.as_str(),
+            illegal.locked.id
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The rest of a transition once the reservations' rows carry their new status (written by
+/// [`transition_all`], or by a decision together with its grants): the audit events, the
+/// webhooks and the emails. Each move's `locked.status` is still the status it leaves.
+pub(crate) async fn record_moves(
+    conn: &mut PgConnection,
+    moves: &mut [Move<'_>],
+    actor: &str,
+) -> Result<()> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = moves.iter().map(|m| m.locked.id).collect();
+    let from: Vec<Status> = moves.iter().map(|m| m.locked.status).collect();
+    let from_names: Vec<&str> = from.iter().map(|status| status.as_str()).collect();
+    let to: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
+    let reasons: Vec<Option<&str>> = moves.iter().map(|m| m.reason).collect();
     let events = sqlx::query!(
         "INSERT INTO reservation_event (reservation_id, from_status, to_status, reason, actor)
          SELECT v.id, v.from_status, v.to_status, v.reason, $5
@@ -133,7 +157,7 @@ pub(crate) async fn transition_all(
          ORDER BY v.n
          RETURNING reservation_id, id, created_at",
         &ids,
-        &from as _,
+        &from_names as _,
         &to as _,
         &reasons as _,
         actor,
@@ -150,7 +174,7 @@ pub(crate) async fn transition_all(
         .map(|event| (event.reservation_id, (event.id, event.created_at)))
         .collect();
     queue_webhooks(conn, moves, &events, None).await?;
-    notifications::on_transitions(conn, moves).await
+    notifications::on_transitions(conn, moves, &from).await
 }
 
 /// From acceptance to the answer the diner waits for: the decision (held, confirmed,
@@ -290,6 +314,7 @@ async fn queue_webhooks(
     .into_iter()
     .map(Reservation::from)
     .collect();
+    let mut jobs = Vec::new();
     for reservation in &reservations {
         let Some(locked) = moves
             .iter()
@@ -313,18 +338,15 @@ async fn queue_webhooks(
         };
         let payload = serde_json::to_string(&event)
             .map_err(|e| Error::invariant(format!("webhook payload: {e}")))?;
-        for target in targets_of(locked) {
-            let job = WebhookJob {
-                webhook_id: format!("evt_{event_id}"),
-                reservation_id: locked.id,
-                attempt: 1,
-                target,
-                payload: payload.clone(),
-            };
-            outbound::enqueue_webhook(conn, &job).await?;
-        }
+        jobs.extend(targets_of(locked).into_iter().map(|target| WebhookJob {
+            webhook_id: format!("evt_{event_id}"),
+            reservation_id: locked.id,
+            attempt: 1,
+            target,
+            payload: payload.clone(),
+        }));
     }
-    Ok(())
+    outbound::enqueue_webhooks(conn, &jobs).await
 }
 
 /// Gives back every slot the reservation holds, and its covers in the pacing ledger. Idempotent: the slots are forgotten as they
