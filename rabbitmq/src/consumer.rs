@@ -27,20 +27,30 @@ pub enum Disposition {
     Retry,
 }
 
-/// Consumes `partition` until `shutdown` is cancelled or the channel fails, calling `handle`
+/// How a worker subscribes to one partition queue.
+#[derive(Debug, Clone, Copy)]
+pub struct PartitionSubscription {
+    pub partition: u16,
+    /// The deliveries in flight at once, and so the largest run.
+    pub prefetch: u16,
+    /// The subscription's `x-priority` (see [`consume_partition`]).
+    pub priority: i32,
+}
+
+/// Consumes the subscription's partition until `shutdown` is cancelled or the channel fails, calling `handle`
 /// with a run of deliveries (every one that has arrived, up to `prefetch`, in queue order) and
 /// settling them only after `handle` returns one disposition per delivery. A run that is all
 /// acked is settled with one multiple-ack.
 ///
 /// The partition queue has single active consumer, so several workers may call this for the same
 /// partition: one is active and the others wait as standby, taking over when it goes away.
-/// `prefetch` bounds the deliveries in flight, and so the run.
+/// The subscription's `prefetch` bounds the deliveries in flight, and so the run.
 ///
 /// `turns` is shared by the partitions of one process: a run is formed and handled only with
 /// one of its permits (one per database connection the runs may use), so a lane that waits
 /// for a connection collects deliveries meanwhile instead of queueing for it with a small run.
 ///
-/// `priority` is the subscription's `x-priority`. RabbitMQ 4.0 and later make the
+/// The subscription's `priority` is its `x-priority`. RabbitMQ 4.0 and later make the
 /// highest-priority subscriber of a single-active-consumer queue the active one (and hand over
 /// to a higher one that arrives later); 3.x ignores it and activates the first subscriber.
 ///
@@ -50,9 +60,7 @@ pub enum Disposition {
 pub async fn consume_partition<F, Fut>(
     connection: &Connection,
     topology: &Topology,
-    partition: u16,
-    prefetch: u16,
-    priority: i32,
+    subscription: PartitionSubscription,
     turns: &tokio::sync::Semaphore,
     shutdown: CancellationToken,
     mut handle: F,
@@ -61,6 +69,11 @@ where
     F: FnMut(Vec<Delivery>) -> Fut,
     Fut: Future<Output = Vec<Disposition>>,
 {
+    let PartitionSubscription {
+        partition,
+        prefetch,
+        priority,
+    } = subscription;
     let channel = connection.create_channel().await?;
     let mut arguments = FieldTable::default();
     arguments.insert("x-priority".into(), AMQPValue::LongInt(priority));

@@ -20,7 +20,7 @@ pub mod inventory;
 pub mod publisher;
 pub mod topology;
 
-pub use consumer::{consume_concurrently, consume_partition, Disposition};
+pub use consumer::{consume_concurrently, consume_partition, Disposition, PartitionSubscription};
 pub use dead_letters::{DeadLetter, DeadLetterError, DeadLetterQueue, DeadLetters};
 pub use publisher::{correlated_properties, properties, Outgoing, PublishError, Publisher};
 pub use topology::Topology;

@@ -188,9 +188,11 @@ async fn consume_all(
             let result = rabbitmq::consume_partition(
                 connection,
                 &config.topology,
-                partition,
-                config.prefetch,
-                priority,
+                rabbitmq::PartitionSubscription {
+                    partition,
+                    prefetch: config.prefetch,
+                    priority,
+                },
                 turns,
                 stop.clone(),
                 |run| partitions::handle_run(context, run, stop.clone()),
