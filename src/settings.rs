@@ -203,8 +203,10 @@ pub struct Settings {
     /// serves them on its own address.
     #[arg(long, env = "MAITRED_METRICS_ADDR", global = true)]
     pub metrics_addr: Option<SocketAddr>,
-    /// Deliveries in flight per partition (still decided one at a time).
-    #[arg(long, env = "MAITRED_PREFETCH", global = true, default_value_t = 32)]
+    /// Deliveries in flight per partition, and so the longest run one transaction decides: a
+    /// partition with a backlog decides it in runs up to this big, which costs less per booking
+    /// (the steady benchmark in BENCHMARKS.md).
+    #[arg(long, env = "MAITRED_PREFETCH", global = true, default_value_t = 256)]
     pub prefetch: u16,
     /// How long a held reservation keeps its tables unpaid.
     #[arg(long, env = "MAITRED_HOLD_FOR", global = true, default_value = "10m",

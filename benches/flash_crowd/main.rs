@@ -6,7 +6,7 @@
 //! `cargo bench --bench flash_crowd -- --requests 20000 --concurrency 64`
 //!
 //! Flags: `--requests N` (100000), `--concurrency C` (64), `--pool S` (database connections
-//! per contender, 20 = maitred's default), `--partitions P` (4), `--prefetch K` (32),
+//! per contender, 20 = maitred's default), `--partitions P` (4), `--prefetch K` (256),
 //! `--worker-pool K` (0: maitred's intake and worker share the pool; K: the worker gets K of
 //! the pool's connections to itself, as `maitred up` and a separate `maitred work` do),
 //! `--only floor,naive,for_update,conditional,optimistic,maitred`, `--out FILE`
@@ -93,7 +93,7 @@ fn parse_args() -> Args {
         concurrency: 64,
         pool: 20,
         partitions: 4,
-        prefetch: 32,
+        prefetch: 256,
         worker_pool: 0,
         only: CONTENDERS.iter().map(|s| (*s).to_string()).collect(),
         out: "target/bench-results/flash_crowd.json".into(),

@@ -12,7 +12,7 @@
 //! `--drop-secs`, `--after-secs`, `--drop-requests N`, `--drop-in-flight M` (1000: the drop's
 //! clients; beyond it a drop request waits for one), `--max-in-flight M` (2000: the
 //! background sheds beyond it, and counts), `--pool S` (20), `--worker-pool K` (8),
-//! `--partitions P` (16), `--prefetch K` (32), `--zipf S` (1.1),
+//! `--partitions P` (16), `--prefetch K` (256), `--zipf S` (1.1),
 //! `--only for_update,conditional,optimistic,maitred`, `--out FILE`
 //! (target/bench-results/peak_event.json).
 //!
@@ -96,7 +96,7 @@ fn parse_args() -> Args {
         pool: 20,
         worker_pool: 8,
         partitions: 16,
-        prefetch: 32,
+        prefetch: 256,
         zipf: 1.1,
         only: CONTENDERS.iter().map(|s| (*s).to_string()).collect(),
         out: "target/bench-results/peak_event.json".into(),
