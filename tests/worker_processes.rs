@@ -46,6 +46,9 @@ fn spawn_worker(harness: &Harness, pool: &PgPool, index: u16, count: u16) -> Chi
         .env("MAITRED_WORKER_COUNT", count.to_string())
         .env("MAITRED_GATEWAY_LATENCY", "5ms")
         .env("MAITRED_DB_POOL_SIZE", "8")
+        // Small runs, as in the in-process tests: with the default (256) a worker decides a
+        // test's whole queue in a few runs, and a signal could not land in the middle of it.
+        .env("MAITRED_PREFETCH", "16")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
