@@ -22,13 +22,21 @@ if [ -n "$leftovers" ]; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
   xargs -P 4 -I{} sh -c '$0 rabbitmqctl delete_queue -q "$1" >/dev/null || true' "${sudo:-env}" {} <<<"$leftovers"
 fi
+# The cluster tests' three RabbitMQ nodes, apart from the machine's broker; deleted afterwards.
+start_cluster() {
+  trap 'scripts/rabbitmq-cluster.sh clean' EXIT
+  scripts/rabbitmq-cluster.sh start
+}
 # First every test that leaves the shared servers alone, in parallel; then, alone, the ones that
-# disturb them (they restart the broker), marked #[ignore] so a plain `cargo test` skips them.
+# disturb them (they restart the broker, or stop nodes of a RabbitMQ cluster of their own),
+# marked #[ignore] so a plain `cargo test` skips them.
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
+  start_cluster
   cargo nextest run --workspace --no-fail-fast --run-ignored only --test-threads 1 "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
+  start_cluster
   cargo test --workspace --no-fail-fast "$@" -- --ignored --test-threads 1
 fi
 # Then the contract: schemathesis against the real server and its /openapi.json.

@@ -57,15 +57,25 @@ pub struct Settings {
         default_value_t = 8
     )]
     pub worker_db_pool_size: u32,
+    /// The broker: one AMQP URL, or the nodes of a RabbitMQ cluster as several separated by
+    /// commas. Every connection goes to the first node that answers, and moves on when it goes.
     #[arg(
         long,
         env = "AMQP_URL",
         global = true,
         hide_env_values = true,
         hide_default_value = true,
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        value_parser = parse_broker_urls
     )]
     pub amqp_url: String,
+    /// On how many RabbitMQ nodes each queue keeps a replica (`x-quorum-initial-group-size`).
+    /// Unset: as many as `AMQP_URL` lists nodes, at most 3, when it lists several; the broker's
+    /// own default (every node) when it lists one. Fixed once the queues exist: the broker
+    /// refuses to redeclare a queue with another size.
+    #[arg(long, env = "MAITRED_QUORUM_SIZE", global = true,
+          value_parser = clap::value_parser!(u8).range(1..=9))]
+    pub quorum_size: Option<u8>,
     /// How long opening a broker connection may take, the AMQP handshake included; a start-up
     /// that runs out of it logs and tries again.
     #[arg(long, env = "MAITRED_AMQP_CONNECT_TIMEOUT", global = true, default_value = "5s",
@@ -454,6 +464,18 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminders(pub Vec<Duration>);
 
+/// `AMQP_URL`: at least one address, each an AMQP URL.
+fn parse_broker_urls(urls: &str) -> Result<String, String> {
+    if rabbitmq::addresses(urls).next().is_none() {
+        return Err("name at least one broker address".into());
+    }
+    for url in rabbitmq::addresses(urls) {
+        url.parse::<rabbitmq::lapin::uri::AMQPUri>()
+            .map_err(|e| format!("{}: {e}", rabbitmq::address(url)))?;
+    }
+    Ok(urls.to_owned())
+}
+
 fn parse_reminders(list: &str) -> Result<Reminders, String> {
     booking::NotificationPlan::parse_reminders(list).map(Reminders)
 }
@@ -560,6 +582,10 @@ impl Settings {
             partitions: self.partitions,
             max_length: self.max_queue_length,
             delivery_limit: self.delivery_limit,
+            quorum_size: self.quorum_size.or_else(|| {
+                let nodes = rabbitmq::addresses(&self.amqp_url).count();
+                (nodes > 1).then(|| u8::try_from(nodes.min(3)).unwrap_or(3))
+            }),
         }
     }
 
@@ -756,6 +782,29 @@ mod tests {
             error.to_string().contains("MAITRED_TRUSTED_PROXIES"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_cluster_of_brokers_replicates_each_queue_on_up_to_three_nodes() {
+        let quorum = |args: &[&str]| {
+            SettingsOnly::try_parse_from(["maitred"].iter().chain(args))
+                .map(|only| only.settings.topology().quorum_size)
+        };
+        assert_eq!(quorum(&[]).unwrap(), None);
+        let node = |port: u16| format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+        let two = format!("{},{}", node(5681), node(5682));
+        assert_eq!(quorum(&["--amqp-url", &two]).unwrap(), Some(2));
+        let four = (5681..5685).map(node).collect::<Vec<_>>().join(",");
+        assert_eq!(quorum(&["--amqp-url", &four]).unwrap(), Some(3));
+        assert_eq!(
+            quorum(&["--amqp-url", &four, "--quorum-size", "5"]).unwrap(),
+            Some(5)
+        );
+        assert!(quorum(&["--quorum-size", "0"]).is_err());
+        let error = quorum(&["--amqp-url", " , "]).unwrap_err();
+        assert!(error.to_string().contains("at least one broker"), "{error}");
+        let error = quorum(&["--amqp-url", "amqp://a/%2f,http://b"]).unwrap_err();
+        assert!(error.to_string().contains("amqp-url"), "{error}");
     }
 
     #[test]

@@ -248,6 +248,7 @@ mod testing {
             partitions: 4,
             max_length: 10,
             delivery_limit: 3,
+            quorum_size: None,
         }
     }
 

@@ -27,25 +27,35 @@ pub use topology::Topology;
 
 pub use lapin;
 
+use std::io::ErrorKind;
 use std::time::Duration;
 
-/// Opens a connection to the broker, named so that it is recognisable in the management UI,
-/// within [`publisher::DEFAULT_CONNECT_TIMEOUT`]: a broker that accepts the connection but
-/// never answers the handshake would otherwise hold a reconnecting loop for ever.
+/// The broker's addresses in `urls`: one AMQP URL, or the nodes of one cluster as several,
+/// separated by commas.
+pub fn addresses(urls: &str) -> impl Iterator<Item = &str> {
+    urls.split(',').map(str::trim).filter(|url| !url.is_empty())
+}
+
+/// Opens a connection to the first node in `urls` (see [`addresses`]) that answers, named so
+/// that it is recognisable in the management UI, allowing each node
+/// [`publisher::DEFAULT_CONNECT_TIMEOUT`]: a broker that accepts the connection but never
+/// answers the handshake would otherwise hold a reconnecting loop for ever.
 ///
 /// # Errors
-/// When the broker cannot be reached, refuses the credentials, or does not answer in time
-/// (an I/O error of kind `TimedOut`).
-pub async fn connect(url: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
+/// When no node can be reached, or the last one tried refuses the credentials or does not
+/// answer in time (an I/O error of kind `TimedOut`).
+pub async fn connect(urls: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
     let timeout = publisher::DEFAULT_CONNECT_TIMEOUT;
-    match tokio::time::timeout(timeout, open(url, name)).await {
-        Ok(connected) => connected,
-        Err(_) => Err(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("the broker did not complete the handshake within {timeout:?}"),
-        )
-        .into()),
+    match connect_within(urls, name, timeout).await {
+        Ok(connection) => Ok(connection),
+        Err(ConnectError::Failed(error)) => Err(error),
+        Err(error @ ConnectError::TimedOut(_)) => Err(io_error(ErrorKind::TimedOut, &error)),
+        Err(error @ ConnectError::NoAddress) => Err(io_error(ErrorKind::InvalidInput, &error)),
     }
+}
+
+fn io_error(kind: ErrorKind, error: &ConnectError) -> lapin::Error {
+    std::io::Error::new(kind, error.to_string()).into()
 }
 
 async fn open(url: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
@@ -62,46 +72,66 @@ pub enum ConnectError {
     TimedOut(Duration),
     #[error(transparent)]
     Failed(#[from] lapin::Error),
+    #[error("no broker address is configured")]
+    NoAddress,
 }
 
-/// [`connect`], given up after `timeout`: a broker that accepts connections but never answers
-/// would otherwise hold the caller for ever.
+/// [`connect`], allowing each node `timeout`: a node that accepts connections but never
+/// answers would otherwise hold the caller for ever. The nodes are tried in their order, so
+/// while the first answers every process uses it, and when it goes away they move to the next.
 ///
 /// # Errors
-/// [`ConnectError::TimedOut`] after `timeout`, or why the broker refused.
+/// Why the last node tried failed: [`ConnectError::TimedOut`] after `timeout`, or why it
+/// refused.
 pub async fn connect_within(
-    url: &str,
+    urls: &str,
     name: &str,
     timeout: Duration,
 ) -> Result<lapin::Connection, ConnectError> {
-    match tokio::time::timeout(timeout, open(url, name)).await {
-        Ok(connected) => Ok(connected?),
-        Err(_) => Err(ConnectError::TimedOut(timeout)),
+    let mut failure = ConnectError::NoAddress;
+    for url in addresses(urls) {
+        failure = match tokio::time::timeout(timeout, open(url, name)).await {
+            Ok(Ok(connection)) => return Ok(connection),
+            Ok(Err(error)) => ConnectError::Failed(error),
+            Err(_) => ConnectError::TimedOut(timeout),
+        };
+        tracing::debug!(broker = %address(url), error = %failure, "broker node unavailable");
     }
+    Err(failure)
 }
 
-/// The broker's address in `url`, without the credentials, for logs.
-pub fn address(url: &str) -> String {
-    match url.parse::<lapin::uri::AMQPUri>() {
-        Ok(uri) => format!(
-            "{}://{}:{}/{}",
-            uri.scheme, uri.authority.host, uri.authority.port, uri.vhost
-        ),
-        Err(_) => "(an AMQP URL that does not parse)".to_owned(),
-    }
+/// The broker's addresses in `urls`, without the credentials, for logs.
+pub fn address(urls: &str) -> String {
+    let shown: Vec<String> = addresses(urls)
+        .map(|url| match url.parse::<lapin::uri::AMQPUri>() {
+            Ok(uri) => format!(
+                "{}://{}:{}/{}",
+                uri.scheme, uri.authority.host, uri.authority.port, uri.vhost
+            ),
+            Err(_) => "(an AMQP URL that does not parse)".to_owned(),
+        })
+        .collect();
+    shown.join(", ")
 }
 
-/// `url` asking for a heartbeat every `heartbeat` (whole seconds, at least 1), unless it asks
-/// for one itself. lapin closes a connection that heard nothing for two heartbeats, so this is
-/// what bounds how long a silently dead connection goes unnoticed; the broker's default (60 s)
-/// made it two minutes.
-pub fn with_heartbeat(url: &str, heartbeat: Duration) -> String {
-    let query = url.split_once('?').map(|(_, query)| query);
-    if query.is_some_and(|query| query.split('&').any(|pair| pair.starts_with("heartbeat="))) {
-        return url.to_owned();
-    }
-    let separator = if query.is_some() { '&' } else { '?' };
-    format!("{url}{separator}heartbeat={}", heartbeat.as_secs().max(1))
+/// Each address in `urls` asking for a heartbeat every `heartbeat` (whole seconds, at least 1),
+/// unless it asks for one itself. lapin closes a connection that heard nothing for two
+/// heartbeats, so this is what bounds how long a silently dead connection goes unnoticed; the
+/// broker's default (60 s) made it two minutes.
+pub fn with_heartbeat(urls: &str, heartbeat: Duration) -> String {
+    let each: Vec<String> = addresses(urls)
+        .map(|url| {
+            let query = url.split_once('?').map(|(_, query)| query);
+            if query
+                .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("heartbeat=")))
+            {
+                return url.to_owned();
+            }
+            let separator = if query.is_some() { '&' } else { '?' };
+            format!("{url}{separator}heartbeat={}", heartbeat.as_secs().max(1))
+        })
+        .collect();
+    each.join(",")
 }
 
 #[cfg(test)]
@@ -131,5 +161,16 @@ mod tests {
     fn the_address_leaves_the_password_out() {
         let address = address("amqp://guest:secret@broker.example:5673/prod");
         assert_eq!(address, "amqp://broker.example:5673/prod");
+    }
+
+    #[test]
+    fn a_cluster_is_listed_with_commas() {
+        let nodes = "amqp://g:p@a:5672/%2f, amqp://g:p@b:5673/%2f?heartbeat=9,";
+        assert_eq!(addresses(nodes).count(), 2);
+        assert_eq!(address(nodes), "amqp://a:5672//, amqp://b:5673//");
+        assert_eq!(
+            with_heartbeat(nodes, Duration::from_secs(5)),
+            "amqp://g:p@a:5672/%2f?heartbeat=5,amqp://g:p@b:5673/%2f?heartbeat=9"
+        );
     }
 }

@@ -42,6 +42,10 @@ pub struct Topology {
     pub max_length: u32,
     /// `x-delivery-limit`: after this many failed deliveries a message is dead-lettered.
     pub delivery_limit: u32,
+    /// `x-quorum-initial-group-size`: on how many nodes each queue keeps a replica. `None`
+    /// leaves it to the broker (every node of the cluster). The broker refuses to redeclare a
+    /// queue with another value, so it is fixed per installation, like `partitions`.
+    pub quorum_size: Option<u8>,
 }
 
 impl Topology {
@@ -256,7 +260,7 @@ impl Topology {
             ),
         ];
         for (queue, key, dead_letters) in work_queues {
-            let mut args = dead_lettering_to(&dead_letters);
+            let mut args = self.dead_lettering_to(&dead_letters);
             args.insert(
                 "x-delivery-limit".into(),
                 AMQPValue::LongLongInt(i64::from(self.delivery_limit)),
@@ -293,7 +297,7 @@ impl Topology {
     ) -> Result<(), lapin::Error> {
         let queue = self.delay_queue(delay);
         let millis = delay.as_millis().to_string();
-        let mut args = dead_lettering_to(&self.commands_exchange());
+        let mut args = self.dead_lettering_to(&self.commands_exchange());
         args.insert(
             "x-message-ttl".into(),
             AMQPValue::LongLongInt(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
@@ -321,7 +325,7 @@ impl Topology {
     /// A dead-letter queue refuses what it has no room for rather than dropping its oldest
     /// (quorum queues' default): a refused dead letter stays in its source queue.
     fn dead_letter_queue_arguments(&self) -> FieldTable {
-        let mut args = quorum();
+        let mut args = self.quorum();
         args.insert(
             "x-max-length".into(),
             AMQPValue::LongLongInt(i64::from(self.shared_max_length())),
@@ -336,7 +340,7 @@ impl Topology {
     fn partition_arguments(&self) -> FieldTable {
         // Quorum: replicated, and safe with single active consumer (classic queues with SAC can
         // crash on 3.10.8 when the consumer switches, rabbitmq-server#5460).
-        let mut args = dead_lettering_to(&self.dead_letter_exchange());
+        let mut args = self.dead_lettering_to(&self.dead_letter_exchange());
         args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
         args.insert(
             "x-delivery-limit".into(),
@@ -406,25 +410,34 @@ impl Topology {
     }
 }
 
-fn quorum() -> FieldTable {
-    let mut args = FieldTable::default();
-    args.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
-    );
-    args
-}
+impl Topology {
+    /// The arguments every queue starts from: a quorum queue, on `quorum_size` nodes if set.
+    fn quorum(&self) -> FieldTable {
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        if let Some(size) = self.quorum_size {
+            args.insert(
+                "x-quorum-initial-group-size".into(),
+                AMQPValue::LongInt(i32::from(size)),
+            );
+        }
+        args
+    }
 
-/// A quorum queue whose dead letters go to `exchange`, at least once: the broker keeps a
-/// message until the dead-letter exchange's queue confirms it. That strategy needs
-/// `reject-publish` overflow.
-fn dead_lettering_to(exchange: &str) -> FieldTable {
-    let text = |s: &str| AMQPValue::LongString(s.into());
-    let mut args = quorum();
-    args.insert("x-dead-letter-exchange".into(), text(exchange));
-    args.insert("x-dead-letter-strategy".into(), text("at-least-once"));
-    args.insert("x-overflow".into(), text("reject-publish"));
-    args
+    /// A quorum queue whose dead letters go to `exchange`, at least once: the broker keeps a
+    /// message until the dead-letter exchange's queue confirms it. That strategy needs
+    /// `reject-publish` overflow.
+    fn dead_lettering_to(&self, exchange: &str) -> FieldTable {
+        let text = |s: &str| AMQPValue::LongString(s.into());
+        let mut args = self.quorum();
+        args.insert("x-dead-letter-exchange".into(), text(exchange));
+        args.insert("x-dead-letter-strategy".into(), text("at-least-once"));
+        args.insert("x-overflow".into(), text("reject-publish"));
+        args
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +450,7 @@ mod tests {
             partitions,
             max_length: 10,
             delivery_limit: 3,
+            quorum_size: None,
         }
     }
 

@@ -376,5 +376,6 @@ fn test_topology() -> Topology {
         partitions: 4,
         max_length: 10,
         delivery_limit: 3,
+        quorum_size: None,
     }
 }
