@@ -65,8 +65,7 @@ pub struct Settings {
         global = true,
         hide_env_values = true,
         hide_default_value = true,
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
-        value_parser = parse_broker_urls
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
     )]
     pub amqp_url: String,
     /// On how many RabbitMQ nodes each queue keeps a replica (`x-quorum-initial-group-size`).
@@ -464,16 +463,21 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminders(pub Vec<Duration>);
 
-/// `AMQP_URL`: at least one address, each an AMQP URL.
-fn parse_broker_urls(urls: &str) -> Result<String, String> {
+/// `AMQP_URL`: at least one address, each an AMQP URL. Checked at start-up rather than by
+/// clap, whose error would repeat the value and its passwords.
+fn check_broker_urls(urls: &str) -> anyhow::Result<()> {
     if rabbitmq::addresses(urls).next().is_none() {
-        return Err("name at least one broker address".into());
+        anyhow::bail!("AMQP_URL names no broker: give at least one amqp:// address");
     }
-    for url in rabbitmq::addresses(urls) {
-        url.parse::<rabbitmq::lapin::uri::AMQPUri>()
-            .map_err(|e| format!("{}: {e}", rabbitmq::address(url)))?;
+    for (n, url) in rabbitmq::addresses(urls).enumerate() {
+        if url.parse::<rabbitmq::lapin::uri::AMQPUri>().is_err() {
+            anyhow::bail!(
+                "AMQP_URL: address {} is not an AMQP URL (amqp://user:password@host:port/vhost)",
+                n + 1
+            );
+        }
     }
-    Ok(urls.to_owned())
+    Ok(())
 }
 
 fn parse_reminders(list: &str) -> Result<Reminders, String> {
@@ -511,12 +515,14 @@ impl Settings {
         }
     }
 
-    /// Refuses, outside development, what is only safe on a developer's machine: the
-    /// development secrets, a short bootstrap staff token, webhooks allowed to loopback.
+    /// Refuses a broker list that names no usable address, and, outside development, what is
+    /// only safe on a developer's machine: the development secrets, a short bootstrap staff
+    /// token, webhooks allowed to loopback.
     ///
     /// # Errors
     /// The first such setting, and why, in one line.
     pub fn refuse_unsafe(&self) -> anyhow::Result<()> {
+        check_broker_urls(&self.amqp_url)?;
         use secrecy::ExposeSecret;
         if self.environment == Environment::Development {
             return Ok(());
@@ -801,10 +807,16 @@ mod tests {
             Some(5)
         );
         assert!(quorum(&["--quorum-size", "0"]).is_err());
-        let error = quorum(&["--amqp-url", " , "]).unwrap_err();
-        assert!(error.to_string().contains("at least one broker"), "{error}");
-        let error = quorum(&["--amqp-url", "amqp://a/%2f,http://b"]).unwrap_err();
-        assert!(error.to_string().contains("amqp-url"), "{error}");
+        let refused = |urls: &str| {
+            let settings = SettingsOnly::try_parse_from(["maitred", "--amqp-url", urls])
+                .unwrap()
+                .settings;
+            settings.refuse_unsafe().unwrap_err().to_string()
+        };
+        assert!(refused(" , ").contains("names no broker"));
+        let error = refused("amqp://a/%2f,http://guest:secret@b");
+        assert!(error.contains("address 2 is not an AMQP URL"), "{error}");
+        assert!(!error.contains("secret"), "{error}");
     }
 
     #[test]
