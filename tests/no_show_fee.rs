@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use chrono::{Duration as Span, Timelike, Utc};
+use chrono::{Duration as Span, Utc};
 use common::*;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -18,6 +18,15 @@ const SETTLED: Duration = Duration::from_secs(60);
 const FEE: i64 = 1500;
 
 async fn restaurant(harness: &Harness, late_cancellation_fee: bool) -> (Uuid, Uuid) {
+    restaurant_in(harness, late_cancellation_fee, None).await
+}
+
+/// [`restaurant`], in `zone` if given.
+async fn restaurant_in(
+    harness: &Harness,
+    late_cancellation_fee: bool,
+    zone: Option<&str>,
+) -> (Uuid, Uuid) {
     let (restaurant, types) = seed_restaurant_with(
         &harness.store,
         "Test Bistro",
@@ -28,6 +37,9 @@ async fn restaurant(harness: &Harness, late_cancellation_fee: bool) -> (Uuid, Uu
             r.prepayment_required = false;
             r.no_show_fee_cents = FEE;
             r.late_cancellation_fee = late_cancellation_fee;
+            if let Some(zone) = zone {
+                r.time_zone = zone.to_owned();
+            }
         },
     )
     .await;
@@ -184,15 +196,17 @@ async fn a_no_show_is_charged_the_fee_once_on_the_card_on_file(pool: PgPool) {
 #[sqlx::test(migrator = "booking::MIGRATOR")]
 async fn a_late_cancellation_carries_the_fee_only_where_the_restaurant_says_so(pool: PgPool) {
     let mut harness = Harness::new(pool).await;
-    let (strict, strict_type) = restaurant(&harness, true).await;
-    let (lenient, lenient_type) = restaurant(&harness, false).await;
+    // Restaurants where it is now between 17:00 and 18:00, so that 19:00 today is inside the
+    // 24-hour refund window and within opening hours, whatever the hour of the machine.
+    let zone = five_pm_zone();
+    let (strict, strict_type) = restaurant_in(&harness, true, Some(&zone)).await;
+    let (lenient, lenient_type) = restaurant_in(&harness, false, Some(&zone)).await;
     harness.start_worker();
-    // Two hours from now: inside the 24-hour refund window.
-    let now = Utc::now().naive_utc();
-    let soon = (now + Span::hours(2))
-        .with_minute(0)
-        .and_then(|t| t.with_second(0))
-        .and_then(|t| t.with_nanosecond(0))
+    let local: chrono_tz::Tz = zone.parse().unwrap();
+    let soon = Utc::now()
+        .with_timezone(&local)
+        .date_naive()
+        .and_hms_opt(19, 0, 0)
         .unwrap();
 
     let mut booked = Vec::new();

@@ -11,7 +11,7 @@ use booking::store::NotificationRecord;
 use booking::Restaurant;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use common::smtp::SmtpSink;
-use common::{booking_body, id_of, seed_restaurant_with, test_settings, Harness};
+use common::{booking_body, five_pm_zone, id_of, seed_restaurant_with, test_settings, Harness};
 use rabbitmq::{Outgoing, Topology};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -478,7 +478,7 @@ async fn a_hold_about_to_expire_is_warned_once_and_a_paid_one_is_not(pool: PgPoo
 
 #[sqlx::test(migrator = "booking::MIGRATOR")]
 async fn a_reminder_goes_out_by_the_workers_own_clock_and_a_late_one_is_skipped(pool: PgPool) {
-    // A booking a few minutes ahead (a restaurant in UTC on 5-minute slots), and a reminder
+    // A booking a few minutes ahead (a restaurant on 5-minute slots), and a reminder
     // due 5 seconds from now, which the worker's periodic sweep must find by itself. Its 24 h
     // reminder was already late when the booking was confirmed.
     let now = Utc::now();
@@ -490,9 +490,12 @@ async fn a_reminder_goes_out_by_the_workers_own_clock_and_a_late_one_is_skipped(
     let mut settings = settings_with(&smtp);
     settings.reminders = maitred::settings::Reminders(vec![Duration::from_secs(24 * 3600), lead]);
     let mut harness = Harness::with_settings(pool, settings).await;
-    // In UTC, on 5-minute slots.
+    // On 5-minute slots, where it is now between 17:00 and 18:00: a booking minutes ahead
+    // ends before the restaurant closes at midnight, whatever the hour of the machine.
+    let zone = five_pm_zone();
+    let local: chrono_tz::Tz = zone.parse().unwrap();
     let (restaurant, table_type) = restaurant(&harness, |restaurant| {
-        restaurant.time_zone = "UTC".into();
+        restaurant.time_zone = zone.clone();
         restaurant.slot_minutes = 5;
         restaurant.prepayment_required = false;
     })
@@ -500,8 +503,9 @@ async fn a_reminder_goes_out_by_the_workers_own_clock_and_a_late_one_is_skipped(
     harness.start_worker();
 
     let mut body = booking_body(restaurant, table_type);
-    body["date"] = serde_json::json!(start.date_naive().to_string());
-    body["time"] = serde_json::json!(start.format("%H:%M").to_string());
+    let local_start = start.with_timezone(&local);
+    body["date"] = serde_json::json!(local_start.date_naive().to_string());
+    body["time"] = serde_json::json!(local_start.format("%H:%M").to_string());
     let reply = harness.post_reservation(&body).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
     let id = id_of(&body);

@@ -16,10 +16,19 @@ use uuid::Uuid;
 
 const DECIDED: Duration = Duration::from_secs(60);
 
-/// The slot start 30 to 45 minutes from now (UTC, the seeded restaurants' zone): a booking a
-/// host may seat now (within the hour before its start).
-fn soon() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
+/// The slot start 30 to 45 minutes from now in `restaurant`'s zone: a booking a host may seat
+/// now (within the hour before its start).
+async fn soon(harness: &Harness, restaurant: Uuid) -> NaiveDateTime {
+    let zone: chrono_tz::Tz = harness
+        .store
+        .restaurant(restaurant)
+        .await
+        .unwrap()
+        .unwrap()
+        .time_zone
+        .parse()
+        .unwrap();
+    let now = Utc::now().with_timezone(&zone).naive_local();
     let floored = now
         .with_minute(now.minute() - now.minute() % 15)
         .and_then(|t| t.with_second(0))
@@ -45,6 +54,9 @@ async fn restaurant(
         |r| {
             r.prepayment_required = false;
             r.overbooking_pct = overbooking_pct;
+            // Now is between 17:00 and 18:00 there: a booking soon, or a walk-in now, ends
+            // before the restaurant closes at midnight, whatever the hour of the machine.
+            r.time_zone = five_pm_zone();
         },
     )
     .await;
@@ -100,7 +112,7 @@ async fn two_hosts_seating_parties_at_one_table_at_once_seat_exactly_one(pool: P
     // Two tables sold twice over: four confirmed parties for the same time.
     let (restaurant, table_type, tables) = restaurant(&harness, 2, 100).await;
     harness.start_worker();
-    let at = soon();
+    let at = soon(&harness, restaurant).await;
     let mut parties = Vec::new();
     for _ in 0..4 {
         parties.push(book(&harness, restaurant, table_type, at).await);
@@ -181,7 +193,7 @@ async fn a_party_leaving_early_frees_its_table_for_the_next(pool: PgPool) {
     let (_, other_type) = seed_restaurant(&harness.store, 1).await;
     let other_tables = tables_of(&harness, other_type).await;
     harness.start_worker();
-    let at = soon();
+    let at = soon(&harness, restaurant).await;
     let first = book(&harness, restaurant, table_type, at).await;
     let second = book(&harness, restaurant, table_type, at).await;
 
@@ -282,7 +294,7 @@ async fn the_floor_shows_seated_held_free_and_out_of_service_tables(pool: PgPool
     let mut harness = Harness::new(pool).await;
     let (restaurant, table_type, tables) = restaurant(&harness, 4, 10).await;
     harness.start_worker();
-    let at = soon();
+    let at = soon(&harness, restaurant).await;
     let seated = book(&harness, restaurant, table_type, at).await;
     let coming = book(&harness, restaurant, table_type, at).await;
     assert_eq!(
@@ -416,7 +428,7 @@ async fn walk_ins_take_the_slots_inventory_and_never_oversell_it(pool: PgPool) {
 
     // Diners book the two other tables from the next slot: the slots the next walk-in would
     // need are full, though T2 and T3 stand empty now.
-    let next = soon() - Minutes::minutes(15);
+    let next = soon(&harness, restaurant).await - Minutes::minutes(15);
     for _ in 0..2 {
         let mut booking = booking_body(restaurant, table_type);
         booking["date"] = json!(next.date().to_string());
