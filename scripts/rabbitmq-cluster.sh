@@ -50,6 +50,17 @@ ctl() { local n=$1; shift; as_node "$n" "$BIN/rabbitmqctl" -n "$(node "$n")" -q 
 # Whether node $1's Erlang VM answers (its RabbitMQ application may be stopped).
 running() { as_node "$1" "$BIN/rabbitmq-diagnostics" -n "$(node "$1")" -q ping >/dev/null 2>&1; }
 
+# Waits until node $1's VM answers: a detached start returns before it registers, and
+# await_startup gives up at once on a node it cannot find.
+wait_for_vm() {
+  for _ in $(seq 1 120); do
+    running "$1" && return 0
+    sleep 1
+  done
+  echo "node $(node "$1") did not start: see $DIR/node$1/log" >&2
+  return 1
+}
+
 configure() {
   mkdir -p "$DIR"
   if [ ! -f "$DIR/.erlang.cookie" ]; then
@@ -80,6 +91,7 @@ start() {
     fi
   done
   for n in "${NODES[@]}"; do
+    wait_for_vm "$n"
     ctl "$n" await_startup --timeout 120 >/dev/null
   done
   for n in 2 3; do
