@@ -95,11 +95,7 @@ async fn a_broker_restart_mid_load_loses_nothing_accepted(pool: PgPool) {
     harness
         .wait_decided(&accepted, Duration::from_secs(120))
         .await;
-    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM reservation WHERE id = ANY($1)")
-        .bind(&refused)
-        .fetch_one(harness.store.pool())
-        .await
-        .unwrap();
+    let kept = harness.recorded_among(&refused).await;
     assert_eq!(kept, 0, "a 503 must leave nothing behind");
     let decisions: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM reservation_event WHERE reservation_id = ANY($1) \

@@ -221,11 +221,7 @@ async fn losing_the_busiest_node_loses_no_booking_and_oversells_nothing(pool: Pg
         decisions.iter().all(|(_, n)| *n == 1),
         "decided once: {decisions:?}"
     );
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM reservation WHERE id = ANY($1)")
-        .bind(&refused_ids)
-        .fetch_one(harness.store.pool())
-        .await
-        .unwrap();
+    let left = harness.recorded_among(&refused_ids).await;
     assert_eq!(left, 0, "a refused booking left a reservation behind");
     for (_, table_type) in &restaurants {
         for reserved in reserved_per_slot(&harness.store, *table_type).await {

@@ -337,6 +337,15 @@ impl Harness {
         self.staff_request(Method::GET, path, None).await
     }
 
+    /// How many of `ids` are reservations: a refused request must be none.
+    pub async fn recorded_among(&self, ids: &[Uuid]) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM reservation WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+
     /// Waits until none of `ids` is pending, or panics after `timeout`.
     pub async fn wait_decided(&self, ids: &[Uuid], timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
