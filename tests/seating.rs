@@ -382,7 +382,11 @@ async fn walk_ins_take_the_slots_inventory_and_never_oversell_it(pool: PgPool) {
         "",
         (48.85, 2.35),
         &[("4-top", 1, 4, 2500, 3)],
-        |r| r.overbooking_pct = 0,
+        |r| {
+            r.overbooking_pct = 0;
+            // A walk-in seated now ends before midnight there, whatever the hour here.
+            r.time_zone = five_pm_zone();
+        },
     )
     .await;
     let table_type = types[0];
