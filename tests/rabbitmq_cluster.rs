@@ -7,44 +7,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::cluster::*;
 use common::*;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// The cluster's nodes as `AMQP_URL` lists them.
-fn cluster_urls() -> String {
-    cluster(&["urls"]).trim().to_owned()
-}
-
-/// `scripts/rabbitmq-cluster.sh` with `args`; its output.
-fn cluster(args: &[&str]) -> String {
-    let output = Command::new("scripts/rabbitmq-cluster.sh")
-        .args(args)
-        .output()
-        .expect("scripts/rabbitmq-cluster.sh runs");
-    assert!(
-        output.status.success(),
-        "rabbitmq-cluster.sh {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// [`cluster`] off the test's runtime, which keeps serving the bookings meanwhile.
-async fn cluster_async(args: &[&str]) -> String {
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        cluster(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap()
-}
 
 /// The node (1..3) that leads most of the queues whose names start with `prefix` (asked while
 /// every node is up).
@@ -210,19 +181,7 @@ async fn losing_the_busiest_node_loses_no_booking_and_oversells_nothing(pool: Pg
     harness
         .wait_decided(&accepted_ids, Duration::from_secs(90))
         .await;
-    let decisions: Vec<(Uuid, i64)> = sqlx::query_as(
-        "SELECT reservation_id, count(*) FROM reservation_event
-         WHERE reservation_id = ANY($1) AND from_status = 'pending' GROUP BY reservation_id",
-    )
-    .bind(&accepted_ids)
-    .fetch_all(harness.store.pool())
-    .await
-    .unwrap();
-    assert_eq!(decisions.len(), accepted_ids.len(), "every 202 decided");
-    assert!(
-        decisions.iter().all(|(_, n)| *n == 1),
-        "decided once: {decisions:?}"
-    );
+    harness.assert_decided_once(&accepted_ids).await;
     let left = harness.recorded_among(&refused_ids).await;
     assert_eq!(left, 0, "a refused booking left a reservation behind");
     for (_, table_type) in &restaurants {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -18,40 +18,12 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Starts `maitred work` on this test's database and queues.
 fn spawn_worker(harness: &Harness, pool: &PgPool, index: u16, count: u16) -> Child {
-    let database = pool
-        .connect_options()
-        .get_database()
-        .unwrap_or("postgres")
-        .to_owned();
-    let base = std::env::var("DATABASE_URL").unwrap();
-    let url = format!("{}/{database}", base.rsplit_once('/').unwrap().0);
-    Command::new(env!("CARGO_BIN_EXE_maitred"))
-        .arg("work")
-        .env("DATABASE_URL", url)
-        .env("AMQP_URL", amqp_url())
-        .env("MAITRED_AMQP_PREFIX", &harness.topology.prefix)
-        .env(
-            "MAITRED_PARTITIONS",
-            harness.topology.partitions.to_string(),
-        )
-        .env(
-            "MAITRED_MAX_QUEUE_LENGTH",
-            harness.topology.max_length.to_string(),
-        )
-        .env(
-            "MAITRED_DELIVERY_LIMIT",
-            harness.topology.delivery_limit.to_string(),
-        )
+    maitred_process(pool, &harness.topology, &amqp_url(), "work")
         .env("MAITRED_WORKER_INDEX", index.to_string())
         .env("MAITRED_WORKER_COUNT", count.to_string())
-        .env("MAITRED_GATEWAY_LATENCY", "5ms")
-        .env("MAITRED_DB_POOL_SIZE", "8")
         // Small runs, as in the in-process tests: with the default (256) a worker decides a
         // test's whole queue in a few runs, and a signal could not land in the middle of it.
         .env("MAITRED_PREFETCH", "16")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("the maitred binary runs")
 }
@@ -90,20 +62,7 @@ async fn book(harness: &Harness, seeded: &[(Uuid, Uuid)], count: usize) -> Vec<U
 /// Every reservation was decided exactly once, and every table type's inventory counts exactly
 /// its held reservations.
 async fn assert_decided_once(harness: &Harness, ids: &[Uuid], seeded: &[(Uuid, Uuid)]) {
-    let decisions: Vec<i64> = sqlx::query_scalar(
-        "SELECT count(e.id) FROM unnest($1::uuid[]) AS r(id)
-         LEFT JOIN reservation_event e ON e.reservation_id = r.id AND e.from_status = 'pending'
-         GROUP BY r.id",
-    )
-    .bind(ids)
-    .fetch_all(harness.store.pool())
-    .await
-    .unwrap();
-    assert_eq!(decisions.len(), ids.len());
-    assert!(
-        decisions.iter().all(|&n| n == 1),
-        "decisions per reservation: {decisions:?}"
-    );
+    harness.assert_decided_once(ids).await;
     for (_, table_type) in seeded {
         let held: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM reservation WHERE table_type_id = $1 AND status = 'held'",

@@ -78,7 +78,10 @@ where
     let mut arguments = FieldTable::default();
     arguments.insert("x-priority".into(), AMQPValue::LongInt(priority));
     let queue = topology.partition_queue(partition);
-    let mut deliveries = subscribe(&channel, &queue, prefetch, arguments).await?;
+    // Named after the process, so that `rabbitmqctl list_consumers` shows which worker
+    // process is the active consumer of each partition.
+    let tag = format!("pid-{}.partition-{partition}", std::process::id());
+    let mut deliveries = subscribe(&channel, &queue, &tag, prefetch, arguments).await?;
     loop {
         let next = tokio::select! {
             biased;
@@ -150,7 +153,8 @@ where
     Fut: Future<Output = Disposition>,
 {
     let channel = connection.create_channel().await?;
-    let mut deliveries = subscribe(&channel, queue, prefetch.max(1), FieldTable::default()).await?;
+    let mut deliveries =
+        subscribe(&channel, queue, "", prefetch.max(1), FieldTable::default()).await?;
     // The broker sends at most `prefetch` unsettled deliveries, which bounds this set.
     let mut in_hand = FuturesUnordered::new();
     loop {
@@ -176,6 +180,7 @@ where
 async fn subscribe(
     channel: &lapin::Channel,
     queue: &str,
+    tag: &str,
     prefetch: u16,
     arguments: FieldTable,
 ) -> Result<lapin::Consumer, lapin::Error> {
@@ -185,7 +190,7 @@ async fn subscribe(
     channel
         .basic_consume(
             queue.into(),
-            "".into(), // the broker names the consumer
+            tag.into(), // empty: the broker names the consumer
             BasicConsumeOptions::default(),
             arguments,
         )

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod browser;
+pub mod cluster;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -24,6 +25,48 @@ use uuid::Uuid;
 
 pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// `maitred <subcommand>` as its own process, on this test's database (`pool`'s) and queues
+/// (`topology`, on the brokers of `amqp_url`), in development mode, logging only warnings.
+pub fn maitred_process(
+    pool: &PgPool,
+    topology: &Topology,
+    amqp_url: &str,
+    subcommand: &str,
+) -> std::process::Command {
+    let database = pool
+        .connect_options()
+        .get_database()
+        .unwrap_or("postgres")
+        .to_owned();
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let url = format!("{}/{database}", base.rsplit_once('/').unwrap().0);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_maitred"));
+    command
+        .arg(subcommand)
+        .env("MAITRED_ENV", "development")
+        .env("DATABASE_URL", url)
+        .env("AMQP_URL", amqp_url)
+        .env("MAITRED_AMQP_PREFIX", &topology.prefix)
+        .env("MAITRED_PARTITIONS", topology.partitions.to_string())
+        .env("MAITRED_MAX_QUEUE_LENGTH", topology.max_length.to_string())
+        .env(
+            "MAITRED_DELIVERY_LIMIT",
+            topology.delivery_limit.to_string(),
+        )
+        .env("MAITRED_GATEWAY_LATENCY", "5ms")
+        .env("MAITRED_DB_POOL_SIZE", "8")
+        .env("MAITRED_JWT_SECRET", JWT_SECRET)
+        .env("MAITRED_ADMIN_TOKEN", STAFF_TOKEN)
+        // Warnings and errors only, into the test's output (shown when it fails).
+        .env("RUST_LOG", "warn")
+        .env("MAITRED_LOG_FORMAT", "text")
+        .stdout(std::process::Stdio::null());
+    if let Some(size) = topology.quorum_size {
+        command.env("MAITRED_QUORUM_SIZE", size.to_string());
+    }
+    command
 }
 
 /// The staff token of every test's API.
@@ -344,6 +387,26 @@ impl Harness {
             .fetch_one(self.store.pool())
             .await
             .unwrap()
+    }
+
+    /// Asserts that every one of `ids` left `pending` exactly once: decided, and never twice.
+    pub async fn assert_decided_once(&self, ids: &[Uuid]) {
+        let decisions: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT r.id, count(e.id) FROM unnest($1::uuid[]) AS r(id)
+             LEFT JOIN reservation_event e ON e.reservation_id = r.id AND e.from_status = 'pending'
+             GROUP BY r.id",
+        )
+        .bind(ids)
+        .fetch_all(self.store.pool())
+        .await
+        .unwrap();
+        let wrong: Vec<&(Uuid, i64)> = decisions.iter().filter(|(_, n)| *n != 1).collect();
+        assert!(
+            wrong.is_empty(),
+            "decisions of {} of {} reservations are not one: {wrong:?}",
+            wrong.len(),
+            ids.len()
+        );
     }
 
     /// Waits until none of `ids` is pending, or panics after `timeout`.

@@ -97,6 +97,14 @@ pub struct Context {
 const HOME_PRIORITY: i32 = 10;
 const STANDBY_PRIORITY: i32 = 0;
 
+/// How long after its home subscriptions a worker subscribes to the other partitions as a
+/// standby. RabbitMQ 3.x makes the first subscriber active, so this is how far apart workers
+/// may start and still each take their home share: 200 ms was too short for three worker
+/// processes started together against a three-node cluster (one of them took all 12
+/// partitions). A partition has no standby during a worker's first seconds, which only
+/// matters if its home worker dies then.
+const STANDBY_DELAY: Duration = Duration::from_secs(5);
+
 /// The longest pause between reconnection attempts and database retries.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -207,9 +215,9 @@ async fn consume_all(
             .map(|partition| (partition, HOME_PRIORITY))
             .map(consume_partition),
     );
-    // Home partitions subscribe first; standby subscriptions follow a moment later.
+    // Home partitions subscribe first; standby subscriptions follow STANDBY_DELAY later.
     let standby_done = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(STANDBY_DELAY).await;
         join_all(
             standby
                 .into_iter()
