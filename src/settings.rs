@@ -256,6 +256,11 @@ pub struct Settings {
     pub worker_index: Option<u16>,
     #[arg(long, env = "MAITRED_WORKER_COUNT", global = true)]
     pub worker_count: Option<u16>,
+    /// How long after its home partitions a worker subscribes to the others, as a standby: how
+    /// far apart workers may start and still each take their home share on RabbitMQ 3.x.
+    #[arg(long, env = "MAITRED_STANDBY_DELAY", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub standby_delay: Duration,
     /// The payment gateway.
     #[arg(
         long,
@@ -736,6 +741,7 @@ impl Settings {
             hold_for: self.hold_for,
             pricing: self.pricing_steps.clone(),
             home: self.home_partitions(),
+            standby_delay: self.standby_delay,
             payment_concurrency: self.payment_concurrency,
             gateway_timeout: self.gateway_timeout,
             webhooks: self.webhook_config()?,

@@ -8,7 +8,6 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,32 +24,6 @@ const PROCESSES: u16 = 3;
 const PARTITIONS: u16 = 12;
 const TABLES: u32 = 40;
 const STARTED: Duration = Duration::from_secs(60);
-
-/// The test's processes, killed when it ends however it ends.
-struct Processes(Vec<Child>);
-
-impl Processes {
-    fn pids(&self) -> HashSet<u32> {
-        self.0.iter().map(Child::id).collect()
-    }
-
-    /// Kills `pid` with SIGKILL, giving it no chance to hand anything back.
-    fn kill(&mut self, pid: u32) {
-        let index = self.0.iter().position(|c| c.id() == pid).unwrap();
-        let mut child = self.0.remove(index);
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-}
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// A loopback port nothing listens on now.
 fn free_port() -> u16 {

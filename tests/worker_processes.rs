@@ -24,6 +24,8 @@ fn spawn_worker(harness: &Harness, pool: &PgPool, index: u16, count: u16) -> Chi
         // Small runs, as in the in-process tests: with the default (256) a worker decides a
         // test's whole queue in a few runs, and a signal could not land in the middle of it.
         .env("MAITRED_PREFETCH", "16")
+        // Both start at once: each stands by for the other's partitions well before the kill.
+        .env("MAITRED_STANDBY_DELAY", "200ms")
         .spawn()
         .expect("the maitred binary runs")
 }
@@ -83,17 +85,19 @@ async fn assert_decided_once(harness: &Harness, ids: &[Uuid], seeded: &[(Uuid, U
 async fn a_killed_worker_hands_its_partitions_over_with_nothing_lost_or_doubled(pool: PgPool) {
     let harness = Harness::new(pool.clone()).await;
     let seeded = seed(&harness, 8, 40).await;
-    let mut first = spawn_worker(&harness, &pool, 0, 2);
-    let mut second = spawn_worker(&harness, &pool, 1, 2);
+    let mut workers = Processes(vec![
+        spawn_worker(&harness, &pool, 0, 2),
+        spawn_worker(&harness, &pool, 1, 2),
+    ]);
 
     let mut accepted = book(&harness, &seeded, 200).await;
     harness.wait_decided(&accepted, SETTLE_TIMEOUT).await;
     // Load keeps arriving while the first worker dies without a chance to clean up.
     let before_kill = book(&harness, &seeded, 100).await;
-    first.kill().unwrap(); // SIGKILL
+    let first = workers.0[0].id();
+    workers.kill(first);
     let killed_at: DateTime<Utc> = Utc::now();
     let killed = Instant::now();
-    first.wait().unwrap();
     let after_kill = book(&harness, &seeded, 100).await;
     accepted.extend(&before_kill);
     accepted.extend(&after_kill);
@@ -124,8 +128,7 @@ async fn a_killed_worker_hands_its_partitions_over_with_nothing_lost_or_doubled(
         "took {drained:?} to take over"
     );
 
-    second.kill().unwrap();
-    second.wait().unwrap();
+    drop(workers);
     harness.finish().await;
 }
 
@@ -135,7 +138,8 @@ async fn sigterm_stops_a_worker_cleanly_and_the_next_one_finishes_the_queue(pool
     let seeded = seed(&harness, 4, 300).await;
     // A queue to be in the middle of: booked first, then a worker starts on it.
     let accepted = book(&harness, &seeded, 800).await;
-    let mut worker = spawn_worker(&harness, &pool, 0, 1);
+    let mut workers = Processes(vec![spawn_worker(&harness, &pool, 0, 1)]);
+    let worker = &mut workers.0[0];
     loop {
         let decided: i64 =
             sqlx::query_scalar("SELECT count(*) FROM reservation WHERE status <> 'pending'")

@@ -69,6 +69,33 @@ pub fn maitred_process(
     command
 }
 
+/// A test's `maitred` processes ([`maitred_process`]), killed when it ends however it ends:
+/// a failing test leaves none behind holding its database.
+pub struct Processes(pub Vec<std::process::Child>);
+
+impl Processes {
+    pub fn pids(&self) -> std::collections::HashSet<u32> {
+        self.0.iter().map(std::process::Child::id).collect()
+    }
+
+    /// Kills `pid` with SIGKILL, giving it no chance to hand anything back.
+    pub fn kill(&mut self, pid: u32) {
+        let index = self.0.iter().position(|c| c.id() == pid).unwrap();
+        let mut child = self.0.remove(index);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// The staff token of every test's API.
 /// The bootstrap admin token (`MAITRED_ADMIN_TOKEN`): staff for every restaurant.
 pub const STAFF_TOKEN: &str = "test-staff-token";
@@ -164,7 +191,7 @@ impl Harness {
     pub async fn with_settings(pool: PgPool, settings: Settings) -> Self {
         let topology = settings.topology();
         // Armed before anything is declared, so a failing build still cleans up.
-        let cleanup = QueueCleanup::new(topology.clone());
+        let cleanup = QueueCleanup::new(topology.clone(), &settings.amqp_url);
         let store = Store::new(pool);
         let mut application =
             Application::build(settings, Roles::ALL, Databases::shared(store.clone()))
@@ -543,6 +570,8 @@ impl Harness {
 /// of file handles.
 pub struct QueueCleanup {
     topology: Topology,
+    /// The broker(s) the topology was declared on: the test's cluster, or the machine's broker.
+    amqp_url: String,
     /// Every delay queue the test may have declared (hold expiry, webhook back-offs).
     delays: Vec<Duration>,
     done: bool,
@@ -551,15 +580,16 @@ pub struct QueueCleanup {
 impl QueueCleanup {
     /// For an application built from `settings` whose workers keep those settings.
     pub fn for_settings(settings: &Settings) -> Self {
-        let mut cleanup = Self::new(settings.topology());
+        let mut cleanup = Self::new(settings.topology(), &settings.amqp_url);
         let webhooks = settings.webhook_config().unwrap();
         cleanup.remember_delays(&settings.hold_for, &webhooks);
         cleanup
     }
 
-    fn new(topology: Topology) -> Self {
+    fn new(topology: Topology, amqp_url: &str) -> Self {
         Self {
             topology,
+            amqp_url: amqp_url.to_owned(),
             delays: Vec::new(),
             done: false,
         }
@@ -576,7 +606,7 @@ impl QueueCleanup {
     }
 
     pub async fn delete(&mut self) {
-        let connection = rabbitmq::connect(&amqp_url(), "maitred-test-cleanup")
+        let connection = rabbitmq::connect(&self.amqp_url, "maitred-test-cleanup")
             .await
             .unwrap();
         let channel = connection.create_channel().await.unwrap();
@@ -595,6 +625,7 @@ impl Drop for QueueCleanup {
         // our own on another thread.
         let mut cleanup = Self {
             topology: self.topology.clone(),
+            amqp_url: self.amqp_url.clone(),
             delays: std::mem::take(&mut self.delays),
             done: false,
         };

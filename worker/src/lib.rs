@@ -65,6 +65,13 @@ pub struct WorkerConfig {
     /// the first subscriber of a single-active-consumer queue is the active one, so workers
     /// started together spread the partitions among themselves.
     pub home: Option<(u16, u16)>,
+    /// How long after the home partitions the others are subscribed to, as a standby.
+    /// RabbitMQ 3.x makes the first subscriber active, so this is how far apart workers may
+    /// start and still each take their home share: 200 ms was too short for three worker
+    /// processes started together against a three-node cluster (one of them took all 12
+    /// partitions). A partition has no standby during its worker's first seconds, which only
+    /// matters if that worker dies then.
+    pub standby_delay: Duration,
     /// Payment jobs handled at once by this worker.
     pub payment_concurrency: u16,
     /// How long a gateway call may take before its outcome counts as unknown.
@@ -96,14 +103,6 @@ pub struct Context {
 /// `x-priority` of home and standby partition subscriptions.
 const HOME_PRIORITY: i32 = 10;
 const STANDBY_PRIORITY: i32 = 0;
-
-/// How long after its home subscriptions a worker subscribes to the other partitions as a
-/// standby. RabbitMQ 3.x makes the first subscriber active, so this is how far apart workers
-/// may start and still each take their home share: 200 ms was too short for three worker
-/// processes started together against a three-node cluster (one of them took all 12
-/// partitions). A partition has no standby during a worker's first seconds, which only
-/// matters if its home worker dies then.
-const STANDBY_DELAY: Duration = Duration::from_secs(5);
 
 /// The longest pause between reconnection attempts and database retries.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -215,9 +214,13 @@ async fn consume_all(
             .map(|partition| (partition, HOME_PRIORITY))
             .map(consume_partition),
     );
-    // Home partitions subscribe first; standby subscriptions follow STANDBY_DELAY later.
+    // Home partitions subscribe first; standby subscriptions follow a few seconds later.
     let standby_done = async {
-        tokio::time::sleep(STANDBY_DELAY).await;
+        // A stop meanwhile ends the wait at once (and then each subscription at once too).
+        tokio::select! {
+            () = tokio::time::sleep(config.standby_delay) => {}
+            () = stop.cancelled() => return Vec::new(),
+        }
         join_all(
             standby
                 .into_iter()
