@@ -8,6 +8,7 @@
 #   scripts/rabbitmq-cluster.sh clean   # stops them and deletes their data
 #   scripts/rabbitmq-cluster.sh ctl N ARGS...   # rabbitmqctl on node N (1..3), e.g. stop_app
 #   scripts/rabbitmq-cluster.sh kill N  # kills node N's Erlang VM outright (kill -9)
+#   scripts/rabbitmq-cluster.sh rebalance  # spreads the quorum queues' leaders over the nodes
 #
 # The nodes are maitred1..3@localhost, AMQP on 127.0.0.1:5681..5683 (Erlang distribution on
 # 25681..25683). Their data, logs, configuration and one Erlang cookie live under
@@ -120,5 +121,7 @@ case "${1:-}" in
   urls) urls ;;
   ctl) shift; ctl "$@" ;;
   kill) kill -9 "$(cat "$DIR/node$2/pid")" ;;
-  *) echo "usage: $0 start|stop|clean|urls" >&2; exit 2 ;;
+  # Leaders stay where the queues were declared, or where they moved when a node left.
+  rebalance) as_node 1 "$BIN/rabbitmq-queues" -n "$(node 1)" -q rebalance quorum ;;
+  *) echo "usage: $0 start|stop|clean|urls|ctl N ...|kill N|rebalance" >&2; exit 2 ;;
 esac

@@ -197,7 +197,7 @@ async fn run_contender(name: &str, args: &Args, db: &support::BenchDatabase) -> 
     restaurant_ids.push(popular.restaurants[0].0);
 
     let cpu_before = cpu_snapshot(&db.name);
-    let load = run_load(served.url.clone(), &chain, &popular, args, name).await;
+    let load = run_load(served.urls[0].clone(), &chain, &popular, args, name).await;
     let cpu = cpu_between(&cpu_before, &cpu_snapshot(&db.name));
 
     let gates = database_gates(&db.admin, &restaurant_ids).await;

@@ -22,7 +22,7 @@ pub(crate) async fn run_contender(name: &str, args: &Args, admin: &PgPool, db_ur
 
     let cpu_before = cpu_snapshot(&database);
     let start = Instant::now();
-    let load = open_loop(served.url.clone(), &chain, args, name, start).await;
+    let load = open_loop(&served.urls, &chain, args, name, start).await;
     let load_end = start.elapsed();
 
     // Final states as each client learned them: a peer's answer, maitred's answer to a

@@ -15,7 +15,8 @@ fn proc_ticks(pid: &str) -> u64 {
     utime + stime
 }
 
-/// (this process, PostgreSQL except other databases' backends, RabbitMQ), per pid.
+/// (this process and any `maitred` process, PostgreSQL except other databases' backends,
+/// RabbitMQ), per pid.
 pub(crate) fn cpu_snapshot(database: &str) -> HashMap<String, (usize, u64)> {
     let mut snap = HashMap::new();
     snap.insert("self".to_string(), (0, proc_ticks("self")));
@@ -35,6 +36,11 @@ pub(crate) fn cpu_snapshot(database: &str) -> HashMap<String, (usize, u64)> {
                     let ticks = proc_ticks(&pid);
                     snap.insert(pid, (1, ticks));
                 }
+            }
+            // maitred's own processes (the processes contender) count with this one.
+            "maitred" => {
+                let ticks = proc_ticks(&pid);
+                snap.insert(pid, (0, ticks));
             }
             "beam.smp" => {
                 let ticks = proc_ticks(&pid);

@@ -25,8 +25,9 @@ pub(crate) struct Load {
     pub(crate) windows: Vec<(Duration, Duration)>,
 }
 
+/// Sends the steps' requests to `urls` in turn (one server, or each API process).
 pub(crate) async fn open_loop(
-    url: String,
+    urls: &[String],
     chain: &Chain,
     args: &Args,
     run: &str,
@@ -65,7 +66,7 @@ pub(crate) async fn open_loop(
                 };
                 let (id, body) = request_body(chain, &cdf, &mut rng, i, run);
                 let client = client.clone();
-                let url = url.clone();
+                let url = urls[i as usize % urls.len()].clone();
                 let results = results.clone();
                 tasks.spawn(async move {
                     let sent_wall = Utc::now();

@@ -11,7 +11,12 @@
 //! themselves, as `maitred up` gives them a pool of their own; 0: one shared pool),
 //! `--partitions P` (16), `--prefetch K` (256), `--max-in-flight M`
 //! (2000: beyond it the load generator sheds and counts), `--zipf S` (1.1),
-//! `--only for_update,conditional,maitred` (`optimistic` too, when named), `--out FILE` (target/bench-results/steady.json).
+//! `--only for_update,conditional,maitred` (`optimistic` and `maitred_processes` too, when
+//! named), `--out FILE` (target/bench-results/steady.json).
+//!
+//! `maitred_processes` is maitred as three `maitred serve` and three `maitred work` processes
+//! of the built binary, on the broker(s) of `AMQP_URL`: with
+//! `AMQP_URL=$(scripts/rabbitmq-cluster.sh urls)`, on the three-node cluster.
 //!
 //! Layout: `seeding` makes each contender's restaurants and requests, `peers` are the
 //! in-request contenders, `load` is the open-loop generator, `contenders` runs one contender
@@ -133,7 +138,13 @@ async fn async_main(args: Args) {
         args.partitions
     );
     let mut results = Vec::new();
-    for name in ["for_update", "conditional", "optimistic", "maitred"] {
+    for name in [
+        "for_update",
+        "conditional",
+        "optimistic",
+        "maitred",
+        serving::PROCESSES_CONTENDER,
+    ] {
         if args.only.iter().any(|o| o == name) {
             eprintln!("running {name} …");
             results.push(run_contender(name, &args, &admin, &db_url).await);
@@ -141,14 +152,15 @@ async fn async_main(args: Args) {
     }
     let best_peer = results
         .iter()
-        .filter(|r| r["contender"] != "maitred")
+        .filter(|r| r["contender"] != "maitred" && r["contender"] != serving::PROCESSES_CONTENDER)
         .map(|r| r["best_sustained_decisions_per_s"].as_f64().unwrap_or(0.0))
         .fold(0.0f64, f64::max);
-    if let Some(m) = results.iter().find(|r| r["contender"] == "maitred") {
+    let maitred = results.iter().find(|r| r["contender"] == "maitred");
+    if let Some(m) = maitred.filter(|_| best_peer > 0.0) {
         let ours = m["best_sustained_decisions_per_s"].as_f64().unwrap_or(0.0);
         println!(
             "\nmaitred sustains {ours:.0} decisions/s; best correct peer {best_peer:.0}: {:.2}× (target ≥ 1×)",
-            if best_peer > 0.0 { ours / best_peer } else { f64::NAN }
+            ours / best_peer
         );
     }
     let report = json!({

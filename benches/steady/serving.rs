@@ -1,19 +1,26 @@
-//! A contender's own pools and server: a peer's `/book`, or maitred end to end (intake,
-//! RabbitMQ, the worker). The steady and peak-event benchmarks start and stop them alike.
+//! A contender's own pools and server: a peer's `/book`, maitred end to end in this process
+//! (intake, RabbitMQ, the worker), or maitred as separate API and worker processes. The steady
+//! and peak-event benchmarks start and stop them alike.
 
 use super::*;
 use crate::peers::{peer_book, Peer, PeerState};
+use crate::support::MaitredProcesses;
+
+/// The contender that runs maitred as this many `maitred serve` and `maitred work` processes.
+pub(crate) const PROCESSES_CONTENDER: &str = "maitred_processes";
+const PROCESSES: u16 = 3;
 
 pub(crate) struct Served {
-    /// Where bookings are posted.
-    pub(crate) url: String,
-    pool: PgPool,
-    worker_pool: PgPool,
+    /// Where bookings are posted: one server, or each API process.
+    pub(crate) urls: Vec<String>,
+    /// The pools this process opened (none for separate processes, which open their own).
+    pools: Vec<PgPool>,
     peer: Option<(
         tokio::task::JoinHandle<()>,
         tokio_util::sync::CancellationToken,
     )>,
     maitred: Option<Maitred>,
+    processes: Option<MaitredProcesses>,
 }
 
 /// Opens the contender's pools of `pool` connections in all (maitred's workers get
@@ -25,6 +32,28 @@ pub(crate) async fn serve_contender(
     (pool_size, worker_pool_size): (u32, u32),
     (partitions, prefetch): (u16, u16),
 ) -> Served {
+    if name == PROCESSES_CONTENDER {
+        // The in-process contender's split, shared out: each API process gets its share of
+        // intake's connections, each worker its share of the workers' and two for its relay,
+        // emails and payments (so 24 connections for 20 by default).
+        let intake_share =
+            (pool_size.saturating_sub(worker_pool_size) / u32::from(PROCESSES)).max(2);
+        let worker_share = worker_pool_size / u32::from(PROCESSES) + 2;
+        let processes = MaitredProcesses::start(
+            db_url,
+            (partitions, prefetch),
+            PROCESSES,
+            (intake_share, worker_share),
+        )
+        .await;
+        return Served {
+            urls: processes.urls.clone(),
+            pools: Vec::new(),
+            peer: None,
+            maitred: None,
+            processes: Some(processes),
+        };
+    }
     let split = name == "maitred" && worker_pool_size > 0 && worker_pool_size < pool_size;
     let intake_size = if split {
         pool_size - worker_pool_size
@@ -46,11 +75,11 @@ pub(crate) async fn serve_contender(
             });
         let (addr, server, stop) = serve(app).await;
         return Served {
-            url: format!("http://{addr}/book"),
-            pool,
-            worker_pool,
+            urls: vec![format!("http://{addr}/book")],
+            pools: vec![pool, worker_pool],
             peer: Some((server, stop)),
             maitred: None,
+            processes: None,
         };
     }
     let maitred = Maitred::start(
@@ -62,16 +91,17 @@ pub(crate) async fn serve_contender(
     )
     .await;
     Served {
-        url: maitred.url.clone(),
-        pool,
-        worker_pool,
+        urls: vec![maitred.url.clone()],
+        pools: vec![pool, worker_pool],
         peer: None,
         maitred: Some(maitred),
+        processes: None,
     }
 }
 
 impl Served {
-    /// Stops the server (and maitred's tasks and topology), then closes the pools.
+    /// Stops the server (and maitred's tasks or processes, and its topology), then closes the
+    /// pools.
     pub(crate) async fn stop(self) {
         if let Some((server, stop)) = self.peer {
             stop.cancel();
@@ -80,7 +110,11 @@ impl Served {
         if let Some(maitred) = self.maitred {
             maitred.stop().await;
         }
-        self.pool.close().await;
-        self.worker_pool.close().await;
+        if let Some(processes) = self.processes {
+            processes.stop().await;
+        }
+        for pool in self.pools {
+            pool.close().await;
+        }
     }
 }

@@ -122,6 +122,53 @@ pub async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>, Can
     (addr, server, stop)
 }
 
+/// The settings every maitred contender runs with: a topology of its own (`bench-<random>.`),
+/// a simulated gateway of 10 ms, no webhooks to loopback, and no per-client limits (a bench is
+/// one client booking as fast as it can: exactly what the limits refuse).
+fn bench_settings(partitions: u16, max_length: u32, prefetch: u16) -> maitred::settings::Settings {
+    let mut settings = maitred::settings::Settings::from_env().unwrap();
+    settings.amqp_url = amqp_url();
+    settings.amqp_prefix = format!("bench-{}.", &Uuid::new_v4().simple().to_string()[..12]);
+    settings.partitions = partitions;
+    settings.max_queue_length = max_length;
+    settings.delivery_limit = 5;
+    settings.prefetch = prefetch;
+    settings.http_addr = "127.0.0.1:0".parse().unwrap();
+    settings.pricing_steps = booking::PricingSteps::default();
+    settings.hold_for = Duration::from_secs(600);
+    settings.payment_concurrency = 4;
+    settings.gateway_latency = Duration::from_millis(10);
+    settings.webhook_secret = None;
+    settings.webhook_allowed_networks = String::new();
+    settings.webhook_max_attempts = 3;
+    settings.webhook_max_backoff = Duration::from_secs(60);
+    settings.webhook_timeout = Duration::from_secs(5);
+    settings.webhook_concurrency = 8;
+    settings.jwt_secret = Some("bench-jwt-secret-bench-jwt-secret-0123456789".into());
+    settings.admin_token = None;
+    settings.rate_limits = maitred::settings::Switch::Off;
+    settings
+}
+
+/// The topology `settings` declare, and the delay queues to delete with it.
+fn topology_of(settings: &maitred::settings::Settings) -> (rabbitmq::Topology, Vec<Duration>) {
+    let webhooks = settings.webhook_config().unwrap();
+    let delays = std::iter::once(settings.hold_for)
+        .chain((1..=webhooks.max_attempts).map(|a| webhooks.backoff(a)))
+        .collect();
+    (settings.topology(), delays)
+}
+
+/// Deletes a contender's queues and exchanges.
+async fn delete_topology(topology: &rabbitmq::Topology, delays: &[Duration]) {
+    let connection = rabbitmq::connect(&amqp_url(), "maitred-bench")
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    topology.delete(&channel, delays).await.unwrap();
+    connection.close(200, "ok".into()).await.unwrap();
+}
+
 /// maitred end to end in this process, built as `maitred up` builds it: intake served on a
 /// local port, the outbox relay and sweeper, the sold-out view, and the worker on its own store
 /// (which may share intake's pool).
@@ -145,33 +192,8 @@ impl Maitred {
     ) -> Self {
         use maitred::application::{Application, Databases, Roles};
 
-        let mut settings = maitred::settings::Settings::from_env().unwrap();
-        settings.amqp_url = amqp_url();
-        settings.amqp_prefix = format!("bench-{}.", &Uuid::new_v4().simple().to_string()[..12]);
-        settings.partitions = partitions;
-        settings.max_queue_length = max_length;
-        settings.delivery_limit = 5;
-        settings.prefetch = prefetch;
-        settings.http_addr = "127.0.0.1:0".parse().unwrap();
-        settings.pricing_steps = booking::PricingSteps::default();
-        settings.hold_for = Duration::from_secs(600);
-        settings.payment_concurrency = 4;
-        settings.gateway_latency = Duration::from_millis(10);
-        settings.webhook_secret = None;
-        settings.webhook_allowed_networks = String::new();
-        settings.webhook_max_attempts = 3;
-        settings.webhook_max_backoff = Duration::from_secs(60);
-        settings.webhook_timeout = Duration::from_secs(5);
-        settings.webhook_concurrency = 8;
-        settings.jwt_secret = Some("bench-jwt-secret-bench-jwt-secret-0123456789".into());
-        settings.admin_token = None;
-        // A bench is one client booking as fast as it can: exactly what the limits refuse.
-        settings.rate_limits = maitred::settings::Switch::Off;
-        let topology = settings.topology();
-        let webhooks = settings.webhook_config().unwrap();
-        let delays = std::iter::once(settings.hold_for)
-            .chain((1..=webhooks.max_attempts).map(|a| webhooks.backoff(a)))
-            .collect();
+        let settings = bench_settings(partitions, max_length, prefetch);
+        let (topology, delays) = topology_of(&settings);
         let mut application =
             Application::build(settings, Roles::ALL, Databases { intake, worker })
                 .await
@@ -191,12 +213,128 @@ impl Maitred {
     /// Stops serving, stops every task, and deletes the topology.
     pub async fn stop(self) {
         self.application.stop().await.unwrap();
-        let connection = rabbitmq::connect(&amqp_url(), "maitred-bench")
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        self.topology.delete(&channel, &self.delays).await.unwrap();
-        connection.close(200, "ok".into()).await.unwrap();
+        delete_topology(&self.topology, &self.delays).await;
+    }
+}
+
+/// maitred as a deployment runs it: `processes` × `maitred work` (each with its home share of
+/// the partitions) and `processes` × `maitred serve`, separate processes of the built binary,
+/// on the bench's database and a topology of their own on the broker(s) of `AMQP_URL` (the
+/// nodes of `scripts/rabbitmq-cluster.sh` when it lists them).
+pub struct MaitredProcesses {
+    /// Where each API process takes bookings.
+    pub urls: Vec<String>,
+    children: Vec<std::process::Child>,
+    topology: rabbitmq::Topology,
+    delays: Vec<Duration>,
+}
+
+impl MaitredProcesses {
+    /// Starts the processes, API processes and workers with `pools` database connections each;
+    /// returns once every API process is ready and the workers have had a moment to subscribe.
+    pub async fn start(
+        db_url: &str,
+        (partitions, prefetch): (u16, u16),
+        processes: u16,
+        (api_pool, worker_pool): (u32, u32),
+    ) -> Self {
+        let settings = bench_settings(partitions, 1_000_000, prefetch);
+        let (topology, delays) = topology_of(&settings);
+        let command = |subcommand: &str| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_maitred"));
+            command
+                .arg(subcommand)
+                .env("MAITRED_ENV", "development")
+                .env("DATABASE_URL", db_url)
+                .env("AMQP_URL", &settings.amqp_url)
+                .env("MAITRED_AMQP_PREFIX", &settings.amqp_prefix)
+                .env("MAITRED_PARTITIONS", partitions.to_string())
+                .env(
+                    "MAITRED_MAX_QUEUE_LENGTH",
+                    settings.max_queue_length.to_string(),
+                )
+                .env(
+                    "MAITRED_DELIVERY_LIMIT",
+                    settings.delivery_limit.to_string(),
+                )
+                .env("MAITRED_PREFETCH", prefetch.to_string())
+                .env("MAITRED_HOLD_FOR", "600s")
+                .env("MAITRED_PAYMENT_CONCURRENCY", "4")
+                .env("MAITRED_GATEWAY_LATENCY", "10ms")
+                .env("MAITRED_WEBHOOK_MAX_ATTEMPTS", "3")
+                .env("MAITRED_WEBHOOK_MAX_BACKOFF", "60s")
+                .env(
+                    "MAITRED_JWT_SECRET",
+                    "bench-jwt-secret-bench-jwt-secret-0123456789",
+                )
+                .env("MAITRED_RATE_LIMITS", "off")
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null());
+            command
+        };
+        let mut children = Vec::new();
+        for index in 0..processes {
+            children.push(
+                command("work")
+                    .env("MAITRED_DB_POOL_SIZE", worker_pool.to_string())
+                    .env("MAITRED_WORKER_INDEX", index.to_string())
+                    .env("MAITRED_WORKER_COUNT", processes.to_string())
+                    .spawn()
+                    .expect("the maitred binary runs"),
+            );
+        }
+        let mut urls = Vec::new();
+        for _ in 0..processes {
+            // A port nothing listens on now, for the process to bind.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            children.push(
+                command("serve")
+                    .env("MAITRED_DB_POOL_SIZE", api_pool.to_string())
+                    .env("MAITRED_HTTP_ADDR", format!("127.0.0.1:{port}"))
+                    .spawn()
+                    .expect("the maitred binary runs"),
+            );
+            urls.push(format!("http://127.0.0.1:{port}"));
+        }
+        let client = reqwest::Client::new();
+        for url in &urls {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !client
+                .get(format!("{url}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|reply| reply.status().is_success())
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "{url} was not ready within a minute"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Self {
+            urls: urls
+                .into_iter()
+                .map(|url| format!("{url}/v1/reservations"))
+                .collect(),
+            children,
+            topology,
+            delays,
+        }
+    }
+
+    /// Kills the processes and deletes the topology.
+    pub async fn stop(mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        delete_topology(&self.topology, &self.delays).await;
     }
 }
 
