@@ -78,10 +78,12 @@ async fn until_accepted(answers: &Mutex<Answers>, count: usize) {
 async fn losing_the_busiest_node_loses_no_booking_and_oversells_nothing(pool: PgPool) {
     let mut settings = test_settings(10_000);
     settings.amqp_url = cluster_urls();
+    let amqp_url = settings.amqp_url.clone();
     let prefix = settings.amqp_prefix.clone();
     let topology = settings.topology();
     assert_eq!(topology.quorum_size, Some(3), "three nodes, three replicas");
     let mut harness = Harness::with_settings(pool, settings).await;
+    harness.delete_queues_on(&amqp_url);
     let mut restaurants = Vec::new();
     for _ in 0..8 {
         restaurants.push(seed_restaurant(&harness.store, 4).await);

@@ -150,11 +150,14 @@ fn bench_settings(partitions: u16, max_length: u32, prefetch: u16) -> maitred::s
     settings
 }
 
-/// The topology `settings` declare, and the delay queues to delete with it.
+/// The topology `settings` declare, and every delay queue its processes may declare.
 fn topology_of(settings: &maitred::settings::Settings) -> (rabbitmq::Topology, Vec<Duration>) {
     let webhooks = settings.webhook_config().unwrap();
+    let emails = settings.notification_config();
     let delays = std::iter::once(settings.hold_for)
         .chain((1..=webhooks.max_attempts).map(|a| webhooks.backoff(a)))
+        // An email job that finds another attempt sending it looks again later.
+        .chain((1..=emails.max_attempts).map(|a| emails.backoff(a)))
         .collect();
     (settings.topology(), delays)
 }

@@ -191,7 +191,7 @@ impl Harness {
     pub async fn with_settings(pool: PgPool, settings: Settings) -> Self {
         let topology = settings.topology();
         // Armed before anything is declared, so a failing build still cleans up.
-        let cleanup = QueueCleanup::new(topology.clone(), &settings.amqp_url);
+        let cleanup = QueueCleanup::new(topology.clone());
         let store = Store::new(pool);
         let mut application =
             Application::build(settings, Roles::ALL, Databases::shared(store.clone()))
@@ -224,6 +224,12 @@ impl Harness {
             .cleanup
             .remember_delays(&harness.hold_for, &harness.webhooks);
         harness
+    }
+
+    /// Deletes the test's queues on `amqp_url` when it ends: for a test whose topology is on
+    /// the RabbitMQ cluster rather than the machine's broker.
+    pub fn delete_queues_on(&mut self, amqp_url: &str) {
+        self.cleanup.amqp_url = amqp_url.to_owned();
     }
 
     fn application(&mut self) -> &mut Application {
@@ -570,7 +576,8 @@ impl Harness {
 /// of file handles.
 pub struct QueueCleanup {
     topology: Topology,
-    /// The broker(s) the topology was declared on: the test's cluster, or the machine's broker.
+    /// Where the queues are: the machine's broker (tests that go through a proxy to it still
+    /// delete directly), unless [`Harness::delete_queues_on`] names the test's cluster.
     amqp_url: String,
     /// Every delay queue the test may have declared (hold expiry, webhook back-offs).
     delays: Vec<Duration>,
@@ -580,16 +587,16 @@ pub struct QueueCleanup {
 impl QueueCleanup {
     /// For an application built from `settings` whose workers keep those settings.
     pub fn for_settings(settings: &Settings) -> Self {
-        let mut cleanup = Self::new(settings.topology(), &settings.amqp_url);
+        let mut cleanup = Self::new(settings.topology());
         let webhooks = settings.webhook_config().unwrap();
         cleanup.remember_delays(&settings.hold_for, &webhooks);
         cleanup
     }
 
-    fn new(topology: Topology, amqp_url: &str) -> Self {
+    fn new(topology: Topology) -> Self {
         Self {
             topology,
-            amqp_url: amqp_url.to_owned(),
+            amqp_url: amqp_url(),
             delays: Vec::new(),
             done: false,
         }
