@@ -20,17 +20,7 @@ use uuid::Uuid;
 /// The node (1..3) that leads most of the queues whose names start with `prefix` (asked while
 /// every node is up).
 async fn busiest_leader(prefix: &str) -> u8 {
-    let listed = cluster_async(&[
-        "ctl",
-        "1",
-        "list_queues",
-        "name",
-        "leader",
-        "--formatter",
-        "json",
-    ])
-    .await;
-    let queues: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    let queues = rabbitmqctl_rows(1, &["list_queues", "name", "leader"]).await;
     let mut led: HashMap<u8, usize> = HashMap::new();
     for queue in &queues {
         if !queue["name"].as_str().unwrap_or("").starts_with(prefix) {

@@ -32,6 +32,18 @@ pub async fn cluster_async(args: &[&str]) -> String {
     .unwrap()
 }
 
+/// `rabbitmqctl` on node `node` (1..3) with `args`, its JSON rows (`list_queues`,
+/// `list_consumers`, …).
+pub async fn rabbitmqctl_rows(node: u8, args: &[&str]) -> Vec<serde_json::Value> {
+    let node = node.to_string();
+    let args: Vec<&str> = ["ctl", node.as_str()]
+        .into_iter()
+        .chain(args.iter().copied())
+        .chain(["--formatter", "json"])
+        .collect();
+    serde_json::from_str(&cluster_async(&args).await).unwrap()
+}
+
 /// A subscription to a queue, as `rabbitmqctl list_consumers` shows it.
 #[derive(Debug)]
 pub struct Consumer {
@@ -45,18 +57,11 @@ pub struct Consumer {
 /// The workers' subscriptions to queues whose names start with `prefix`, as node `node`
 /// (1..3) sees them.
 pub async fn consumers(node: u8, prefix: &str) -> Vec<Consumer> {
-    let listed = cluster_async(&[
-        "ctl",
-        &node.to_string(),
-        "list_consumers",
-        "queue_name",
-        "consumer_tag",
-        "active",
-        "--formatter",
-        "json",
-    ])
+    let listed = rabbitmqctl_rows(
+        node,
+        &["list_consumers", "queue_name", "consumer_tag", "active"],
+    )
     .await;
-    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
     listed
         .iter()
         .filter_map(|consumer| {
